@@ -1,0 +1,454 @@
+//! Element-wise kernels over contiguous arrays: unary ops and their gradients, affine, clip,
+//! where, fill, casts. Every op is written once on `F32x4`; array tails go through a
+//! zero-padded vector so tails and bodies compute identically.
+
+use crate::approx;
+use crate::simd::{F32x4, I32x4};
+
+/// Unary op codes (the position is the ABI code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    Neg, Abs, Exp, Log, Sqrt, Rsqrt, Square, Reciprocal,
+    Relu, Sigmoid, Tanh, Softplus, Sign, Floor, Ceil, Round,
+    Step, Log1p, Elu, Selu, Gelu, Relu6, LeakyRelu,
+}
+
+impl UnaryOp {
+    pub const ALL: [UnaryOp; 23] = {
+        use UnaryOp::*;
+        [
+            Neg, Abs, Exp, Log, Sqrt, Rsqrt, Square, Reciprocal, Relu, Sigmoid, Tanh, Softplus,
+            Sign, Floor, Ceil, Round, Step, Log1p, Elu, Selu, Gelu, Relu6, LeakyRelu,
+        ]
+    };
+    pub fn from_code(code: u32) -> Option<Self> {
+        Self::ALL.get(code as usize).copied()
+    }
+}
+
+/// Unary gradient op codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryGradOp {
+    Relu, Sigmoid, Tanh, LeakyRelu, Elu, Selu, Gelu, Softplus, Relu6,
+}
+
+impl UnaryGradOp {
+    pub const ALL: [UnaryGradOp; 9] = {
+        use UnaryGradOp::*;
+        [Relu, Sigmoid, Tanh, LeakyRelu, Elu, Selu, Gelu, Softplus, Relu6]
+    };
+    pub fn from_code(code: u32) -> Option<Self> {
+        Self::ALL.get(code as usize).copied()
+    }
+}
+
+pub const SELU_ALPHA: f32 = 1.673_263_2;
+pub const SELU_SCALE: f32 = 1.050_701;
+const INV_SQRT_2PI: f32 = 0.398_942_3;
+
+// ---- loop helpers ------------------------------------------------------------------------
+
+/// Loads lanes i..i+len (len ≤ 4) of `s`, zero-padded.
+#[inline(always)]
+pub(crate) fn ld(s: &[f32], i: usize, len: usize) -> F32x4 {
+    if len == 4 {
+        F32x4::from_slice(&s[i..i + 4])
+    } else {
+        F32x4::load_partial(&s[i..i + len], 0.0)
+    }
+}
+
+/// Stores the first `len` lanes of `v` at s[i..].
+#[inline(always)]
+pub(crate) fn st(v: F32x4, s: &mut [f32], i: usize, len: usize) {
+    if len == 4 {
+        v.write_to(&mut s[i..i + 4])
+    } else {
+        v.write_partial(&mut s[i..i + len])
+    }
+}
+
+/// out[i] = f(x[i]) for i < out.len().
+#[inline(always)]
+pub(crate) fn map1(x: &[f32], out: &mut [f32], f: impl Fn(F32x4) -> F32x4) {
+    let x = &x[..out.len()];
+    let mut xc = x.chunks_exact(4);
+    let mut oc = out.chunks_exact_mut(4);
+    for (xv, ov) in (&mut xc).zip(&mut oc) {
+        f(F32x4::from_slice(xv)).write_to(ov);
+    }
+    let rest = oc.into_remainder();
+    if !rest.is_empty() {
+        f(F32x4::load_partial(xc.remainder(), 0.0)).write_partial(rest);
+    }
+}
+
+/// out[i] = f(a[i], b[i]) for i < out.len().
+#[inline(always)]
+pub(crate) fn map2(a: &[f32], b: &[f32], out: &mut [f32], f: impl Fn(F32x4, F32x4) -> F32x4) {
+    let n = out.len();
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut ac = a.chunks_exact(4);
+    let mut bc = b.chunks_exact(4);
+    let mut oc = out.chunks_exact_mut(4);
+    for ((av, bv), ov) in (&mut ac).zip(&mut bc).zip(&mut oc) {
+        f(F32x4::from_slice(av), F32x4::from_slice(bv)).write_to(ov);
+    }
+    let rest = oc.into_remainder();
+    if !rest.is_empty() {
+        let av = F32x4::load_partial(ac.remainder(), 0.0);
+        let bv = F32x4::load_partial(bc.remainder(), 0.0);
+        f(av, bv).write_partial(rest);
+    }
+}
+
+/// out[i] = f(a[i], b[i], c[i]) for i < out.len().
+#[inline(always)]
+pub(crate) fn map3(a: &[f32], b: &[f32], c: &[f32], out: &mut [f32], f: impl Fn(F32x4, F32x4, F32x4) -> F32x4) {
+    let n = out.len();
+    let (a, b, c) = (&a[..n], &b[..n], &c[..n]);
+    let mut i = 0;
+    while i < n {
+        let len = (n - i).min(4);
+        st(f(ld(a, i, len), ld(b, i, len), ld(c, i, len)), out, i, len);
+        i += 4;
+    }
+}
+
+/// y[i] = f(y[i], x[i]).
+#[inline(always)]
+pub(crate) fn zip_in_place(y: &mut [f32], x: &[f32], f: impl Fn(F32x4, F32x4) -> F32x4) {
+    let x = &x[..y.len()];
+    let mut yc = y.chunks_exact_mut(4);
+    let mut xc = x.chunks_exact(4);
+    for (yv, xv) in (&mut yc).zip(&mut xc) {
+        f(F32x4::from_slice(yv), F32x4::from_slice(xv)).write_to(yv);
+    }
+    let rest = yc.into_remainder();
+    if !rest.is_empty() {
+        let v = f(F32x4::load_partial(rest, 0.0), F32x4::load_partial(xc.remainder(), 0.0));
+        v.write_partial(rest);
+    }
+}
+
+// ---- simple kernels ----------------------------------------------------------------------
+
+pub fn fill_f32(out: &mut [f32], value: f32) {
+    out.fill(value);
+}
+
+pub fn fill_i32(out: &mut [i32], value: i32) {
+    out.fill(value);
+}
+
+/// c *= beta, where beta = 0 writes zeros without reading c.
+pub fn scale_in_place(c: &mut [f32], beta: f32) {
+    if beta == 0.0 {
+        c.fill(0.0);
+    } else if beta != 1.0 {
+        let vb = F32x4::splat(beta);
+        let mut it = c.chunks_exact_mut(4);
+        for v in &mut it {
+            F32x4::from_slice(v).mul(vb).write_to(v);
+        }
+        for v in it.into_remainder() {
+            *v *= beta;
+        }
+    }
+}
+
+/// float32 → int32, truncating toward zero; saturates, NaN → 0.
+pub fn cast_f32_i32(x: &[f32], out: &mut [i32]) {
+    let x = &x[..out.len()];
+    let mut xc = x.chunks_exact(4);
+    let mut oc = out.chunks_exact_mut(4);
+    for (xv, ov) in (&mut xc).zip(&mut oc) {
+        // SAFETY: ov has exactly 4 elements.
+        unsafe { F32x4::from_slice(xv).to_i32().store(ov.as_mut_ptr()) };
+    }
+    for (o, &v) in oc.into_remainder().iter_mut().zip(xc.remainder()) {
+        *o = v as i32;
+    }
+}
+
+/// int32 → float32 (round to nearest).
+pub fn cast_i32_f32(x: &[i32], out: &mut [f32]) {
+    let x = &x[..out.len()];
+    let mut xc = x.chunks_exact(4);
+    let mut oc = out.chunks_exact_mut(4);
+    for (xv, ov) in (&mut xc).zip(&mut oc) {
+        assert!(xv.len() == 4);
+        // SAFETY: xv has exactly 4 elements.
+        let v = unsafe { I32x4::load(xv.as_ptr()) };
+        v.to_f32().write_to(ov);
+    }
+    for (o, &v) in oc.into_remainder().iter_mut().zip(xc.remainder()) {
+        *o = v as f32;
+    }
+}
+
+/// out = x·scale + shift.
+pub fn affine(x: &[f32], out: &mut [f32], scale: f32, shift: f32) {
+    let (vs, vt) = (F32x4::splat(scale), F32x4::splat(shift));
+    map1(x, out, |v| v.madd(vs, vt));
+}
+
+/// out = min(max(x, lo), hi); NaN stays NaN.
+pub fn clip(x: &[f32], out: &mut [f32], lo: f32, hi: f32) {
+    let (vl, vh) = (F32x4::splat(lo), F32x4::splat(hi));
+    map1(x, out, |v| v.pmax(vl).pmin(vh));
+}
+
+/// out = cond != 0 ? a : b (a NaN cond counts as true).
+pub fn where_(cond: &[f32], a: &[f32], b: &[f32], out: &mut [f32]) {
+    let z = F32x4::zero();
+    map3(cond, a, b, out, |c, x, y| F32x4::select(c.ne(z), x, y));
+}
+
+// ---- unary ops ---------------------------------------------------------------------------
+
+#[inline(always)]
+fn s(v: f32) -> F32x4 {
+    F32x4::splat(v)
+}
+
+/// e^x − 1 (absolute error ~1e-7 near 0).
+#[inline(always)]
+fn expm1(x: F32x4) -> F32x4 {
+    approx::exp(x).sub(s(1.0))
+}
+
+#[inline(always)]
+fn gelu(x: F32x4) -> F32x4 {
+    let p = approx::phi(x);
+    // −inf·0 would be NaN; gelu(−inf) = 0.
+    F32x4::select(p.eq(s(0.0)), s(0.0), x.mul(p))
+}
+
+/// out[i] = op(x[i]); `alpha` is the slope of leakyRelu and the α of elu.
+pub fn unary(op: UnaryOp, x: &[f32], out: &mut [f32], alpha: f32) {
+    let a = s(alpha);
+    let zero = s(0.0);
+    let one = s(1.0);
+    match op {
+        UnaryOp::Neg => map1(x, out, |v| v.neg()),
+        UnaryOp::Abs => map1(x, out, |v| v.abs()),
+        UnaryOp::Exp => map1(x, out, approx::exp),
+        UnaryOp::Log => map1(x, out, approx::log),
+        UnaryOp::Sqrt => map1(x, out, |v| v.sqrt()),
+        UnaryOp::Rsqrt => map1(x, out, |v| one.div(v.sqrt())),
+        UnaryOp::Square => map1(x, out, |v| v.mul(v)),
+        UnaryOp::Reciprocal => map1(x, out, |v| one.div(v)),
+        UnaryOp::Relu => map1(x, out, |v| v.pmax(zero)),
+        UnaryOp::Sigmoid => map1(x, out, approx::sigmoid),
+        UnaryOp::Tanh => map1(x, out, approx::tanh),
+        UnaryOp::Softplus => map1(x, out, |v| v.pmax(zero).add(approx::log1p(approx::exp(v.abs().neg())))),
+        UnaryOp::Sign => map1(x, out, |v| {
+            // ±0 and NaN pass through
+            F32x4::select(v.gt(zero), one, F32x4::select(v.lt(zero), s(-1.0), v))
+        }),
+        UnaryOp::Floor => map1(x, out, |v| v.floor()),
+        UnaryOp::Ceil => map1(x, out, |v| v.ceil()),
+        UnaryOp::Round => map1(x, out, |v| v.round()),
+        UnaryOp::Step => map1(x, out, |v| F32x4::mask_to_one(v.gt(zero))),
+        UnaryOp::Log1p => map1(x, out, approx::log1p),
+        UnaryOp::Elu => map1(x, out, |v| F32x4::select(v.gt(zero), v, a.mul(expm1(v)))),
+        UnaryOp::Selu => map1(x, out, |v| {
+            let neg = s(SELU_ALPHA).mul(expm1(v));
+            F32x4::select(v.gt(zero), v, neg).mul(s(SELU_SCALE))
+        }),
+        UnaryOp::Gelu => map1(x, out, gelu),
+        UnaryOp::Relu6 => map1(x, out, |v| v.pmax(zero).pmin(s(6.0))),
+        UnaryOp::LeakyRelu => map1(x, out, |v| F32x4::select(v.gt(zero), v, v.mul(a))),
+    }
+}
+
+/// dx[i] = dy[i]·op'(…): `xy` is the op's output y for sigmoid and tanh, its input x
+/// otherwise. Where the derivative is a zero branch (relu below 0, …) dx is 0 even for
+/// infinite dy.
+pub fn unary_grad(op: UnaryGradOp, xy: &[f32], dy: &[f32], dx: &mut [f32], alpha: f32) {
+    let a = s(alpha);
+    let zero = s(0.0);
+    let one = s(1.0);
+    match op {
+        UnaryGradOp::Relu => map2(xy, dy, dx, |x, g| F32x4::select(x.gt(zero), g, zero)),
+        UnaryGradOp::Sigmoid => map2(xy, dy, dx, |y, g| g.mul(y).mul(one.sub(y))),
+        UnaryGradOp::Tanh => map2(xy, dy, dx, |y, g| g.mul(one.sub(y.mul(y)))),
+        UnaryGradOp::LeakyRelu => map2(xy, dy, dx, |x, g| F32x4::select(x.gt(zero), g, g.mul(a))),
+        UnaryGradOp::Elu => map2(xy, dy, dx, |x, g| F32x4::select(x.gt(zero), g, g.mul(a).mul(approx::exp(x)))),
+        UnaryGradOp::Selu => map2(xy, dy, dx, |x, g| {
+            let d = F32x4::select(x.gt(zero), one, s(SELU_ALPHA).mul(approx::exp(x)));
+            g.mul(d.mul(s(SELU_SCALE)))
+        }),
+        UnaryGradOp::Gelu => map2(xy, dy, dx, |x, g| {
+            let pdf = approx::exp(x.mul(x).mul(s(-0.5))).mul(s(INV_SQRT_2PI));
+            let xpdf = F32x4::select(pdf.eq(zero), zero, x.mul(pdf));
+            g.mul(approx::phi(x).add(xpdf))
+        }),
+        UnaryGradOp::Softplus => map2(xy, dy, dx, |x, g| g.mul(approx::sigmoid(x))),
+        UnaryGradOp::Relu6 => map2(xy, dy, dx, |x, g| F32x4::select(x.gt(zero).and(x.lt(s(6.0))), g, zero)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{assert_close, Rng};
+
+    fn phi64(x: f64) -> f64 {
+        // erfc via its continued fraction is overkill; a Simpson integral is exact enough.
+        let f = |t: f64| (-0.5 * t * t).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        let (a, b) = (x - 40.0, x);
+        let n = 2000;
+        let h = (b - a) / n as f64;
+        let mut sum = f(a) + f(b);
+        for i in 1..n {
+            sum += f(a + i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
+        }
+        sum * h / 3.0
+    }
+
+    fn unary_ref(op: UnaryOp, x: f64, alpha: f64) -> f64 {
+        let (sa, ss) = (SELU_ALPHA as f64, SELU_SCALE as f64);
+        match op {
+            UnaryOp::Neg => -x,
+            UnaryOp::Abs => x.abs(),
+            UnaryOp::Exp => x.exp(),
+            UnaryOp::Log => x.ln(),
+            UnaryOp::Sqrt => x.sqrt(),
+            UnaryOp::Rsqrt => 1.0 / x.sqrt(),
+            UnaryOp::Square => x * x,
+            UnaryOp::Reciprocal => 1.0 / x,
+            UnaryOp::Relu => x.max(0.0),
+            UnaryOp::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            UnaryOp::Tanh => x.tanh(),
+            UnaryOp::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
+            UnaryOp::Sign => x.signum() * if x == 0.0 { 0.0 } else { 1.0 },
+            UnaryOp::Floor => x.floor(),
+            UnaryOp::Ceil => x.ceil(),
+            UnaryOp::Round => x.round_ties_even(),
+            UnaryOp::Step => (x > 0.0) as i32 as f64,
+            UnaryOp::Log1p => x.ln_1p(),
+            UnaryOp::Elu => if x > 0.0 { x } else { alpha * x.exp_m1() },
+            UnaryOp::Selu => ss * if x > 0.0 { x } else { sa * x.exp_m1() },
+            UnaryOp::Gelu => x * phi64(x),
+            UnaryOp::Relu6 => x.clamp(0.0, 6.0),
+            UnaryOp::LeakyRelu => if x > 0.0 { x } else { alpha * x },
+        }
+    }
+
+    #[test]
+    fn unary_ops_match_reference() {
+        let mut rng = Rng::new(5);
+        for op in UnaryOp::ALL {
+            for &n in &[1usize, 3, 4, 5, 17, 1000] {
+                let mut x = rng.vec(n, -8.0, 8.0);
+                if matches!(op, UnaryOp::Log | UnaryOp::Sqrt | UnaryOp::Rsqrt) {
+                    x.iter_mut().for_each(|v| *v = v.abs() + 1e-3);
+                }
+                if op == UnaryOp::Log1p {
+                    x.iter_mut().for_each(|v| *v = v.abs() - 0.9);
+                }
+                let alpha = 0.3;
+                let mut out = vec![f32::NAN; n];
+                unary(op, &x, &mut out, alpha);
+                let want: Vec<f32> = x.iter().map(|&v| unary_ref(op, v as f64, alpha as f64) as f32).collect();
+                // approximations: a few ulp relative, plus ~1e-7 absolute (expm1, gelu tail)
+                assert_close(&out, &want, 1e-6, 3e-7);
+            }
+        }
+    }
+
+    #[test]
+    fn unary_specials() {
+        let x = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, 0.0, 100.0, -100.0];
+        let mut out = [0.0f32; 7];
+        unary(UnaryOp::Softplus, &x, &mut out, 0.0);
+        assert!(out[0].is_nan());
+        assert_eq!(&out[1..], &[f32::INFINITY, 0.0, 2f32.ln(), 2f32.ln(), 100.0, 3.720_076e-44]);
+        unary(UnaryOp::Gelu, &x, &mut out, 0.0);
+        assert!(out[0].is_nan());
+        assert_eq!(&out[1..5], &[f32::INFINITY, 0.0, 0.0, 0.0]);
+        unary(UnaryOp::Relu, &x, &mut out, 0.0);
+        assert!(out[0].is_nan());
+        assert_eq!(&out[1..], &[f32::INFINITY, 0.0, -0.0, 0.0, 100.0, 0.0]);
+        unary(UnaryOp::Sign, &x, &mut out, 0.0);
+        assert!(out[0].is_nan());
+        assert_eq!(&out[1..], &[1.0, -1.0, 0.0, 0.0, 1.0, -1.0]);
+        unary(UnaryOp::Sigmoid, &x, &mut out, 0.0);
+        assert_eq!(&out[1..6], &[1.0, 0.0, 0.5, 0.5, 1.0]);
+        assert!(out[6] > 0.0 && out[6] < 1e-43);
+    }
+
+    #[test]
+    fn unary_grads_match_finite_differences_and_formulas() {
+        let mut rng = Rng::new(6);
+        let alpha = 0.2f32;
+        for op in UnaryGradOp::ALL {
+            for &n in &[1usize, 6, 33] {
+                let x = rng.vec(n, -5.0, 5.0);
+                let dy = rng.vec(n, -2.0, 2.0);
+                let fwd = match op {
+                    UnaryGradOp::Relu => UnaryOp::Relu,
+                    UnaryGradOp::Sigmoid => UnaryOp::Sigmoid,
+                    UnaryGradOp::Tanh => UnaryOp::Tanh,
+                    UnaryGradOp::LeakyRelu => UnaryOp::LeakyRelu,
+                    UnaryGradOp::Elu => UnaryOp::Elu,
+                    UnaryGradOp::Selu => UnaryOp::Selu,
+                    UnaryGradOp::Gelu => UnaryOp::Gelu,
+                    UnaryGradOp::Softplus => UnaryOp::Softplus,
+                    UnaryGradOp::Relu6 => UnaryOp::Relu6,
+                };
+                let takes_y = matches!(op, UnaryGradOp::Sigmoid | UnaryGradOp::Tanh);
+                let mut y = vec![0.0; n];
+                unary(fwd, &x, &mut y, alpha);
+                let mut dx = vec![f32::NAN; n];
+                unary_grad(op, if takes_y { &y } else { &x }, &dy, &mut dx, alpha);
+                // central differences in f64 of the reference
+                let want: Vec<f32> = x
+                    .iter()
+                    .zip(&dy)
+                    .map(|(&xv, &g)| {
+                        let (xv, h) = (xv as f64, 1e-5);
+                        let d = (unary_ref(fwd, xv + h, alpha as f64) - unary_ref(fwd, xv - h, alpha as f64)) / (2.0 * h);
+                        (g as f64 * d) as f32
+                    })
+                    .collect();
+                assert_close(&dx, &want, 1e-4, 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn simple_kernels() {
+        let x: Vec<f32> = (0..11).map(|i| i as f32 - 5.3).collect();
+        let mut out = vec![0.0; 11];
+        affine(&x, &mut out, 2.0, 1.0);
+        assert_close(&out, &x.iter().map(|v| v * 2.0 + 1.0).collect::<Vec<_>>(), 1e-7, 0.0);
+        clip(&x, &mut out, -1.0, 2.0);
+        assert_eq!(out, x.iter().map(|v| v.clamp(-1.0, 2.0)).collect::<Vec<_>>());
+        let cond: Vec<f32> = (0..11).map(|i| (i % 3) as f32).collect();
+        let b = vec![9.0; 11];
+        where_(&cond, &x, &b, &mut out);
+        for i in 0..11 {
+            assert_eq!(out[i], if i % 3 != 0 { x[i] } else { 9.0 });
+        }
+        let mut ints = vec![0i32; 11];
+        cast_f32_i32(&x, &mut ints);
+        assert_eq!(ints, x.iter().map(|&v| v as i32).collect::<Vec<_>>());
+        let mut back = vec![0.0; 11];
+        cast_i32_f32(&ints, &mut back);
+        assert_eq!(back, ints.iter().map(|&v| v as f32).collect::<Vec<_>>());
+        let mut odd = [f32::NAN, 3e9, -3e9, -2.7, 2.7];
+        let mut oi = [7i32; 5];
+        cast_f32_i32(&odd, &mut oi);
+        assert_eq!(oi, [0, i32::MAX, i32::MIN, -2, 2]);
+        fill_f32(&mut odd, 1.5);
+        assert_eq!(odd, [1.5; 5]);
+        fill_i32(&mut oi, -4);
+        assert_eq!(oi, [-4; 5]);
+        let mut c = vec![f32::NAN; 7];
+        scale_in_place(&mut c, 0.0);
+        assert_eq!(c, vec![0.0; 7]);
+    }
+}

@@ -1,0 +1,172 @@
+//! Reductions over the middle axis of x viewed as [outer, axis, inner] → out [outer, inner].
+
+use crate::elementwise::zip_in_place;
+use crate::simd::F32x4;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReduceOp {
+    Sum, Max, Min, Prod,
+}
+
+impl ReduceOp {
+    pub const ALL: [ReduceOp; 4] = [ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min, ReduceOp::Prod];
+    pub fn from_code(code: u32) -> Option<Self> {
+        Self::ALL.get(code as usize).copied()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgReduceOp {
+    ArgMax, ArgMin,
+}
+
+impl ArgReduceOp {
+    pub const ALL: [ArgReduceOp; 2] = [ArgReduceOp::ArgMax, ArgReduceOp::ArgMin];
+    pub fn from_code(code: u32) -> Option<Self> {
+        Self::ALL.get(code as usize).copied()
+    }
+}
+
+/// Reduces x [outer, axis, inner] over `axis`. An empty axis gives the identity
+/// (0, −inf, +inf, 1). max/min propagate NaN.
+pub fn reduce(op: ReduceOp, x: &[f32], out: &mut [f32], outer: usize, axis: usize, inner: usize) {
+    match op {
+        ReduceOp::Sum => reduce_with(x, out, outer, axis, inner, 0.0, |a, b| a.add(b), F32x4::hsum),
+        ReduceOp::Max => reduce_with(x, out, outer, axis, inner, f32::NEG_INFINITY, |a, b| a.max(b), F32x4::hmax),
+        ReduceOp::Min => reduce_with(x, out, outer, axis, inner, f32::INFINITY, |a, b| a.min(b), F32x4::hmin),
+        ReduceOp::Prod => reduce_with(x, out, outer, axis, inner, 1.0, |a, b| a.mul(b), F32x4::hprod),
+    }
+}
+
+#[inline(always)]
+fn reduce_with(
+    x: &[f32], out: &mut [f32], outer: usize, axis: usize, inner: usize, identity: f32,
+    f: impl Fn(F32x4, F32x4) -> F32x4 + Copy, horizontal: impl Fn(F32x4) -> f32,
+) {
+    let out = &mut out[..outer * inner];
+    let x = &x[..outer * axis * inner];
+    if inner == 0 || outer == 0 {
+        return;
+    }
+    if axis == 0 {
+        out.fill(identity);
+        return;
+    }
+    if inner == 1 {
+        // Contiguous rows: vector accumulator, combined across lanes at the end.
+        for (o, row) in out.iter_mut().zip(x.chunks_exact(axis)) {
+            let mut acc = F32x4::splat(identity);
+            let mut it = row.chunks_exact(4);
+            for v in &mut it {
+                acc = f(acc, F32x4::from_slice(v));
+            }
+            acc = f(acc, F32x4::load_partial(it.remainder(), identity));
+            *o = horizontal(acc);
+        }
+    } else {
+        // Accumulate whole inner rows, SIMD across `inner`.
+        for (orow, block) in out.chunks_exact_mut(inner).zip(x.chunks_exact(axis * inner)) {
+            orow.copy_from_slice(&block[..inner]);
+            for xrow in block.chunks_exact(inner).skip(1) {
+                zip_in_place(orow, xrow, f);
+            }
+        }
+    }
+}
+
+/// Index of the max (argMax) or min (argMin) along `axis`, first one on ties; a NaN counts
+/// as the extreme (the first NaN wins). An empty axis gives −1.
+pub fn arg_reduce(op: ArgReduceOp, x: &[f32], out: &mut [i32], outer: usize, axis: usize, inner: usize) {
+    let better = match op {
+        ArgReduceOp::ArgMax => |v: f32, best: f32| v > best || (v.is_nan() && !best.is_nan()),
+        ArgReduceOp::ArgMin => |v: f32, best: f32| v < best || (v.is_nan() && !best.is_nan()),
+    };
+    let out = &mut out[..outer * inner];
+    if axis == 0 {
+        out.fill(-1);
+        return;
+    }
+    if inner == 0 {
+        return;
+    }
+    let mut best = vec![0.0f32; inner];
+    for (orow, block) in out.chunks_exact_mut(inner).zip(x.chunks_exact(axis * inner)) {
+        best.copy_from_slice(&block[..inner]);
+        orow.fill(0);
+        for (a, xrow) in block.chunks_exact(inner).enumerate().skip(1) {
+            for ((b, o), &v) in best.iter_mut().zip(orow.iter_mut()).zip(xrow) {
+                if better(v, *b) {
+                    *b = v;
+                    *o = a as i32;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{assert_close, Rng};
+
+    fn reference(op: ReduceOp, x: &[f32], outer: usize, axis: usize, inner: usize) -> Vec<f32> {
+        let mut out = Vec::new();
+        for o in 0..outer {
+            for i in 0..inner {
+                let vals = (0..axis).map(|a| x[(o * axis + a) * inner + i] as f64);
+                out.push(match op {
+                    ReduceOp::Sum => vals.sum::<f64>(),
+                    ReduceOp::Prod => vals.product::<f64>(),
+                    ReduceOp::Max => vals.fold(f64::NEG_INFINITY, f64::max),
+                    ReduceOp::Min => vals.fold(f64::INFINITY, f64::min),
+                } as f32);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn reductions_along_first_middle_last_axis() {
+        let mut rng = Rng::new(9);
+        // [outer, axis, inner] covering axis first (outer=1), middle and last (inner=1)
+        let shapes = [(1, 7, 5), (1, 1, 9), (3, 9, 6), (4, 33, 1), (1, 130, 1), (5, 1, 1), (2, 3, 17), (6, 0, 3)];
+        for op in ReduceOp::ALL {
+            for &(outer, axis, inner) in &shapes {
+                let lo = if op == ReduceOp::Prod { 0.5 } else { -2.0 };
+                let x = rng.vec(outer * axis * inner, lo, 2.0);
+                let mut out = vec![f32::NAN; outer * inner];
+                reduce(op, &x, &mut out, outer, axis, inner);
+                assert_close(&out, &reference(op, &x, outer, axis, inner), 1e-5, 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn max_propagates_nan() {
+        let x = [1.0, f32::NAN, 3.0, 2.0, 5.0, 1.0];
+        let mut out = [0.0; 2];
+        reduce(ReduceOp::Max, &x, &mut out, 2, 3, 1);
+        assert!(out[0].is_nan());
+        assert_eq!(out[1], 5.0);
+        reduce(ReduceOp::Max, &x, &mut out, 1, 3, 2);
+        assert!(out[0].is_nan());
+        assert_eq!(out[1], 3.0);
+    }
+
+    #[test]
+    fn arg_reductions() {
+        // [2, 4, 3]
+        let x = [
+            1.0, 5.0, 2.0, 7.0, 5.0, -1.0, 7.0, 0.0, 9.0, 0.0, 5.0, 9.0, //
+            3.0, 3.0, 3.0, 3.0, 3.0, 3.0, -4.0, 3.0, f32::NAN, 3.0, 3.0, 3.0,
+        ];
+        let mut out = [0i32; 6];
+        arg_reduce(ArgReduceOp::ArgMax, &x, &mut out, 2, 4, 3);
+        assert_eq!(out, [1, 0, 2, 0, 0, 2]);
+        arg_reduce(ArgReduceOp::ArgMin, &x, &mut out, 2, 4, 3);
+        assert_eq!(out, [3, 2, 1, 2, 0, 2]);
+        let mut out1 = [0i32; 1];
+        arg_reduce(ArgReduceOp::ArgMax, &[2.0, 9.0, 9.0, 1.0, 3.0], &mut out1, 1, 5, 1);
+        assert_eq!(out1, [1]);
+    }
+}

@@ -1,0 +1,174 @@
+/**
+ * The Backend interface: the kernels every backend provides. Nothing here knows about
+ * tensors, layers or autograd; kernels see flat storages, element counts and shapes.
+ *
+ * Conventions
+ * - A Storage holds `size` 4-byte elements (float32 or int32; the caller knows which).
+ * - Kernels write into an `out` storage the caller allocated (never aliasing an input unless
+ *   the kernel says "in place"). Offsets and sizes are in elements, not bytes.
+ * - Shapes/strides arrays have rank ≤ MAX_RANK; a stride of 0 repeats (broadcasts) that axis.
+ * - Reductions and softmax view the input as [outer, axis, inner] (row-major).
+ */
+
+export const MAX_RANK = 8;
+
+/** An opaque block of `size` elements owned by one backend. */
+export interface Storage {
+  readonly size: number;
+}
+
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'squaredDifference'
+  // comparisons produce 1.0 / 0.0
+  | 'equal' | 'notEqual' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual';
+
+export type UnaryOp =
+  | 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'square' | 'reciprocal'
+  | 'relu' | 'sigmoid' | 'tanh' | 'softplus' | 'sign' | 'floor' | 'ceil' | 'round'
+  | 'step' // x > 0 ? 1 : 0
+  | 'log1p' | 'elu' | 'selu' | 'gelu' | 'relu6' | 'leakyRelu'; // leakyRelu uses `alpha`
+
+/**
+ * Gradients of unary ops, dx = dy · f'(…). `relu`, `leakyRelu`, `elu`, `selu`, `gelu`,
+ * `softplus`, `relu6` take the op's input x; `sigmoid` and `tanh` take its output y.
+ */
+export type UnaryGradOp = 'relu' | 'sigmoid' | 'tanh' | 'leakyRelu' | 'elu' | 'selu' | 'gelu' | 'softplus' | 'relu6';
+
+export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
+export type ArgReduceOp = 'argMax' | 'argMin';
+
+export interface Backend {
+  /** 'wasm' or 'js'. */
+  readonly name: 'wasm' | 'js';
+  /** Which build runs: 'relaxed' | 'simd' for wasm, 'js' for js. */
+  readonly build: string;
+
+  // ---- memory -------------------------------------------------------------------------
+  /** A new storage of `size` elements, zero-filled. Throws a clear Error when out of memory. */
+  alloc(size: number): Storage;
+  free(s: Storage): void;
+  /** Copies `data` into `s` starting at element `offset` (default 0). */
+  write(s: Storage, data: Float32Array | Int32Array, offset?: number): void;
+  /** A copy of the storage as float32 (offset/length in elements; default: all). */
+  readF32(s: Storage, offset?: number, length?: number): Float32Array;
+  /** A copy of the storage as int32. */
+  readI32(s: Storage, offset?: number, length?: number): Int32Array;
+  /** Bytes the backend holds from the system (wasm: memory.buffer.byteLength). */
+  heapBytes(): number;
+
+  // ---- data movement ------------------------------------------------------------------
+  /** out[0..n) = value (float32 bits; for int32 storages pass `asInt`). */
+  fill(out: Storage, value: number, n: number, asInt?: boolean): void;
+  /**
+   * N-d strided copy of 4-byte elements, rank ≤ MAX_RANK:
+   * dst[dstOffset + Σ i_d·dstStrides[d]] = src[srcOffset + Σ i_d·srcStrides[d]]
+   * for every index i of `shape`. Serves transpose, slice, concat, tile, broadcastTo, pad.
+   */
+  stridedCopy(
+    src: Storage, srcOffset: number, srcStrides: ArrayLike<number>,
+    dst: Storage, dstOffset: number, dstStrides: ArrayLike<number>,
+    shape: ArrayLike<number>,
+  ): void;
+  /** float32 → int32 (truncation toward zero, as tf.cast) and int32 → float32. */
+  castF32ToI32(x: Storage, out: Storage, n: number): void;
+  castI32ToF32(x: Storage, out: Storage, n: number): void;
+
+  // ---- arithmetic ---------------------------------------------------------------------
+  /**
+   * Batched sgemm: for each b < batch,
+   *   C_b = alpha · op(A_b) · op(B_b) + beta · C_b,
+   * op(A_b) is m×k (A_b stored k×m when transA), op(B_b) is k×n (stored n×k when transB),
+   * C_b is m×n, all row-major and contiguous. A_b = a[aOffset + b·strideA], likewise B, C.
+   * A stride of 0 reuses one matrix for the whole batch. beta = 0 ignores C's contents.
+   */
+  matmul(
+    a: Storage, aOffset: number, strideA: number,
+    b: Storage, bOffset: number, strideB: number,
+    c: Storage, cOffset: number, strideC: number,
+    batch: number, m: number, n: number, k: number,
+    transA: boolean, transB: boolean, alpha: number, beta: number,
+  ): void;
+  /**
+   * out[i] = op(a[…], b[…]) over `shape` (rank ≤ MAX_RANK, out contiguous), with input
+   * strides (0 = broadcast). Float32.
+   */
+  binary(
+    op: BinaryOp,
+    a: Storage, aStrides: ArrayLike<number>,
+    b: Storage, bStrides: ArrayLike<number>,
+    out: Storage, shape: ArrayLike<number>,
+  ): void;
+  /** out[i] = op(x[i]) for i < n. `alpha` parameterises leakyRelu (slope) and elu. */
+  unary(op: UnaryOp, x: Storage, out: Storage, n: number, alpha?: number): void;
+  /** dx[i] = dy[i] · op'(…) with xOrY as documented on UnaryGradOp. */
+  unaryGrad(op: UnaryGradOp, xOrY: Storage, dy: Storage, dx: Storage, n: number, alpha?: number): void;
+  /** out[i] = x[i] · scale + shift (float32). */
+  affine(x: Storage, out: Storage, n: number, scale: number, shift: number): void;
+  /** out[i] = min(max(x[i], lo), hi). */
+  clip(x: Storage, out: Storage, n: number, lo: number, hi: number): void;
+  /** out[i] = cond[i] != 0 ? a[i] : b[i] (all contiguous, n elements). */
+  where(cond: Storage, a: Storage, b: Storage, out: Storage, n: number): void;
+
+  // ---- reductions ---------------------------------------------------------------------
+  /** x viewed as [outer, axis, inner] → out [outer, inner]. */
+  reduce(op: ReduceOp, x: Storage, out: Storage, outer: number, axis: number, inner: number): void;
+  /** Index (int32) of the max/min along axis; first one on ties. */
+  argReduce(op: ArgReduceOp, x: Storage, out: Storage, outer: number, axis: number, inner: number): void;
+
+  // ---- activations over the last axis -------------------------------------------------
+  /** Row-wise softmax over [rows, cols] (max-subtracted). */
+  softmax(x: Storage, out: Storage, rows: number, cols: number): void;
+  logSoftmax(x: Storage, out: Storage, rows: number, cols: number): void;
+  /** dx = y ⊙ (dy − Σ_row dy ⊙ y), for y = softmax(x). */
+  softmaxGrad(y: Storage, dy: Storage, dx: Storage, rows: number, cols: number): void;
+  /** dx = dy − softmax(x) · Σ_row dy, given y = logSoftmax(x). */
+  logSoftmaxGrad(y: Storage, dy: Storage, dx: Storage, rows: number, cols: number): void;
+
+  // ---- indexing -----------------------------------------------------------------------
+  /**
+   * out[o, j, i] = x[o, idx[j], i] for x viewed as [outer, axisLen, inner], idx int32 of
+   * length numIdx. Returns -1 when all indices are in [0, axisLen), else the position j of
+   * the first bad index (and leaves out unspecified).
+   */
+  gather(x: Storage, idx: Storage, out: Storage, outer: number, axisLen: number, inner: number, numIdx: number): number;
+  /** dx[o, idx[j], i] += dy[o, j, i] (indices already validated). dx is not cleared. */
+  scatterAdd(dy: Storage, idx: Storage, dx: Storage, outer: number, axisLen: number, inner: number, numIdx: number): void;
+  /** out[j, c] = idx[j] == c ? onValue : offValue, out [n, depth]; idx int32. */
+  oneHot(idx: Storage, out: Storage, n: number, depth: number, onValue: number, offValue: number): void;
+
+  // ---- fused losses -------------------------------------------------------------------
+  /**
+   * Sigmoid + binary cross-entropy on logits, per element, numerically stable:
+   * loss[i] = max(x,0) − x·z + log(1 + exp(−|x|)); grad[i] = sigmoid(x) − z.
+   */
+  sigmoidCrossEntropy(logits: Storage, labels: Storage, loss: Storage, grad: Storage, n: number): void;
+  /**
+   * Softmax + categorical cross-entropy on logits [rows, cols] with dense (one-hot or soft)
+   * float labels: loss[r] = −Σ_c z·log softmax(x); grad = softmax(x)·Σ_c z − z.
+   */
+  softmaxCrossEntropy(logits: Storage, labels: Storage, loss: Storage, grad: Storage, rows: number, cols: number): void;
+  /**
+   * As softmaxCrossEntropy with int32 class labels [rows]. Returns -1, or the row of the first
+   * label outside [0, cols).
+   */
+  sparseSoftmaxCrossEntropy(logits: Storage, labels: Storage, loss: Storage, grad: Storage, rows: number, cols: number): number;
+
+  // ---- fused optimizer updates (in place on param and state) --------------------------
+  /**
+   * Adam (Keras form): m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+   * p −= lrT · m / (√v + ε), with lrT = lr·√(1−β2^t)/(1−β1^t) computed by the caller.
+   */
+  adam(p: Storage, g: Storage, m: Storage, v: Storage, n: number, lrT: number, beta1: number, beta2: number, eps: number): void;
+  /**
+   * SGD with optional momentum (velocity null when momentum = 0), Keras form:
+   * v = momentum·v − lr·g; p += nesterov ? momentum·v − lr·g : v.
+   */
+  sgd(p: Storage, g: Storage, velocity: Storage | null, n: number, lr: number, momentum: number, nesterov: boolean): void;
+  /**
+   * RMSprop (Keras form): ms = ρ·ms + (1−ρ)·g²; (centered: mg = ρ·mg + (1−ρ)·g, denom = ms − mg²)
+   * step = lr·g/(√denom + ε); with momentum: mom = momentum·mom + step, p −= mom; else p −= step.
+   * mg null unless centered; mom null unless momentum > 0.
+   */
+  rmsprop(p: Storage, g: Storage, ms: Storage, mg: Storage | null, mom: Storage | null, n: number, lr: number, rho: number, momentum: number, eps: number): void;
+}

@@ -1,0 +1,110 @@
+/**
+ * The C ABI of ferrite-wasm, mirrored from crates/ferrite-wasm/src/lib.rs.
+ * Every pointer is a byte offset into the module's linear memory (u32); sizes are element
+ * counts; booleans are 0/1; enum arguments use the op codes below. A test checks that this
+ * interface and the module's exports agree, name for name and arity for arity.
+ */
+
+export interface FerriteExports {
+  memory: WebAssembly.Memory;
+
+  /** 16-byte aligned, zero-filled block of `bytes`; 0 when memory cannot grow. */
+  ferrite_alloc(bytes: number): number;
+  ferrite_free(ptr: number, bytes: number): void;
+
+  ferrite_fill_f32(out: number, value: number, n: number): void;
+  ferrite_fill_i32(out: number, value: number, n: number): void;
+  /** Strides and shape are i32 arrays of length `rank` in memory; offsets are folded into src/dst. */
+  ferrite_strided_copy(src: number, srcStrides: number, dst: number, dstStrides: number, shape: number, rank: number): void;
+  ferrite_cast_f32_i32(x: number, out: number, n: number): void;
+  ferrite_cast_i32_f32(x: number, out: number, n: number): void;
+
+  /** Strides in elements; transA/transB 0|1. See Backend.matmul. */
+  ferrite_matmul(
+    a: number, strideA: number, b: number, strideB: number, c: number, strideC: number,
+    batch: number, m: number, n: number, k: number,
+    transA: number, transB: number, alpha: number, beta: number,
+  ): void;
+  /** op: BINARY_OPS index; strides/shape: i32 arrays of length rank. */
+  ferrite_binary(op: number, a: number, aStrides: number, b: number, bStrides: number, out: number, shape: number, rank: number): void;
+  /** op: UNARY_OPS index. */
+  ferrite_unary(op: number, x: number, out: number, n: number, alpha: number): void;
+  /** op: UNARY_GRAD_OPS index. */
+  ferrite_unary_grad(op: number, xy: number, dy: number, dx: number, n: number, alpha: number): void;
+  ferrite_affine(x: number, out: number, n: number, scale: number, shift: number): void;
+  ferrite_clip(x: number, out: number, n: number, lo: number, hi: number): void;
+  ferrite_where(cond: number, a: number, b: number, out: number, n: number): void;
+
+  /** op: REDUCE_OPS index. */
+  ferrite_reduce(op: number, x: number, out: number, outer: number, axis: number, inner: number): void;
+  /** op: ARG_REDUCE_OPS index; out is i32. */
+  ferrite_arg_reduce(op: number, x: number, out: number, outer: number, axis: number, inner: number): void;
+
+  ferrite_softmax(x: number, out: number, rows: number, cols: number): void;
+  ferrite_log_softmax(x: number, out: number, rows: number, cols: number): void;
+  ferrite_softmax_grad(y: number, dy: number, dx: number, rows: number, cols: number): void;
+  ferrite_log_softmax_grad(y: number, dy: number, dx: number, rows: number, cols: number): void;
+
+  /** Returns -1, or the position of the first index outside [0, axisLen). */
+  ferrite_gather(x: number, idx: number, out: number, outer: number, axisLen: number, inner: number, numIdx: number): number;
+  ferrite_scatter_add(dy: number, idx: number, dx: number, outer: number, axisLen: number, inner: number, numIdx: number): void;
+  ferrite_one_hot(idx: number, out: number, n: number, depth: number, onValue: number, offValue: number): void;
+
+  ferrite_sigmoid_cross_entropy(logits: number, labels: number, loss: number, grad: number, n: number): void;
+  ferrite_softmax_cross_entropy(logits: number, labels: number, loss: number, grad: number, rows: number, cols: number): void;
+  /** Returns -1, or the first row whose label is outside [0, cols). */
+  ferrite_sparse_softmax_cross_entropy(logits: number, labels: number, loss: number, grad: number, rows: number, cols: number): number;
+
+  ferrite_adam(p: number, g: number, m: number, v: number, n: number, lrT: number, beta1: number, beta2: number, eps: number): void;
+  /** velocity 0 when momentum = 0; nesterov 0|1. */
+  ferrite_sgd(p: number, g: number, velocity: number, n: number, lr: number, momentum: number, nesterov: number): void;
+  /** mg 0 unless centered; mom 0 unless momentum > 0. */
+  ferrite_rmsprop(p: number, g: number, ms: number, mg: number, mom: number, n: number, lr: number, rho: number, momentum: number, eps: number): void;
+}
+
+/** Op codes: the position in each list is the code the Rust side matches on. */
+export const BINARY_OPS = [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'squaredDifference',
+  'equal', 'notEqual', 'greater', 'greaterEqual', 'less', 'lessEqual',
+] as const;
+export const UNARY_OPS = [
+  'neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'reciprocal',
+  'relu', 'sigmoid', 'tanh', 'softplus', 'sign', 'floor', 'ceil', 'round',
+  'step', 'log1p', 'elu', 'selu', 'gelu', 'relu6', 'leakyRelu',
+] as const;
+export const UNARY_GRAD_OPS = ['relu', 'sigmoid', 'tanh', 'leakyRelu', 'elu', 'selu', 'gelu', 'softplus', 'relu6'] as const;
+export const REDUCE_OPS = ['sum', 'max', 'min', 'prod'] as const;
+export const ARG_REDUCE_OPS = ['argMax', 'argMin'] as const;
+
+/** Names of all functions above (memory excluded), with their arity. */
+export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, number> = {
+  ferrite_alloc: 1,
+  ferrite_free: 2,
+  ferrite_fill_f32: 3,
+  ferrite_fill_i32: 3,
+  ferrite_strided_copy: 6,
+  ferrite_cast_f32_i32: 3,
+  ferrite_cast_i32_f32: 3,
+  ferrite_matmul: 14,
+  ferrite_binary: 8,
+  ferrite_unary: 5,
+  ferrite_unary_grad: 6,
+  ferrite_affine: 5,
+  ferrite_clip: 5,
+  ferrite_where: 5,
+  ferrite_reduce: 6,
+  ferrite_arg_reduce: 6,
+  ferrite_softmax: 4,
+  ferrite_log_softmax: 4,
+  ferrite_softmax_grad: 5,
+  ferrite_log_softmax_grad: 5,
+  ferrite_gather: 7,
+  ferrite_scatter_add: 7,
+  ferrite_one_hot: 6,
+  ferrite_sigmoid_cross_entropy: 5,
+  ferrite_softmax_cross_entropy: 6,
+  ferrite_sparse_softmax_cross_entropy: 6,
+  ferrite_adam: 9,
+  ferrite_sgd: 7,
+  ferrite_rmsprop: 10,
+};

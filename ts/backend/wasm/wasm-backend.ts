@@ -1,0 +1,421 @@
+/**
+ * The wasm backend: the Backend interface over the raw C ABI of ferrite-wasm.
+ *
+ * Storages are blocks of the module's linear memory; kernels receive byte pointers with the
+ * element offsets folded in. Methods do only what the call needs (no JS allocation on the
+ * kernel paths) because a training step calls thousands of kernels.
+ */
+
+import {
+  MAX_RANK,
+  type ArgReduceOp, type Backend, type BinaryOp, type ReduceOp, type Storage, type UnaryGradOp, type UnaryOp,
+} from '../backend';
+import {
+  ARG_REDUCE_OPS, BINARY_OPS, EXPORT_ARITY, REDUCE_OPS, UNARY_GRAD_OPS, UNARY_OPS,
+  type FerriteExports,
+} from './exports';
+import { enableRelaxedSimdFlag, wasmRelaxedSimdSupported, wasmSimdSupported } from './feature-detect';
+import { loadWasmModule, type WasmBuild, type WasmSources } from './loader';
+
+export interface WasmBackendOptions {
+  /** Which build to run; default: 'relaxed' where the engine supports relaxed SIMD, else 'simd'. */
+  build?: WasmBuild;
+  /** Where to load the build(s) from; default: the package's wasm/ directory. */
+  source?: WasmSources;
+  /**
+   * Allow setting Node's `--experimental-wasm-relaxed-simd` V8 flag so the relaxed build can
+   * run on Node 20. ferrite never changes V8 flags unless this is true.
+   */
+  relaxedSimd?: boolean;
+}
+
+/** A block of `size` 4-byte elements at byte offset `ptr` of the wasm memory. */
+export class WasmStorage implements Storage {
+  /** Set on free. */
+  freed = false;
+  constructor(public ptr: number, public readonly size: number) {}
+}
+
+/**
+ * A freed storage's pointer is replaced by this address, beyond any memory below 2 GiB, so a
+ * kernel given a freed storage traps instead of silently corrupting reused memory.
+ */
+const FREED_PTR = 0x8000_0000;
+
+/** Bytes ferrite_alloc can be asked for: the whole 32-bit address space, less a page. */
+const MAX_ALLOC_BYTES = 2 ** 32 - 65536;
+
+function codes(names: readonly string[]): Map<string, number> {
+  return new Map(names.map((n, i) => [n, i]));
+}
+const BINARY_CODE = codes(BINARY_OPS);
+const UNARY_CODE = codes(UNARY_OPS);
+const UNARY_GRAD_CODE = codes(UNARY_GRAD_OPS);
+const REDUCE_CODE = codes(REDUCE_OPS);
+const ARG_REDUCE_CODE = codes(ARG_REDUCE_OPS);
+
+/** `alpha` when the caller gives none: leakyRelu slope 0.2 (as tf.leakyRelu), elu 1. */
+function alphaDefaults(names: readonly string[]): Float64Array {
+  return Float64Array.from(names, (n) => (n === 'leakyRelu' ? 0.2 : n === 'elu' ? 1 : 0));
+}
+const UNARY_ALPHA = alphaDefaults(UNARY_OPS);
+const UNARY_GRAD_ALPHA = alphaDefaults(UNARY_GRAD_OPS);
+
+function badOp(kind: string, op: string): never {
+  throw new Error(`ferrite: unknown ${kind} op '${op}'`);
+}
+
+function mb(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(1);
+}
+
+export class WasmBackend implements Backend {
+  readonly name = 'wasm' as const;
+  readonly memory: WebAssembly.Memory;
+  private readonly x: FerriteExports;
+  private buffer: ArrayBuffer;
+  private f32: Float32Array;
+  private i32: Int32Array;
+  /** Byte offset of 3 × MAX_RANK i32 slots for the shape/stride arguments of kernels. */
+  private readonly scratch: number;
+
+  constructor(readonly exports: FerriteExports, readonly build: WasmBuild) {
+    this.x = exports;
+    this.memory = exports.memory;
+    this.buffer = this.memory.buffer;
+    this.f32 = new Float32Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
+    const scratch = exports.ferrite_alloc(3 * MAX_RANK * 4) >>> 0;
+    if (scratch === 0) throw new Error('ferrite: out of WebAssembly memory at start-up');
+    this.scratch = scratch;
+  }
+
+  /** Re-makes the views when memory has grown (growth detaches the old buffer). */
+  private views(): void {
+    const b = this.memory.buffer;
+    if (b !== this.buffer) {
+      this.buffer = b;
+      this.f32 = new Float32Array(b);
+      this.i32 = new Int32Array(b);
+    }
+  }
+
+  /** Copies three shape/stride arrays into the scratch slots; returns the rank. */
+  private dims(a: ArrayLike<number>, b: ArrayLike<number>, shape: ArrayLike<number>): number {
+    const rank = shape.length;
+    if (rank > MAX_RANK) throw new Error(`ferrite: rank ${rank} exceeds the maximum of ${MAX_RANK}`);
+    if (a.length !== rank || b.length !== rank) {
+      throw new Error(`ferrite: strides of rank ${a.length} and ${b.length} do not match shape of rank ${rank}`);
+    }
+    this.views();
+    const m = this.i32;
+    const base = this.scratch >>> 2;
+    for (let d = 0; d < rank; d++) {
+      m[base + d] = a[d];
+      m[base + MAX_RANK + d] = b[d];
+      m[base + 2 * MAX_RANK + d] = shape[d];
+    }
+    return rank;
+  }
+
+  private live(s: Storage, what: string): WasmStorage {
+    const w = s as WasmStorage;
+    if (!(w instanceof WasmStorage)) throw new Error(`ferrite: ${what}: storage does not belong to the wasm backend`);
+    if (w.freed) throw new Error(`ferrite: ${what}: storage was already freed`);
+    return w;
+  }
+
+  private range(w: WasmStorage, offset: number, length: number, what: string): void {
+    if (!(offset >= 0 && length >= 0 && offset + length <= w.size)) {
+      throw new Error(`ferrite: ${what} of [${offset}, ${offset + length}) is outside a storage of ${w.size} elements`);
+    }
+  }
+
+  // ---- memory -------------------------------------------------------------------------
+
+  alloc(size: number): WasmStorage {
+    if (!(size >= 0) || !Number.isInteger(size)) throw new Error(`ferrite: cannot allocate ${size} elements`);
+    const bytes = Math.max(size, 1) * 4;
+    const ptr = bytes <= MAX_ALLOC_BYTES ? this.x.ferrite_alloc(bytes) >>> 0 : 0;
+    if (ptr === 0) {
+      throw new Error(
+        `ferrite: out of WebAssembly memory allocating ${bytes} bytes (heap is ${mb(this.memory.buffer.byteLength)} MB)`);
+    }
+    return new WasmStorage(ptr, size);
+  }
+
+  free(s: Storage): void {
+    const w = this.live(s, 'free');
+    this.x.ferrite_free(w.ptr, Math.max(w.size, 1) * 4);
+    w.freed = true;
+    w.ptr = FREED_PTR;
+  }
+
+  write(s: Storage, data: Float32Array | Int32Array, offset = 0): void {
+    const w = this.live(s, 'write');
+    this.range(w, offset, data.length, 'write');
+    this.views();
+    const at = (w.ptr >>> 2) + offset;
+    if (data instanceof Float32Array) this.f32.set(data, at);
+    else this.i32.set(data, at);
+  }
+
+  readF32(s: Storage, offset = 0, length?: number): Float32Array {
+    const w = this.live(s, 'readF32');
+    const n = length ?? w.size - offset;
+    this.range(w, offset, n, 'readF32');
+    this.views();
+    const at = (w.ptr >>> 2) + offset;
+    return this.f32.slice(at, at + n);
+  }
+
+  readI32(s: Storage, offset = 0, length?: number): Int32Array {
+    const w = this.live(s, 'readI32');
+    const n = length ?? w.size - offset;
+    this.range(w, offset, n, 'readI32');
+    this.views();
+    const at = (w.ptr >>> 2) + offset;
+    return this.i32.slice(at, at + n);
+  }
+
+  heapBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  // ---- data movement ------------------------------------------------------------------
+
+  fill(out: Storage, value: number, n: number, asInt = false): void {
+    const p = (out as WasmStorage).ptr;
+    if (asInt) this.x.ferrite_fill_i32(p, value | 0, n);
+    else this.x.ferrite_fill_f32(p, value, n);
+  }
+
+  stridedCopy(
+    src: Storage, srcOffset: number, srcStrides: ArrayLike<number>,
+    dst: Storage, dstOffset: number, dstStrides: ArrayLike<number>,
+    shape: ArrayLike<number>,
+  ): void {
+    const rank = this.dims(srcStrides, dstStrides, shape);
+    const s = this.scratch;
+    this.x.ferrite_strided_copy(
+      (src as WasmStorage).ptr + srcOffset * 4, s,
+      (dst as WasmStorage).ptr + dstOffset * 4, s + MAX_RANK * 4,
+      s + 2 * MAX_RANK * 4, rank);
+  }
+
+  castF32ToI32(x: Storage, out: Storage, n: number): void {
+    this.x.ferrite_cast_f32_i32((x as WasmStorage).ptr, (out as WasmStorage).ptr, n);
+  }
+
+  castI32ToF32(x: Storage, out: Storage, n: number): void {
+    this.x.ferrite_cast_i32_f32((x as WasmStorage).ptr, (out as WasmStorage).ptr, n);
+  }
+
+  // ---- arithmetic ---------------------------------------------------------------------
+
+  matmul(
+    a: Storage, aOffset: number, strideA: number,
+    b: Storage, bOffset: number, strideB: number,
+    c: Storage, cOffset: number, strideC: number,
+    batch: number, m: number, n: number, k: number,
+    transA: boolean, transB: boolean, alpha: number, beta: number,
+  ): void {
+    this.x.ferrite_matmul(
+      (a as WasmStorage).ptr + aOffset * 4, strideA,
+      (b as WasmStorage).ptr + bOffset * 4, strideB,
+      (c as WasmStorage).ptr + cOffset * 4, strideC,
+      batch, m, n, k, transA ? 1 : 0, transB ? 1 : 0, alpha, beta);
+  }
+
+  binary(
+    op: BinaryOp,
+    a: Storage, aStrides: ArrayLike<number>,
+    b: Storage, bStrides: ArrayLike<number>,
+    out: Storage, shape: ArrayLike<number>,
+  ): void {
+    const code = BINARY_CODE.get(op) ?? badOp('binary', op);
+    const rank = this.dims(aStrides, bStrides, shape);
+    const s = this.scratch;
+    this.x.ferrite_binary(
+      code, (a as WasmStorage).ptr, s, (b as WasmStorage).ptr, s + MAX_RANK * 4,
+      (out as WasmStorage).ptr, s + 2 * MAX_RANK * 4, rank);
+  }
+
+  unary(op: UnaryOp, x: Storage, out: Storage, n: number, alpha?: number): void {
+    const code = UNARY_CODE.get(op) ?? badOp('unary', op);
+    this.x.ferrite_unary(code, (x as WasmStorage).ptr, (out as WasmStorage).ptr, n, alpha ?? UNARY_ALPHA[code]);
+  }
+
+  unaryGrad(op: UnaryGradOp, xOrY: Storage, dy: Storage, dx: Storage, n: number, alpha?: number): void {
+    const code = UNARY_GRAD_CODE.get(op) ?? badOp('unaryGrad', op);
+    this.x.ferrite_unary_grad(
+      code, (xOrY as WasmStorage).ptr, (dy as WasmStorage).ptr, (dx as WasmStorage).ptr, n,
+      alpha ?? UNARY_GRAD_ALPHA[code]);
+  }
+
+  affine(x: Storage, out: Storage, n: number, scale: number, shift: number): void {
+    this.x.ferrite_affine((x as WasmStorage).ptr, (out as WasmStorage).ptr, n, scale, shift);
+  }
+
+  clip(x: Storage, out: Storage, n: number, lo: number, hi: number): void {
+    this.x.ferrite_clip((x as WasmStorage).ptr, (out as WasmStorage).ptr, n, lo, hi);
+  }
+
+  where(cond: Storage, a: Storage, b: Storage, out: Storage, n: number): void {
+    this.x.ferrite_where(
+      (cond as WasmStorage).ptr, (a as WasmStorage).ptr, (b as WasmStorage).ptr, (out as WasmStorage).ptr, n);
+  }
+
+  // ---- reductions ---------------------------------------------------------------------
+
+  reduce(op: ReduceOp, x: Storage, out: Storage, outer: number, axis: number, inner: number): void {
+    const code = REDUCE_CODE.get(op) ?? badOp('reduce', op);
+    this.x.ferrite_reduce(code, (x as WasmStorage).ptr, (out as WasmStorage).ptr, outer, axis, inner);
+  }
+
+  argReduce(op: ArgReduceOp, x: Storage, out: Storage, outer: number, axis: number, inner: number): void {
+    const code = ARG_REDUCE_CODE.get(op) ?? badOp('argReduce', op);
+    this.x.ferrite_arg_reduce(code, (x as WasmStorage).ptr, (out as WasmStorage).ptr, outer, axis, inner);
+  }
+
+  // ---- activations over the last axis -------------------------------------------------
+
+  softmax(x: Storage, out: Storage, rows: number, cols: number): void {
+    this.x.ferrite_softmax((x as WasmStorage).ptr, (out as WasmStorage).ptr, rows, cols);
+  }
+
+  logSoftmax(x: Storage, out: Storage, rows: number, cols: number): void {
+    this.x.ferrite_log_softmax((x as WasmStorage).ptr, (out as WasmStorage).ptr, rows, cols);
+  }
+
+  softmaxGrad(y: Storage, dy: Storage, dx: Storage, rows: number, cols: number): void {
+    this.x.ferrite_softmax_grad((y as WasmStorage).ptr, (dy as WasmStorage).ptr, (dx as WasmStorage).ptr, rows, cols);
+  }
+
+  logSoftmaxGrad(y: Storage, dy: Storage, dx: Storage, rows: number, cols: number): void {
+    this.x.ferrite_log_softmax_grad(
+      (y as WasmStorage).ptr, (dy as WasmStorage).ptr, (dx as WasmStorage).ptr, rows, cols);
+  }
+
+  // ---- indexing -----------------------------------------------------------------------
+
+  gather(x: Storage, idx: Storage, out: Storage, outer: number, axisLen: number, inner: number, numIdx: number): number {
+    return this.x.ferrite_gather(
+      (x as WasmStorage).ptr, (idx as WasmStorage).ptr, (out as WasmStorage).ptr, outer, axisLen, inner, numIdx);
+  }
+
+  scatterAdd(dy: Storage, idx: Storage, dx: Storage, outer: number, axisLen: number, inner: number, numIdx: number): void {
+    this.x.ferrite_scatter_add(
+      (dy as WasmStorage).ptr, (idx as WasmStorage).ptr, (dx as WasmStorage).ptr, outer, axisLen, inner, numIdx);
+  }
+
+  oneHot(idx: Storage, out: Storage, n: number, depth: number, onValue: number, offValue: number): void {
+    this.x.ferrite_one_hot((idx as WasmStorage).ptr, (out as WasmStorage).ptr, n, depth, onValue, offValue);
+  }
+
+  // ---- fused losses -------------------------------------------------------------------
+
+  sigmoidCrossEntropy(logits: Storage, labels: Storage, loss: Storage, grad: Storage, n: number): void {
+    this.x.ferrite_sigmoid_cross_entropy(
+      (logits as WasmStorage).ptr, (labels as WasmStorage).ptr, (loss as WasmStorage).ptr, (grad as WasmStorage).ptr, n);
+  }
+
+  softmaxCrossEntropy(logits: Storage, labels: Storage, loss: Storage, grad: Storage, rows: number, cols: number): void {
+    this.x.ferrite_softmax_cross_entropy(
+      (logits as WasmStorage).ptr, (labels as WasmStorage).ptr, (loss as WasmStorage).ptr, (grad as WasmStorage).ptr,
+      rows, cols);
+  }
+
+  sparseSoftmaxCrossEntropy(
+    logits: Storage, labels: Storage, loss: Storage, grad: Storage, rows: number, cols: number,
+  ): number {
+    return this.x.ferrite_sparse_softmax_cross_entropy(
+      (logits as WasmStorage).ptr, (labels as WasmStorage).ptr, (loss as WasmStorage).ptr, (grad as WasmStorage).ptr,
+      rows, cols);
+  }
+
+  // ---- fused optimizer updates --------------------------------------------------------
+
+  adam(
+    p: Storage, g: Storage, m: Storage, v: Storage, n: number,
+    lrT: number, beta1: number, beta2: number, eps: number,
+  ): void {
+    this.x.ferrite_adam(
+      (p as WasmStorage).ptr, (g as WasmStorage).ptr, (m as WasmStorage).ptr, (v as WasmStorage).ptr, n,
+      lrT, beta1, beta2, eps);
+  }
+
+  sgd(
+    p: Storage, g: Storage, velocity: Storage | null, n: number,
+    lr: number, momentum: number, nesterov: boolean,
+  ): void {
+    this.x.ferrite_sgd(
+      (p as WasmStorage).ptr, (g as WasmStorage).ptr, velocity ? (velocity as WasmStorage).ptr : 0, n,
+      lr, momentum, nesterov ? 1 : 0);
+  }
+
+  rmsprop(
+    p: Storage, g: Storage, ms: Storage, mg: Storage | null, mom: Storage | null, n: number,
+    lr: number, rho: number, momentum: number, eps: number,
+  ): void {
+    this.x.ferrite_rmsprop(
+      (p as WasmStorage).ptr, (g as WasmStorage).ptr, (ms as WasmStorage).ptr,
+      mg ? (mg as WasmStorage).ptr : 0, mom ? (mom as WasmStorage).ptr : 0, n, lr, rho, momentum, eps);
+  }
+}
+
+/** Imports the module asks for, as stubs that fail loudly: ferrite-wasm is meant to need none. */
+function stubImports(module: WebAssembly.Module): WebAssembly.Imports {
+  const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
+  for (const imp of WebAssembly.Module.imports(module)) {
+    if (imp.kind !== 'function') {
+      throw new Error(`ferrite: the wasm module imports a ${imp.kind} '${imp.module}.${imp.name}' that ferrite cannot provide`);
+    }
+    (imports[imp.module] ??= {})[imp.name] = () => {
+      throw new Error(`ferrite: the wasm module called its import '${imp.module}.${imp.name}'`);
+    };
+  }
+  return imports;
+}
+
+/** Checks the instance exports what FerriteExports declares, with the same arity. */
+function checkExports(exports: WebAssembly.Exports, build: WasmBuild): FerriteExports {
+  if (!(exports.memory instanceof WebAssembly.Memory)) {
+    throw new Error(`ferrite: the '${build}' wasm build exports no memory`);
+  }
+  for (const [name, arity] of Object.entries(EXPORT_ARITY)) {
+    const f = exports[name];
+    if (typeof f !== 'function') throw new Error(`ferrite: the '${build}' wasm build lacks the export ${name}`);
+    if (f.length !== arity) {
+      throw new Error(`ferrite: the '${build}' wasm build's ${name} takes ${f.length} arguments, expected ${arity}`);
+    }
+  }
+  return exports as unknown as FerriteExports;
+}
+
+/** Picks the build: the requested one, or relaxed where supported, else simd. */
+async function chooseBuild(opts: WasmBackendOptions): Promise<WasmBuild> {
+  if (!wasmSimdSupported()) {
+    throw new Error('ferrite: this JavaScript engine does not support WebAssembly SIMD; use the js backend');
+  }
+  if (opts.build === 'simd') return 'simd';
+  if (opts.build !== undefined && opts.build !== 'relaxed') {
+    throw new Error(`ferrite: unknown wasm build '${String(opts.build)}'`);
+  }
+  const relaxed = wasmRelaxedSimdSupported() || (opts.relaxedSimd === true && (await enableRelaxedSimdFlag()));
+  if (opts.build === 'relaxed' && !relaxed) {
+    throw new Error(
+      "ferrite: the 'relaxed' wasm build needs relaxed SIMD, which this engine lacks" +
+      (typeof process !== 'undefined' && process.versions?.node
+        ? ' (on Node 20 pass relaxedSimd: true to enable it, or use Node >= 22)' : ''));
+  }
+  return relaxed ? 'relaxed' : 'simd';
+}
+
+/** Loads, instantiates and wraps a ferrite wasm build. */
+export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
+  const build = await chooseBuild(opts);
+  const module = await loadWasmModule(build, opts.source);
+  const instance = await WebAssembly.instantiate(module, stubImports(module));
+  return new WasmBackend(checkExports(instance.exports, build), build);
+}

@@ -1,0 +1,47 @@
+/**
+ * ferrite: deep learning for TypeScript on a Rust/WebAssembly SIMD core.
+ *
+ *   import * as fe from 'ferrite';
+ *   await fe.ready();
+ */
+import './tensor-methods';
+
+export { ready, setBackend, getBackend, getBuild, tidy, dispose, keep, memory } from './runtime';
+export type { ReadyOptions, BackendName, WasmBuild, MemoryInfo } from './runtime';
+export { Tensor, Variable } from './tensor';
+export type { DType, Shape, NestedArray, TypedArray } from './tensor';
+export { noGrad } from './autograd';
+
+// Ops, with TensorFlow.js names and argument orders.
+export {
+  tensor, scalar, tensor1d, tensor2d, tensor3d, tensor4d, fill, zeros, ones, zerosLike, onesLike,
+  randomNormal, randomUniform, truncatedNormal, range, variable,
+  add, sub, mul, div, pow, maximum, minimum, squaredDifference,
+  equal, notEqual, greater, greaterEqual, less, lessEqual,
+  neg, abs, exp, log, log1p, sqrt, rsqrt, square, reciprocal, relu, relu6, sigmoid, tanh, softplus,
+  elu, selu, gelu, leakyRelu, sign, floor, ceil, round, step, clipByValue,
+  sum, mean, max, min, prod, argMax, argMin, logSumExp,
+  reshape, flatten, expandDims, squeeze, transpose, slice, concat, stack, split, tile, pad, cast, clone,
+  matMul, dot, softmax, logSoftmax, gather, oneHot, where, dropout,
+  sigmoidCrossEntropyWithLogits, softmaxCrossEntropyWithLogits,
+  setRandomSeed,
+} from './ops/index';
+
+export * as layers from './layers/index';
+export { initializers } from './layers/initializers';
+export { Sequential, sequential, History } from './models/sequential';
+export type { CompileArgs, FitArgs, SequentialArgs } from './models/sequential';
+export { train, optim, SGD, Adam, RMSprop } from './optimizers/optimizers';
+export { Optimizer } from './optimizers/optimizer';
+export * as losses from './losses';
+export * as metrics from './metrics';
+export { callbacks, Callback, EarlyStopping } from './callbacks';
+export type { CallbackHooks, Logs } from './callbacks';
+
+// Preprocessing, as Keras: fe.text.Tokenizer, fe.sequence.padSequences, fe.utils.toCategorical.
+import { Tokenizer, textToWordSequence } from './data/text/index';
+import { padSequences } from './data/sequence';
+import { toCategorical } from './data/utils';
+export const text = { Tokenizer, textToWordSequence };
+export const sequence = { padSequences };
+export const utils = { toCategorical };

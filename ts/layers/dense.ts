@@ -1,0 +1,79 @@
+/** Dense: y = activation(x · kernel + bias), kernel [inputDim, units] (Keras layout). */
+import * as ops from '../ops/index';
+import type { Tensor, Variable } from '../tensor';
+import { ActivationIdentifier, getActivation } from './activations';
+import type { Initializer } from './initializers';
+import { CallContext, Layer, LayerArgs, SymbolicShape } from './layer';
+
+export interface DenseArgs extends LayerArgs {
+  units: number;
+  activation?: ActivationIdentifier;
+  useBias?: boolean;
+  kernelInitializer?: string | Initializer;
+  biasInitializer?: string | Initializer;
+}
+
+export class Dense extends Layer {
+  readonly className = 'Dense';
+  readonly units: number;
+  readonly activation: ActivationIdentifier;
+  readonly useBias: boolean;
+  private kernelInit: string | Initializer;
+  private biasInit: string | Initializer;
+  private activationFn: (x: Tensor) => Tensor;
+  kernel: Variable | null = null;
+  bias: Variable | null = null;
+
+  constructor(args: DenseArgs) {
+    super(args, 'dense');
+    if (!Number.isInteger(args?.units) || args.units < 1) {
+      throw new Error(`${this.name} (Dense): units must be a positive integer, got ${args?.units}`);
+    }
+    this.units = args.units;
+    this.activation = args.activation ?? 'linear';
+    this.activationFn = getActivation(this.activation, this.name);
+    this.useBias = args.useBias ?? true;
+    this.kernelInit = args.kernelInitializer ?? 'glorotUniform';
+    this.biasInit = args.biasInitializer ?? 'zeros';
+    this.supportsMasking = true;
+  }
+
+  override build(inputShape: SymbolicShape): void {
+    const inputDim = inputShape[inputShape.length - 1];
+    if (inputShape.length < 2 || inputDim === null) {
+      throw new Error(`${this.name} (Dense): needs inputs of rank ≥ 2 with a known last dimension, got [${inputShape.join(', ')}]`);
+    }
+    this.kernel = this.addWeight('kernel', [inputDim, this.units], this.kernelInit);
+    if (this.useBias) this.bias = this.addWeight('bias', [this.units], this.biasInit);
+    this.built = true;
+  }
+
+  /** x · kernel + bias, before the activation (losses fuse sigmoid/softmax themselves). */
+  callLogits(x: Tensor): Tensor {
+    const k = this.kernel!;
+    if (x.rank < 2 || x.shape[x.rank - 1] !== k.shape[0]) {
+      throw new Error(`${this.name} (Dense): expected input with last dimension ${k.shape[0]}, got [${x.shape.join(', ')}]`);
+    }
+    const y = ops.matMul(x, k);
+    return this.bias ? ops.add(y, this.bias) : y;
+  }
+
+  call(x: Tensor, _ctx: CallContext): Tensor {
+    return this.activationFn(this.callLogits(x));
+  }
+
+  override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
+    return [...inputShape.slice(0, -1), this.units];
+  }
+
+  override getConfig() {
+    return {
+      ...super.getConfig(),
+      units: this.units,
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: typeof this.kernelInit === 'string' ? this.kernelInit : this.kernelInit.className,
+      biasInitializer: typeof this.biasInit === 'string' ? this.biasInit : this.biasInit.className,
+    };
+  }
+}

@@ -1,0 +1,48 @@
+/** gather (embedding lookups) with its scatter-add gradient, and oneHot. */
+import { record } from '../autograd';
+import { ENGINE } from '../engine';
+import { emptyTensor, sizeOf, Tensor } from '../tensor';
+import { tensor } from './creation';
+import { toTensor, TensorOrNumber } from './convert';
+import { fmt, normalizeAxis } from './util';
+
+/**
+ * tf.gather(x, indices, axis): picks slices of x along `axis` by int32 indices (any shape);
+ * the result has shape x.shape[:axis] + indices.shape + x.shape[axis+1:].
+ */
+export function gather(input: TensorOrNumber, indices: Tensor | number[], axis = 0): Tensor {
+  const x = toTensor('gather', input);
+  const idx = indices instanceof Tensor ? indices : tensor(indices, [indices.length], 'int32');
+  if (idx.dtype !== 'int32') throw new Error(`gather: indices must be int32, got ${idx.dtype}`);
+  const a = normalizeAxis('gather', axis, x.rank);
+  const outer = sizeOf(x.shape.slice(0, a));
+  const axisLen = x.shape[a];
+  const inner = sizeOf(x.shape.slice(a + 1));
+  const outShape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
+  const out = emptyTensor(outShape, x.dtype);
+  if (out.size) {
+    const bad = ENGINE.get().gather(x.storage, idx.storage, out.storage, outer, axisLen, inner, idx.size);
+    if (bad >= 0) {
+      const value = idx.dataSync()[bad];
+      out.dispose();
+      if (idx !== indices) idx.dispose();
+      throw new Error(`gather: index ${value} (at position ${bad}) is outside [0, ${axisLen}) for axis ${a} of ${fmt(x.shape)}`);
+    }
+  }
+  return record(out, 'gather', [x], (dy) => {
+    const dx = emptyTensor(x.shape);
+    ENGINE.get().scatterAdd(dy.storage, idx.storage, dx.storage, outer, axisLen, inner, idx.size);
+    return [dx];
+  });
+}
+
+/** tf.oneHot(indices, depth, onValue, offValue): [..., depth] float32. */
+export function oneHot(indices: Tensor | number[], depth: number, onValue = 1, offValue = 0): Tensor {
+  const idx = indices instanceof Tensor ? indices : tensor(indices, [indices.length], 'int32');
+  if (idx.dtype !== 'int32') throw new Error(`oneHot: indices must be int32, got ${idx.dtype}`);
+  if (!Number.isInteger(depth) || depth < 1) throw new Error(`oneHot: depth must be a positive integer, got ${depth}`);
+  const out = emptyTensor([...idx.shape, depth]);
+  if (out.size) ENGINE.get().oneHot(idx.storage, out.storage, idx.size, depth, onValue, offValue);
+  if (idx !== indices) idx.dispose();
+  return out;
+}
