@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Memory tests collect garbage to count only reachable tensors.
+    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
   },
 });

@@ -84,7 +84,7 @@ export class EarlyStopping extends Callback implements CallbackHooks {
       return;
     }
     this.wait++;
-    if (this.wait > this.patience && this.model) {
+    if (this.wait >= this.patience && this.model) {
       this.stoppedEpoch = epoch;
       this.model.stopTraining = true;
       if (this.restoreBestWeights && this.bestWeights) this.model.setWeights(this.bestWeights as never[]);

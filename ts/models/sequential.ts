@@ -290,6 +290,8 @@ export class Sequential {
     if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`${this.name}.fit: epochs must be a positive integer, got ${epochs}`);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`${this.name}.fit: batchSize must be a positive integer, got ${batchSize}`);
     checkPair(this.name, x, y);
+    if (!this.built) this.build([null, ...x.shape.slice(1)]);
+    this.checkInput(x);
     checkFinite(this.name, 'x', x);
     checkFinite(this.name, 'y', y);
 

@@ -314,7 +314,7 @@ mod tests {
         let na: usize = ashape.iter().product();
         let nb: usize = bshape.iter().product();
         let mut a = rng.vec(na, -3.0, 3.0);
-        let mut b = rng.vec(nb, -3.0, 3.0);
+        let b = rng.vec(nb, -3.0, 3.0);
         if op == BinaryOp::Pow {
             a.iter_mut().for_each(|v| *v = v.abs() + 0.1);
         }

@@ -149,8 +149,8 @@ mod tests {
         assert!(out[0].is_nan());
         assert_eq!(out[1], 5.0);
         reduce(ReduceOp::Max, &x, &mut out, 1, 3, 2);
-        assert!(out[0].is_nan());
-        assert_eq!(out[1], 3.0);
+        assert_eq!(out[0], 5.0);
+        assert!(out[1].is_nan());
     }
 
     #[test]

@@ -17,6 +17,8 @@ use kernel::{micro_kernel, store_tile};
 use pack::{pack_panel, View};
 use std::cell::RefCell;
 
+pub(crate) use small::dot;
+
 /// C = alpha·op(A)·op(B) + beta·C, all row-major and contiguous: op(A) is m×k (A stored k×m
 /// when `trans_a`), op(B) is k×n (B stored n×k when `trans_b`), C is m×n.
 /// beta = 0 ignores C's previous contents, NaN included.

@@ -1,0 +1,17 @@
+//! ferrite-core: the numeric kernels of ferrite, on plain slices (no wasm glue), so the host
+//! can unit-test them. SIMD code is written once against `simd::F32x4`, which maps to wasm
+//! simd128 on wasm32 and to a lane-exact scalar emulation elsewhere.
+
+pub mod approx;
+pub mod broadcast;
+pub mod elementwise;
+pub mod gemm;
+pub mod indexing;
+pub mod losses;
+pub mod optim;
+pub mod reduce;
+pub mod simd;
+pub mod softmax;
+
+#[cfg(test)]
+mod testutil;

@@ -1,0 +1,202 @@
+//! Fused optimizer updates, in place on parameters and state, in the Keras form.
+
+use crate::elementwise::{ld, st};
+use crate::simd::F32x4;
+
+#[inline(always)]
+fn s(v: f32) -> F32x4 {
+    F32x4::splat(v)
+}
+
+/// Adam: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; p −= lr_t·m/(√v + ε), with
+/// lr_t = lr·√(1−β2^t)/(1−β1^t) from the caller.
+#[allow(clippy::too_many_arguments)]
+pub fn adam(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], lr_t: f32, beta1: f32, beta2: f32, eps: f32) {
+    let n = p.len();
+    let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
+    let (b1, c1, b2, c2) = (s(beta1), s(1.0 - beta1), s(beta2), s(1.0 - beta2));
+    let (lr, ep) = (s(lr_t), s(eps));
+    let mut i = 0;
+    while i < n {
+        let len = (n - i).min(4);
+        let gv = ld(g, i, len);
+        let mv = b1.mul(ld(m, i, len)).add(c1.mul(gv));
+        let vv = b2.mul(ld(v, i, len)).add(c2.mul(gv.mul(gv)));
+        let pv = ld(p, i, len).sub(lr.mul(mv).div(vv.sqrt().add(ep)));
+        st(mv, m, i, len);
+        st(vv, v, i, len);
+        st(pv, p, i, len);
+        i += 4;
+    }
+}
+
+/// SGD: without velocity p −= lr·g; with it v = momentum·v − lr·g and
+/// p += nesterov ? momentum·v − lr·g : v.
+pub fn sgd(p: &mut [f32], g: &[f32], velocity: Option<&mut [f32]>, lr: f32, momentum: f32, nesterov: bool) {
+    let n = p.len();
+    let g = &g[..n];
+    let (lrv, mo) = (s(lr), s(momentum));
+    let mut i = 0;
+    match velocity {
+        None => {
+            while i < n {
+                let len = (n - i).min(4);
+                st(ld(p, i, len).sub(lrv.mul(ld(g, i, len))), p, i, len);
+                i += 4;
+            }
+        }
+        Some(vel) => {
+            let vel = &mut vel[..n];
+            while i < n {
+                let len = (n - i).min(4);
+                let step = lrv.mul(ld(g, i, len));
+                let vv = mo.mul(ld(vel, i, len)).sub(step);
+                let upd = if nesterov { mo.mul(vv).sub(step) } else { vv };
+                st(vv, vel, i, len);
+                st(ld(p, i, len).add(upd), p, i, len);
+                i += 4;
+            }
+        }
+    }
+}
+
+/// RMSprop: ms = ρ·ms + (1−ρ)·g²; centered (mg given): mg = ρ·mg + (1−ρ)·g and
+/// denom = ms − mg², else denom = ms; step = lr·g/(√denom + ε); with `mom`:
+/// mom = momentum·mom + step, p −= mom; else p −= step.
+#[allow(clippy::too_many_arguments)]
+pub fn rmsprop(
+    p: &mut [f32], g: &[f32], ms: &mut [f32], mut mg: Option<&mut [f32]>, mut mom: Option<&mut [f32]>,
+    lr: f32, rho: f32, momentum: f32, eps: f32,
+) {
+    let n = p.len();
+    let (g, ms) = (&g[..n], &mut ms[..n]);
+    let (r, c, lrv, ep, mo) = (s(rho), s(1.0 - rho), s(lr), s(eps), s(momentum));
+    let mut i = 0;
+    while i < n {
+        let len = (n - i).min(4);
+        let gv = ld(g, i, len);
+        let msv = r.mul(ld(ms, i, len)).add(c.mul(gv.mul(gv)));
+        st(msv, ms, i, len);
+        let denom = match mg.as_deref_mut() {
+            Some(mg) => {
+                let mgv = r.mul(ld(mg, i, len)).add(c.mul(gv));
+                st(mgv, mg, i, len);
+                msv.sub(mgv.mul(mgv))
+            }
+            None => msv,
+        };
+        let step = lrv.mul(gv).div(denom.sqrt().add(ep));
+        let upd = match mom.as_deref_mut() {
+            Some(mom) => {
+                let mv = mo.mul(ld(mom, i, len)).add(step);
+                st(mv, mom, i, len);
+                mv
+            }
+            None => step,
+        };
+        st(ld(p, i, len).sub(upd), p, i, len);
+        i += 4;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{assert_close, Rng};
+
+    const N: usize = 11;
+
+    fn grads(step: usize) -> Vec<f32> {
+        Rng::new(100 + step as u64).vec(N, -1.0, 1.0)
+    }
+
+    #[test]
+    fn adam_matches_scalar_over_steps() {
+        // constants as the kernel sees them (f32)
+        let (lr, b1, b2, eps) = (0.01f64, 0.9f32 as f64, 0.999f32 as f64, 1e-7f32 as f64);
+        let mut p = Rng::new(14).vec(N, -1.0, 1.0);
+        let (mut m, mut v) = (vec![0.0f32; N], vec![0.0f32; N]);
+        let mut rp: Vec<f64> = p.iter().map(|&x| x as f64).collect();
+        let (mut rm, mut rv) = (vec![0.0f64; N], vec![0.0f64; N]);
+        for t in 1..=5 {
+            let g = grads(t);
+            let lr_t = lr * (1.0 - b2.powi(t as i32)).sqrt() / (1.0 - b1.powi(t as i32));
+            adam(&mut p, &g, &mut m, &mut v, lr_t as f32, b1 as f32, b2 as f32, eps as f32);
+            for i in 0..N {
+                let gi = g[i] as f64;
+                rm[i] = b1 * rm[i] + (1.0 - b1) * gi;
+                rv[i] = b2 * rv[i] + (1.0 - b2) * gi * gi;
+                rp[i] -= lr_t * rm[i] / (rv[i].sqrt() + eps);
+            }
+        }
+        let f = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<_>>();
+        assert_close(&p, &f(&rp), 1e-5, 1e-6);
+        assert_close(&m, &f(&rm), 1e-5, 1e-7);
+        assert_close(&v, &f(&rv), 1e-5, 1e-9);
+    }
+
+    #[test]
+    fn sgd_variants_match_scalar() {
+        for &(momentum, nesterov) in &[(0.0f32, false), (0.9, false), (0.9, true)] {
+            let lr = 0.1f32;
+            let mut p = Rng::new(15).vec(N, -1.0, 1.0);
+            let mut vel = vec![0.0f32; N];
+            let mut rp: Vec<f64> = p.iter().map(|&x| x as f64).collect();
+            let mut rv = vec![0.0f64; N];
+            for t in 1..=4 {
+                let g = grads(t);
+                let velocity = if momentum == 0.0 { None } else { Some(&mut vel[..]) };
+                sgd(&mut p, &g, velocity, lr, momentum, nesterov);
+                for i in 0..N {
+                    let (gi, mo, lr) = (g[i] as f64, momentum as f64, lr as f64);
+                    if momentum == 0.0 {
+                        rp[i] -= lr * gi;
+                    } else {
+                        rv[i] = mo * rv[i] - lr * gi;
+                        rp[i] += if nesterov { mo * rv[i] - lr * gi } else { rv[i] };
+                    }
+                }
+            }
+            assert_close(&p, &rp.iter().map(|&x| x as f32).collect::<Vec<_>>(), 1e-5, 1e-6);
+        }
+    }
+
+    #[test]
+    fn rmsprop_variants_match_scalar() {
+        for &(centered, momentum) in &[(false, 0.0f32), (true, 0.0), (false, 0.9), (true, 0.5)] {
+            let (lr, rho, eps) = (0.01f32, 0.9f32, 1e-7f32);
+            let mut p = Rng::new(16).vec(N, -1.0, 1.0);
+            let (mut ms, mut mg, mut mom) = (vec![0.0f32; N], vec![0.0f32; N], vec![0.0f32; N]);
+            let mut rp: Vec<f64> = p.iter().map(|&x| x as f64).collect();
+            let (mut rms, mut rmg, mut rmom) = (vec![0.0f64; N], vec![0.0f64; N], vec![0.0f64; N]);
+            for t in 1..=5 {
+                let g = grads(t);
+                rmsprop(
+                    &mut p, &g, &mut ms,
+                    if centered { Some(&mut mg[..]) } else { None },
+                    if momentum > 0.0 { Some(&mut mom[..]) } else { None },
+                    lr, rho, momentum, eps,
+                );
+                for i in 0..N {
+                    let (gi, rho, lr) = (g[i] as f64, rho as f64, lr as f64);
+                    rms[i] = rho * rms[i] + (1.0 - rho) * gi * gi;
+                    let mut denom = rms[i];
+                    if centered {
+                        rmg[i] = rho * rmg[i] + (1.0 - rho) * gi;
+                        denom -= rmg[i] * rmg[i];
+                    }
+                    let step = lr * gi / (denom.sqrt() + eps as f64);
+                    if momentum > 0.0 {
+                        rmom[i] = momentum as f64 * rmom[i] + step;
+                        rp[i] -= rmom[i];
+                    } else {
+                        rp[i] -= step;
+                    }
+                }
+            }
+            // the centered denominator cancels: allow a looser tolerance there
+            let tol = if centered { 1e-4 } else { 1e-5 };
+            assert_close(&p, &rp.iter().map(|&x| x as f32).collect::<Vec<_>>(), tol, 1e-6);
+        }
+    }
+}
