@@ -159,9 +159,9 @@ function rmspropSteps(
       let denom = ms[i];
       if (centered) {
         mg[i] = f32(rho * mg[i] + (1 - rho) * g[i]);
-        denom = ms[i] - mg[i] * mg[i];
+        denom = Math.max(ms[i] - mg[i] * mg[i], 0);
       }
-      const step = (lr * g[i]) / (Math.sqrt(denom) + eps);
+      const step = (lr * g[i]) / Math.sqrt(denom + eps);
       if (momentum > 0) {
         mom[i] = f32(momentum * mom[i] + step);
         p[i] = f32(p[i] - mom[i]);
@@ -693,6 +693,13 @@ describe('js: defaults and bookkeeping', () => {
     const out = h.f32(4);
     JS.castF32ToI32(h.f32([3e9, -3e9, NaN, -0.99]), out, 4);
     expectEqual(JS.readI32(out), [2147483647, -2147483648, 0, 0]);
+  });
+
+  test('centered rmsprop clamps ms − mg² at 0 instead of taking √(negative)', (h) => {
+    const p = h.f32([1]);
+    // state where rounding (here: forced) left mg² > ms
+    JS.rmsprop(p, h.f32([0]), h.f32([0.01]), h.f32([0.2]), null, 1, 0.1, 0.9, 0, 1e-7);
+    expectEqual(h.read(p), [1]);
   });
 
   test('stridedCopy accepts negative strides (reversal)', (h) => {

@@ -167,7 +167,7 @@ export interface Backend {
   sgd(p: Storage, g: Storage, velocity: Storage | null, n: number, lr: number, momentum: number, nesterov: boolean): void;
   /**
    * RMSprop (Keras form): ms = ρ·ms + (1−ρ)·g²; (centered: mg = ρ·mg + (1−ρ)·g, denom = ms − mg²)
-   * step = lr·g/(√denom + ε); with momentum: mom = momentum·mom + step, p −= mom; else p −= step.
+   * step = lr·g/√(denom + ε) (ε inside the root, as Keras and TF.js; denom clamped at 0); with momentum: mom = momentum·mom + step, p −= mom; else p −= step.
    * mg null unless centered; mom null unless momentum > 0.
    */
   rmsprop(p: Storage, g: Storage, ms: Storage, mg: Storage | null, mom: Storage | null, n: number, lr: number, rho: number, momentum: number, eps: number): void;

@@ -35,19 +35,27 @@ export class ProgressBar {
     const now = performance.now();
     if (step + 1 < steps && now - this.lastDraw < 100) return; // redraw at most 10×/s
     this.lastDraw = now;
-    const width = 30;
-    const done = Math.round(((step + 1) / steps) * width);
-    const bar = '='.repeat(Math.max(0, done - 1)) + (done ? (step + 1 === steps ? '=' : '>') : '') + '.'.repeat(width - done);
     const elapsed = (now - this.start) / 1000;
     const eta = ((steps - step - 1) * elapsed) / (step + 1);
-    this.out!.write(`\r${String(step + 1).padStart(String(steps).length)}/${steps} [${bar}] ${step + 1 === steps ? `${elapsed.toFixed(1)}s` : `ETA ${eta.toFixed(1)}s`} - ${formatLogs(logs)}\x1b[K`);
+    this.out!.write(`\r${this.bar(step, steps)} ETA ${eta.toFixed(1)}s - ${formatLogs(logs)}\x1b[K`);
+    this.steps = steps;
+  }
+
+  private steps = 0;
+
+  private bar(step: number, steps: number): string {
+    const width = 30;
+    const done = Math.round(((step + 1) / steps) * width);
+    const head = done ? (step + 1 === steps ? '=' : '>') : '';
+    const bar = '='.repeat(Math.max(0, done - 1)) + head + '.'.repeat(width - done);
+    return `${String(step + 1).padStart(String(steps).length)}/${steps} [${bar}]`;
   }
 
   epochEnd(epoch: number, logs: Logs, samples: number): void {
     const secs = (performance.now() - this.start) / 1000;
     const rate = `${Math.round(samples / secs)} samples/s`;
     const line = `${formatLogs(logs)} - ${secs.toFixed(1)}s - ${rate}`;
-    if (this.live) this.out!.write(`\r\x1b[K${line}\n`);
+    if (this.live) this.out!.write(`\r${this.bar(this.steps - 1, this.steps)} ${line}\x1b[K\n`);
     else if (this.out) this.out.write(`Epoch ${epoch + 1}/${this.epochs} - ${line}\n`);
     else console.log(`Epoch ${epoch + 1}/${this.epochs} - ${line}`);
   }

@@ -761,7 +761,7 @@ export class JsBackend implements Backend {
         // ms ≥ mg² in exact arithmetic; clamp so rounding cannot give √(negative) = NaN.
         denom = Math.max(denom - MG[i] * MG[i], 0);
       }
-      const step = (lr * gi) / (Math.sqrt(denom) + eps);
+      const step = (lr * gi) / Math.sqrt(denom + eps); // ε inside the root, as Keras and TensorFlow.js
       if (MOM) {
         MOM[i] = momentum * MOM[i] + step;
         P[i] -= MOM[i];
