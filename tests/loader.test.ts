@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { EXPORT_ARITY } from '../ts/backend/wasm/exports';
 import {
   enableRelaxedSimdFlag, wasmRelaxedSimdSupported, wasmSimdSupported,
 } from '../ts/backend/wasm/feature-detect';
@@ -146,11 +145,9 @@ describe('wasm backend', () => {
     expect((await createWasmBackend()).build).toBe('relaxed');
   });
 
-  it('exports exactly the declared ABI', async () => {
+  it('needs no imports (createWasmBackend would stub them)', async () => {
     for (const build of ['simd', 'relaxed'] as const) {
       const mod = await loadWasmModule(build, { path: wasmPath(build) });
-      const fns = WebAssembly.Module.exports(mod).filter((e) => e.kind === 'function').map((e) => e.name);
-      expect(fns.sort()).toEqual(Object.keys(EXPORT_ARITY).sort());
       expect(WebAssembly.Module.imports(mod)).toEqual([]);
     }
   });

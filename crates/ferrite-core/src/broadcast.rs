@@ -112,8 +112,13 @@ impl<const K: usize> Dims<K> {
 
     /// Calls f with each operand's offset of the start of every innermost row.
     #[inline(always)]
-    fn for_each_row(&self, base: [isize; K], mut f: impl FnMut([isize; K])) {
-        let outer = self.rank - 1;
+    fn for_each_row(&self, base: [isize; K], f: impl FnMut([isize; K])) {
+        self.for_each_outer(self.rank - 1, base, f)
+    }
+
+    /// Calls f with each operand's offset for every index of the first `outer` axes.
+    #[inline(always)]
+    fn for_each_outer(&self, outer: usize, base: [isize; K], mut f: impl FnMut([isize; K])) {
         let mut idx = [0usize; MAX_RANK];
         let mut off = base;
         loop {
@@ -142,7 +147,6 @@ impl<const K: usize> Dims<K> {
 }
 
 /// out = op(a, b) over `shape` (out contiguous), a and b read through their strides.
-#[allow(clippy::too_many_arguments)]
 pub fn binary(
     op: BinaryOp,
     a: &[f32], a_base: usize, a_strides: &[isize],
@@ -159,7 +163,7 @@ pub fn binary(
         BinaryOp::Div => binary_with(args, out, |x, y| x.div(y)),
         BinaryOp::Pow => binary_with(args, out, |x, y| {
             let (xa, ya) = (x.to_array(), y.to_array());
-            F32x4::from_array([0, 1, 2, 3].map(|i| xa[i].powf(ya[i])))
+            F32x4::from_array([0, 1, 2, 3].map(|i| pow(xa[i], ya[i])))
         }),
         BinaryOp::Maximum => binary_with(args, out, |x, y| x.max(y)),
         BinaryOp::Minimum => binary_with(args, out, |x, y| x.min(y)),
@@ -173,6 +177,15 @@ pub fn binary(
         BinaryOp::GreaterEqual => binary_with(args, out, |x, y| m(x.ge(y))),
         BinaryOp::Less => binary_with(args, out, |x, y| m(x.lt(y))),
         BinaryOp::LessEqual => binary_with(args, out, |x, y| m(x.le(y))),
+    }
+}
+
+/// x^y as JavaScript's Math.pow: unlike C's powf, pow(1, NaN) and pow(±1, ±inf) are NaN.
+fn pow(x: f32, y: f32) -> f32 {
+    if y.is_nan() || (y.is_infinite() && x.abs() == 1.0) {
+        f32::NAN
+    } else {
+        x.powf(y)
     }
 }
 
@@ -242,6 +255,24 @@ pub fn strided_copy(
     };
     let len = d.inner_len();
     let (sd, ss) = (d.inner_stride(0), d.inner_stride(1));
+    if d.rank >= 2 && len >= TILE && d.shape[d.rank - 2] >= TILE && !matches!((sd, ss), (1, 1) | (1, 0)) {
+        // Transpose-like: walk the last two axes in tiles so reads and writes both stay in cache.
+        let rows = d.shape[d.rank - 2];
+        let (rd, rs) = (d.strides[0][d.rank - 2], d.strides[1][d.rank - 2]);
+        d.for_each_outer(d.rank - 2, [dst_base as isize, src_base as isize], |[dof, sof]| {
+            for r0 in (0..rows).step_by(TILE) {
+                for c0 in (0..len).step_by(TILE) {
+                    for r in r0..(r0 + TILE).min(rows) {
+                        let (dr, sr) = (dof + r as isize * rd, sof + r as isize * rs);
+                        for c in c0..(c0 + TILE).min(len) {
+                            dst[(dr + c as isize * sd) as usize] = src[(sr + c as isize * ss) as usize];
+                        }
+                    }
+                }
+            }
+        });
+        return;
+    }
     d.for_each_row([dst_base as isize, src_base as isize], |[dof, sof]| {
         let (di, si) = (dof as usize, sof as usize);
         match (sd, ss) {
@@ -255,6 +286,9 @@ pub fn strided_copy(
         }
     });
 }
+
+/// Tile edge of the blocked strided copy (small: power-of-two strides alias in cache sets).
+const TILE: usize = 16;
 
 #[cfg(test)]
 mod tests {
@@ -288,7 +322,7 @@ mod tests {
             BinaryOp::Sub => x - y,
             BinaryOp::Mul => x * y,
             BinaryOp::Div => x / y,
-            BinaryOp::Pow => x.powf(y),
+            BinaryOp::Pow => pow(x, y),
             BinaryOp::Maximum => if x.is_nan() || y.is_nan() { f32::NAN } else { x.max(y) },
             BinaryOp::Minimum => if x.is_nan() || y.is_nan() { f32::NAN } else { x.min(y) },
             BinaryOp::SquaredDifference => (x - y) * (x - y),
@@ -370,6 +404,27 @@ mod tests {
     }
 
     #[test]
+    fn rank_zero_is_one_element() {
+        let mut out = [0.0f32];
+        binary(BinaryOp::Mul, &[3.0], 0, &[], &[-2.0], 0, &[], &mut out, &[]);
+        assert_eq!(out, [-6.0]);
+        let mut dst = [0u32];
+        strided_copy(&[7], 0, &[], &mut dst, 0, &[], &[]);
+        assert_eq!(dst, [7]);
+        assert_eq!(extent(&[], &[]), Some((0, 0)));
+    }
+
+    #[test]
+    fn pow_follows_javascript() {
+        let a = [1.0, -1.0, 2.0, 4.0, 1.0, 0.0];
+        let b = [f32::NAN, f32::INFINITY, 0.5, -0.5, 0.0, -1.0];
+        let mut out = [0.0; 6];
+        binary(BinaryOp::Pow, &a, 0, &[1], &b, 0, &[1], &mut out, &[6]);
+        assert!(out[0].is_nan() && out[1].is_nan());
+        assert_eq!(&out[2..], &[2f32.sqrt(), 0.5, 1.0, f32::INFINITY]);
+    }
+
+    #[test]
     fn nan_propagation_in_min_max() {
         let a = [f32::NAN, 1.0, 2.0, 3.0, f32::NAN];
         let b = [0.0, f32::NAN, 1.0, 5.0, 0.0];
@@ -391,6 +446,27 @@ mod tests {
         for_each_index(&shape, |i| {
             assert_eq!(dst[offset(i, &ds[..3]) as usize], src[offset(i, &ss) as usize]);
         });
+        // a large transpose takes the tiled path (with ragged tiles)
+        let (r, c) = (70usize, 45usize);
+        let big: Vec<u32> = (0..(r * c) as u32).collect();
+        let mut out = vec![0u32; r * c];
+        strided_copy(&big, 0, &[1, c as isize], &mut out, 0, &[r as isize, 1], &[c, r]);
+        for i in 0..c {
+            for j in 0..r {
+                assert_eq!(out[i * r + j], big[j * c + i]);
+            }
+        }
+        // batched transpose with a reversed batch axis
+        let mut out = vec![0u32; 2 * r * c / 2];
+        let half: Vec<u32> = (0..(r * c) as u32).collect();
+        strided_copy(&half, r / 2 * c, &[-((r / 2 * c) as isize), 1, c as isize], &mut out, 0, &[(r / 2 * c) as isize, r as isize / 2, 1], &[2, c, r / 2]);
+        for b in 0..2 {
+            for i in 0..c {
+                for j in 0..r / 2 {
+                    assert_eq!(out[b * (r / 2 * c) + i * (r / 2) + j], half[(1 - b) * (r / 2 * c) + j * c + i]);
+                }
+            }
+        }
         // slice + offset into a padded destination
         let mut dst = vec![u32::MAX; 8 * 9];
         strided_copy(&src, 7, &[10, 1], &mut dst, 10, &[9, 1], &[3, 4]);

@@ -83,6 +83,31 @@ pub(crate) fn map1(x: &[f32], out: &mut [f32], f: impl Fn(F32x4) -> F32x4) {
     }
 }
 
+/// The data of a one-input element-wise kernel: separate input and output, or one buffer
+/// updated in place.
+pub enum InOut<'a> {
+    Split(&'a [f32], &'a mut [f32]),
+    InPlace(&'a mut [f32]),
+}
+
+/// map1 over either form of `InOut`.
+#[inline(always)]
+fn map_io(io: InOut, f: impl Fn(F32x4) -> F32x4) {
+    match io {
+        InOut::Split(x, out) => map1(x, out, f),
+        InOut::InPlace(xs) => {
+            let mut it = xs.chunks_exact_mut(4);
+            for v in &mut it {
+                f(F32x4::from_slice(v)).write_to(v);
+            }
+            let rest = it.into_remainder();
+            if !rest.is_empty() {
+                f(F32x4::load_partial(rest, 0.0)).write_partial(rest);
+            }
+        }
+    }
+}
+
 /// out[i] = f(a[i], b[i]) for i < out.len().
 #[inline(always)]
 pub(crate) fn map2(a: &[f32], b: &[f32], out: &mut [f32], f: impl Fn(F32x4, F32x4) -> F32x4) {
@@ -188,15 +213,15 @@ pub fn cast_i32_f32(x: &[i32], out: &mut [f32]) {
 }
 
 /// out = x·scale + shift.
-pub fn affine(x: &[f32], out: &mut [f32], scale: f32, shift: f32) {
+pub fn affine(io: InOut, scale: f32, shift: f32) {
     let (vs, vt) = (F32x4::splat(scale), F32x4::splat(shift));
-    map1(x, out, |v| v.madd(vs, vt));
+    map_io(io, |v| v.madd(vs, vt));
 }
 
 /// out = min(max(x, lo), hi); NaN stays NaN.
-pub fn clip(x: &[f32], out: &mut [f32], lo: f32, hi: f32) {
+pub fn clip(io: InOut, lo: f32, hi: f32) {
     let (vl, vh) = (F32x4::splat(lo), F32x4::splat(hi));
-    map1(x, out, |v| v.pmax(vl).pmin(vh));
+    map_io(io, |v| v.max(vl).min(vh));
 }
 
 /// out = cond != 0 ? a : b (a NaN cond counts as true).
@@ -226,46 +251,47 @@ fn gelu(x: F32x4) -> F32x4 {
 }
 
 /// out[i] = op(x[i]); `alpha` is the slope of leakyRelu and the α of elu.
-pub fn unary(op: UnaryOp, x: &[f32], out: &mut [f32], alpha: f32) {
+pub fn unary(op: UnaryOp, io: InOut, alpha: f32) {
     let a = s(alpha);
     let zero = s(0.0);
     let one = s(1.0);
     match op {
-        UnaryOp::Neg => map1(x, out, |v| v.neg()),
-        UnaryOp::Abs => map1(x, out, |v| v.abs()),
-        UnaryOp::Exp => map1(x, out, approx::exp),
-        UnaryOp::Log => map1(x, out, approx::log),
-        UnaryOp::Sqrt => map1(x, out, |v| v.sqrt()),
-        UnaryOp::Rsqrt => map1(x, out, |v| one.div(v.sqrt())),
-        UnaryOp::Square => map1(x, out, |v| v.mul(v)),
-        UnaryOp::Reciprocal => map1(x, out, |v| one.div(v)),
-        UnaryOp::Relu => map1(x, out, |v| v.pmax(zero)),
-        UnaryOp::Sigmoid => map1(x, out, approx::sigmoid),
-        UnaryOp::Tanh => map1(x, out, approx::tanh),
-        UnaryOp::Softplus => map1(x, out, |v| v.pmax(zero).add(approx::log1p(approx::exp(v.abs().neg())))),
-        UnaryOp::Sign => map1(x, out, |v| {
+        UnaryOp::Neg => map_io(io, |v| v.neg()),
+        UnaryOp::Abs => map_io(io, |v| v.abs()),
+        UnaryOp::Exp => map_io(io, approx::exp),
+        UnaryOp::Log => map_io(io, approx::log),
+        UnaryOp::Sqrt => map_io(io, |v| v.sqrt()),
+        UnaryOp::Rsqrt => map_io(io, |v| one.div(v.sqrt())),
+        UnaryOp::Square => map_io(io, |v| v.mul(v)),
+        UnaryOp::Reciprocal => map_io(io, |v| one.div(v)),
+        UnaryOp::Relu => map_io(io, |v| v.max(zero)),
+        UnaryOp::Sigmoid => map_io(io, approx::sigmoid),
+        UnaryOp::Tanh => map_io(io, approx::tanh),
+        // the log1p term is NaN for a NaN x, whatever pmax gives
+        UnaryOp::Softplus => map_io(io, |v| v.pmax(zero).add(approx::log1p(approx::exp(v.abs().neg())))),
+        UnaryOp::Sign => map_io(io, |v| {
             // ±0 and NaN pass through
             F32x4::select(v.gt(zero), one, F32x4::select(v.lt(zero), s(-1.0), v))
         }),
-        UnaryOp::Floor => map1(x, out, |v| v.floor()),
-        UnaryOp::Ceil => map1(x, out, |v| v.ceil()),
-        UnaryOp::Round => map1(x, out, |v| v.round()),
-        UnaryOp::Step => map1(x, out, |v| F32x4::mask_to_one(v.gt(zero))),
-        UnaryOp::Log1p => map1(x, out, approx::log1p),
-        UnaryOp::Elu => map1(x, out, |v| F32x4::select(v.gt(zero), v, a.mul(expm1(v)))),
-        UnaryOp::Selu => map1(x, out, |v| {
+        UnaryOp::Floor => map_io(io, |v| v.floor()),
+        UnaryOp::Ceil => map_io(io, |v| v.ceil()),
+        UnaryOp::Round => map_io(io, |v| v.round()),
+        UnaryOp::Step => map_io(io, |v| F32x4::mask_to_one(v.gt(zero))),
+        UnaryOp::Log1p => map_io(io, approx::log1p),
+        UnaryOp::Elu => map_io(io, |v| F32x4::select(v.gt(zero), v, a.mul(expm1(v)))),
+        UnaryOp::Selu => map_io(io, |v| {
             let neg = s(SELU_ALPHA).mul(expm1(v));
             F32x4::select(v.gt(zero), v, neg).mul(s(SELU_SCALE))
         }),
-        UnaryOp::Gelu => map1(x, out, gelu),
-        UnaryOp::Relu6 => map1(x, out, |v| v.pmax(zero).pmin(s(6.0))),
-        UnaryOp::LeakyRelu => map1(x, out, |v| F32x4::select(v.gt(zero), v, v.mul(a))),
+        UnaryOp::Gelu => map_io(io, gelu),
+        UnaryOp::Relu6 => map_io(io, |v| v.max(zero).min(s(6.0))),
+        UnaryOp::LeakyRelu => map_io(io, |v| F32x4::select(v.gt(zero), v, v.mul(a))),
     }
 }
 
 /// dx[i] = dy[i]·op'(…): `xy` is the op's output y for sigmoid and tanh, its input x
-/// otherwise. Where the derivative is a zero branch (relu below 0, …) dx is 0 even for
-/// infinite dy.
+/// otherwise. At kinks the TF.js choice holds: relu'(0) = 0, relu6' = 1 on (0, 6]. Where the
+/// derivative is a zero branch dx is 0 even for infinite dy.
 pub fn unary_grad(op: UnaryGradOp, xy: &[f32], dy: &[f32], dx: &mut [f32], alpha: f32) {
     let a = s(alpha);
     let zero = s(0.0);
@@ -286,7 +312,8 @@ pub fn unary_grad(op: UnaryGradOp, xy: &[f32], dy: &[f32], dx: &mut [f32], alpha
             g.mul(approx::phi(x).add(xpdf))
         }),
         UnaryGradOp::Softplus => map2(xy, dy, dx, |x, g| g.mul(approx::sigmoid(x))),
-        UnaryGradOp::Relu6 => map2(xy, dy, dx, |x, g| F32x4::select(x.gt(zero).and(x.lt(s(6.0))), g, zero)),
+        // as TF.js: relu6' = 1 on (0, 6]
+        UnaryGradOp::Relu6 => map2(xy, dy, dx, |x, g| F32x4::select(x.gt(zero).and(x.le(s(6.0))), g, zero)),
     }
 }
 
@@ -356,7 +383,10 @@ mod tests {
                 }
                 let alpha = 0.3;
                 let mut out = vec![f32::NAN; n];
-                unary(op, &x, &mut out, alpha);
+                unary(op, InOut::Split(&x, &mut out), alpha);
+                let mut inplace = x.clone();
+                unary(op, InOut::InPlace(&mut inplace), alpha);
+                assert_eq!(out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), inplace.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
                 let want: Vec<f32> = x.iter().map(|&v| unary_ref(op, v as f64, alpha as f64) as f32).collect();
                 // approximations: a few ulp relative, plus ~1e-7 absolute (expm1, gelu tail)
                 assert_close(&out, &want, 1e-6, 3e-7);
@@ -368,19 +398,22 @@ mod tests {
     fn unary_specials() {
         let x = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, 0.0, 100.0, -100.0];
         let mut out = [0.0f32; 7];
-        unary(UnaryOp::Softplus, &x, &mut out, 0.0);
+        unary(UnaryOp::Softplus, InOut::Split(&x, &mut out), 0.0);
         assert!(out[0].is_nan());
-        assert_eq!(&out[1..], &[f32::INFINITY, 0.0, 2f32.ln(), 2f32.ln(), 100.0, 3.720_076e-44]);
-        unary(UnaryOp::Gelu, &x, &mut out, 0.0);
+        assert_eq!(&out[1..3], &[f32::INFINITY, 0.0]);
+        assert_close(&out[3..6], &[2f32.ln(), 2f32.ln(), 100.0], 2e-7, 0.0);
+        assert!((out[6] as f64 - (-100f64).exp()).abs() <= 1.5e-45); // e^−100, subnormal
+        unary(UnaryOp::Gelu, InOut::Split(&x, &mut out), 0.0);
         assert!(out[0].is_nan());
         assert_eq!(&out[1..5], &[f32::INFINITY, 0.0, 0.0, 0.0]);
-        unary(UnaryOp::Relu, &x, &mut out, 0.0);
+        unary(UnaryOp::Relu, InOut::Split(&x, &mut out), 0.0);
         assert!(out[0].is_nan());
-        assert_eq!(&out[1..], &[f32::INFINITY, 0.0, -0.0, 0.0, 100.0, 0.0]);
-        unary(UnaryOp::Sign, &x, &mut out, 0.0);
+        assert_eq!(&out[1..], &[f32::INFINITY, 0.0, 0.0, 0.0, 100.0, 0.0]);
+        assert!(out[3].is_sign_positive());
+        unary(UnaryOp::Sign, InOut::Split(&x, &mut out), 0.0);
         assert!(out[0].is_nan());
         assert_eq!(&out[1..], &[1.0, -1.0, 0.0, 0.0, 1.0, -1.0]);
-        unary(UnaryOp::Sigmoid, &x, &mut out, 0.0);
+        unary(UnaryOp::Sigmoid, InOut::Split(&x, &mut out), 0.0);
         assert_eq!(&out[1..6], &[1.0, 0.0, 0.5, 0.5, 1.0]);
         assert!(out[6] > 0.0 && out[6] < 1e-43);
     }
@@ -406,7 +439,7 @@ mod tests {
                 };
                 let takes_y = matches!(op, UnaryGradOp::Sigmoid | UnaryGradOp::Tanh);
                 let mut y = vec![0.0; n];
-                unary(fwd, &x, &mut y, alpha);
+                unary(fwd, InOut::Split(&x, &mut y), alpha);
                 let mut dx = vec![f32::NAN; n];
                 unary_grad(op, if takes_y { &y } else { &x }, &dy, &mut dx, alpha);
                 // central differences in f64 of the reference
@@ -428,10 +461,15 @@ mod tests {
     fn simple_kernels() {
         let x: Vec<f32> = (0..11).map(|i| i as f32 - 5.3).collect();
         let mut out = vec![0.0; 11];
-        affine(&x, &mut out, 2.0, 1.0);
+        affine(InOut::Split(&x, &mut out), 2.0, 1.0);
         assert_close(&out, &x.iter().map(|v| v * 2.0 + 1.0).collect::<Vec<_>>(), 1e-7, 0.0);
-        clip(&x, &mut out, -1.0, 2.0);
+        clip(InOut::Split(&x, &mut out), -1.0, 2.0);
         assert_eq!(out, x.iter().map(|v| v.clamp(-1.0, 2.0)).collect::<Vec<_>>());
+        let mut y = x.clone();
+        clip(InOut::InPlace(&mut y), -1.0, 2.0);
+        assert_eq!(y, out);
+        affine(InOut::InPlace(&mut y), 0.5, 0.0);
+        assert_eq!(y, out.iter().map(|v| v * 0.5).collect::<Vec<_>>());
         let cond: Vec<f32> = (0..11).map(|i| (i % 3) as f32).collect();
         let b = vec![9.0; 11];
         where_(&cond, &x, &b, &mut out);

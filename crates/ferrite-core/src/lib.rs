@@ -2,6 +2,9 @@
 //! can unit-test them. SIMD code is written once against `simd::F32x4`, which maps to wasm
 //! simd128 on wasm32 and to a lane-exact scalar emulation elsewhere.
 
+// Kernels take shapes as separate sizes, and index several arrays by one loop variable.
+#![allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+
 pub mod approx;
 pub mod broadcast;
 pub mod elementwise;

@@ -37,14 +37,15 @@ pub fn softmax_cross_entropy(logits: &[f32], labels: &[f32], loss: &mut [f32], g
     for (((x, z), g), l) in rows_iter.zip(loss[..rows].iter_mut()) {
         let mx = row_max(x);
         let s = exp_shifted(x, mx, g);
-        let lse = F32x4::splat(mx + approx::log1(s));
+        // log softmax = (x − max) − log Σ, never rounded at max's magnitude
+        let (vm, ls) = (F32x4::splat(mx), F32x4::splat(approx::log1(s)));
         let zero = F32x4::zero();
         let (mut lacc, mut zacc) = (zero, zero);
         let mut i = 0;
         while i < cols {
             let len = (cols - i).min(4);
             let zv = ld(z, i, len);
-            let logp = ld(x, i, len).sub(lse);
+            let logp = ld(x, i, len).sub(vm).sub(ls);
             lacc = lacc.add(F32x4::select(zv.ne(zero), zv.mul(logp), zero));
             zacc = zacc.add(zv);
             i += 4;
@@ -75,8 +76,7 @@ pub fn sparse_softmax_cross_entropy(logits: &[f32], labels: &[i32], loss: &mut [
     for (((x, g), l), &c) in rows_iter.zip(loss[..rows].iter_mut()).zip(labels) {
         let mx = row_max(x);
         let s = exp_shifted(x, mx, g);
-        let lse = mx + approx::log1(s);
-        *l = lse - x[c as usize];
+        *l = approx::log1(s) - (x[c as usize] - mx);
         scale(g, 1.0 / s);
         g[c as usize] -= 1.0;
     }
@@ -136,6 +136,9 @@ mod tests {
                 x[0] = 100.0;
                 x[1] = -100.0;
                 x[2] = -100.0;
+            }
+            if rows > 1 {
+                x[cols..2 * cols].iter_mut().for_each(|v| *v += 1000.0);
             }
             let mut z = vec![0.0f32; rows * cols];
             for (r, &c) in labels.iter().enumerate() {

@@ -10,7 +10,6 @@ fn s(v: f32) -> F32x4 {
 
 /// Adam: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; p −= lr_t·m/(√v + ε), with
 /// lr_t = lr·√(1−β2^t)/(1−β1^t) from the caller.
-#[allow(clippy::too_many_arguments)]
 pub fn adam(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], lr_t: f32, beta1: f32, beta2: f32, eps: f32) {
     let n = p.len();
     let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
@@ -60,10 +59,10 @@ pub fn sgd(p: &mut [f32], g: &[f32], velocity: Option<&mut [f32]>, lr: f32, mome
     }
 }
 
-/// RMSprop: ms = ρ·ms + (1−ρ)·g²; centered (mg given): mg = ρ·mg + (1−ρ)·g and
-/// denom = ms − mg², else denom = ms; step = lr·g/(√denom + ε); with `mom`:
-/// mom = momentum·mom + step, p −= mom; else p −= step.
-#[allow(clippy::too_many_arguments)]
+/// RMSprop (Keras / TF.js form): ms = ρ·ms + (1−ρ)·g²; centered (mg given):
+/// mg = ρ·mg + (1−ρ)·g and denom = max(ms − mg², 0), else denom = ms;
+/// step = lr·g/√(denom + ε) (ε inside the root); with `mom`: mom = momentum·mom + step,
+/// p −= mom; else p −= step.
 pub fn rmsprop(
     p: &mut [f32], g: &[f32], ms: &mut [f32], mut mg: Option<&mut [f32]>, mut mom: Option<&mut [f32]>,
     lr: f32, rho: f32, momentum: f32, eps: f32,
@@ -81,11 +80,12 @@ pub fn rmsprop(
             Some(mg) => {
                 let mgv = r.mul(ld(mg, i, len)).add(c.mul(gv));
                 st(mgv, mg, i, len);
-                msv.sub(mgv.mul(mgv))
+                // ms ≥ mg² in exact arithmetic; rounding must not make the root NaN
+                msv.sub(mgv.mul(mgv)).max(F32x4::zero())
             }
             None => msv,
         };
-        let step = lrv.mul(gv).div(denom.sqrt().add(ep));
+        let step = lrv.mul(gv).div(denom.add(ep).sqrt());
         let upd = match mom.as_deref_mut() {
             Some(mom) => {
                 let mv = mo.mul(ld(mom, i, len)).add(step);
@@ -140,9 +140,9 @@ mod tests {
         for &(momentum, nesterov) in &[(0.0f32, false), (0.9, false), (0.9, true)] {
             let lr = 0.1f32;
             let mut p = Rng::new(15).vec(N, -1.0, 1.0);
-            let mut vel = vec![0.0f32; N];
+            let mut vel = [0.0f32; N];
             let mut rp: Vec<f64> = p.iter().map(|&x| x as f64).collect();
-            let mut rv = vec![0.0f64; N];
+            let mut rv = [0.0f64; N];
             for t in 1..=4 {
                 let g = grads(t);
                 let velocity = if momentum == 0.0 { None } else { Some(&mut vel[..]) };
@@ -183,9 +183,9 @@ mod tests {
                     let mut denom = rms[i];
                     if centered {
                         rmg[i] = rho * rmg[i] + (1.0 - rho) * gi;
-                        denom -= rmg[i] * rmg[i];
+                        denom = (denom - rmg[i] * rmg[i]).max(0.0);
                     }
-                    let step = lr * gi / (denom.sqrt() + eps as f64);
+                    let step = lr * gi / (denom + eps as f64).sqrt();
                     if momentum > 0.0 {
                         rmom[i] = momentum as f64 * rmom[i] + step;
                         rp[i] -= rmom[i];

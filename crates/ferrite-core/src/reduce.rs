@@ -74,25 +74,22 @@ fn reduce_with(
     }
 }
 
-/// Index of the max (argMax) or min (argMin) along `axis`, first one on ties; a NaN counts
-/// as the extreme (the first NaN wins). An empty axis gives −1.
+/// Index of the max (argMax) or min (argMin) along `axis`, first one on ties. Comparisons
+/// are strict, so a NaN never replaces the running best (a NaN first element stays the
+/// answer). An empty axis gives 0.
 pub fn arg_reduce(op: ArgReduceOp, x: &[f32], out: &mut [i32], outer: usize, axis: usize, inner: usize) {
     let better = match op {
-        ArgReduceOp::ArgMax => |v: f32, best: f32| v > best || (v.is_nan() && !best.is_nan()),
-        ArgReduceOp::ArgMin => |v: f32, best: f32| v < best || (v.is_nan() && !best.is_nan()),
+        ArgReduceOp::ArgMax => |v: f32, best: f32| v > best,
+        ArgReduceOp::ArgMin => |v: f32, best: f32| v < best,
     };
     let out = &mut out[..outer * inner];
-    if axis == 0 {
-        out.fill(-1);
-        return;
-    }
-    if inner == 0 {
+    out.fill(0);
+    if axis == 0 || inner == 0 {
         return;
     }
     let mut best = vec![0.0f32; inner];
     for (orow, block) in out.chunks_exact_mut(inner).zip(x.chunks_exact(axis * inner)) {
         best.copy_from_slice(&block[..inner]);
-        orow.fill(0);
         for (a, xrow) in block.chunks_exact(inner).enumerate().skip(1) {
             for ((b, o), &v) in best.iter_mut().zip(orow.iter_mut()).zip(xrow) {
                 if better(v, *b) {
@@ -162,9 +159,15 @@ mod tests {
         ];
         let mut out = [0i32; 6];
         arg_reduce(ArgReduceOp::ArgMax, &x, &mut out, 2, 4, 3);
-        assert_eq!(out, [1, 0, 2, 0, 0, 2]);
+        assert_eq!(out, [1, 0, 2, 0, 0, 0]);
         arg_reduce(ArgReduceOp::ArgMin, &x, &mut out, 2, 4, 3);
-        assert_eq!(out, [3, 2, 1, 2, 0, 2]);
+        assert_eq!(out, [3, 2, 1, 2, 0, 0]);
+        // a NaN first element stays; an empty axis gives 0
+        arg_reduce(ArgReduceOp::ArgMax, &[f32::NAN, 1.0, 2.0], &mut out[..1], 1, 3, 1);
+        assert_eq!(out[0], 0);
+        let mut out2 = [9i32; 2];
+        arg_reduce(ArgReduceOp::ArgMin, &[], &mut out2, 1, 0, 2);
+        assert_eq!(out2, [0, 0]);
         let mut out1 = [0i32; 1];
         arg_reduce(ArgReduceOp::ArgMax, &[2.0, 9.0, 9.0, 1.0, 3.0], &mut out1, 1, 5, 1);
         assert_eq!(out1, [1]);

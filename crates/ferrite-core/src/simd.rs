@@ -5,8 +5,16 @@
 //! `b < a ? b : a`, round-half-even `round`, saturating truncation), so host tests exercise
 //! exactly the algorithms the wasm build runs. `madd` is fused only in the relaxed-simd build.
 //!
+//! `pmin`/`pmax` are the cheap ones, but with a NaN operand their result is unspecified: in
+//! the relaxed-simd build LLVM may lower them to `relaxed_min`/`relaxed_max`, which return
+//! either operand. Use them only where a NaN is handled separately; `min`/`max` always
+//! propagate NaN.
+//!
 //! Comparisons return lane masks (all bits set or clear) as `F32x4`; combine them with the
 //! bitwise ops and consume them with `select`.
+
+// Method names follow the wasm intrinsics; no operator overloading keeps each op explicit.
+#![allow(clippy::should_implement_trait)]
 
 pub use imp::{F32x4, I32x4};
 
@@ -99,12 +107,12 @@ mod imp {
         pub fn max(self, o: Self) -> Self {
             F32x4(f32x4_max(self.0, o.0))
         }
-        /// `o < self ? o : self`: cheap, keeps a NaN in `self`.
+        /// `o < self ? o : self`; NaN result unspecified (see the module doc).
         #[inline(always)]
         pub fn pmin(self, o: Self) -> Self {
             F32x4(f32x4_pmin(self.0, o.0))
         }
-        /// `self < o ? o : self`: cheap, keeps a NaN in `self`.
+        /// `self < o ? o : self`; NaN result unspecified (see the module doc).
         #[inline(always)]
         pub fn pmax(self, o: Self) -> Self {
             F32x4(f32x4_pmax(self.0, o.0))

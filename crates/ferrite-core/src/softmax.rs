@@ -85,9 +85,11 @@ pub fn log_softmax(x: &[f32], out: &mut [f32], rows: usize, cols: usize) {
         return;
     }
     for (xr, or) in x[..rows * cols].chunks_exact(cols).zip(out[..rows * cols].chunks_exact_mut(cols)) {
-        let mx = row_max(xr);
-        let lse = F32x4::splat(mx + approx::log1(sum_exp_shifted(xr, mx)));
-        map1(xr, or, |v| v.sub(lse));
+        // (x − max) − log Σ: folding max into the log-sum first would round it at max's
+        // magnitude (e.g. 1000 + 2e-4).
+        let vm = F32x4::splat(row_max(xr));
+        let ls = F32x4::splat(approx::log1(sum_exp_shifted(xr, vm.lane0())));
+        map1(xr, or, |v| v.sub(vm).sub(ls));
     }
 }
 
@@ -148,6 +150,10 @@ mod tests {
             if cols > 1 {
                 x[0] = 100.0;
                 x[1] = -100.0;
+            }
+            if rows > 1 {
+                // a row far from 0
+                x[cols..2 * cols].iter_mut().for_each(|v| *v += 1000.0);
             }
             let mut out = vec![f32::NAN; rows * cols];
             softmax(&x, &mut out, rows, cols);

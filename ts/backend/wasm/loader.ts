@@ -62,7 +62,7 @@ export function defaultWasmUrls(build: WasmBuild): URL[] {
   return [new URL('../../../wasm/' + `ferrite-${build}.wasm`, here), dist];
 }
 
-class LoadError extends Error {
+export class WasmLoadError extends Error {
   constructor(build: WasmBuild, where: string, cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);
     super(`ferrite: cannot load the '${build}' WebAssembly build from ${where}: ${why}`);
@@ -154,12 +154,12 @@ async function fromSource<T>(
       if (source.url !== undefined) return await get(toUrl(source.url), false);
       throw new Error('the source has none of url, bytes, path, module');
     } catch (err) {
-      throw new LoadError(build, where, err);
+      throw new WasmLoadError(build, where, err);
     }
   }
   const candidates = defaultWasmUrls(build);
   if (candidates.length === 0) {
-    throw new LoadError(build, 'its default location', new Error(
+    throw new WasmLoadError(build, 'its default location', new Error(
       'import.meta.url is not available here; pass `source` ({ url } or { bytes })'));
   }
   let firstErr: unknown;
@@ -169,10 +169,10 @@ async function fromSource<T>(
     } catch (err) {
       firstErr ??= err;
       // Only a missing file moves on to the next candidate; anything else is a real error.
-      if (!isMissing(err)) throw new LoadError(build, url.href, err);
+      if (!isMissing(err)) throw new WasmLoadError(build, url.href, err);
     }
   }
-  throw new LoadError(build, candidates.map((u) => u.href).join(' or '), firstErr);
+  throw new WasmLoadError(build, candidates.map((u) => u.href).join(' or '), firstErr);
 }
 
 /** The bytes of a wasm build, from `source` or the package's `wasm/ferrite-<build>.wasm`. */
@@ -180,7 +180,7 @@ export async function loadWasmBytes(build: WasmBuild, source?: WasmSources): Pro
   const src = sourceFor(build, source);
   if (src?.bytes !== undefined) return toBytes(src.bytes);
   if (src?.module !== undefined) {
-    throw new LoadError(build, 'the given module', new Error('a compiled module has no bytes to read'));
+    throw new WasmLoadError(build, 'the given module', new Error('a compiled module has no bytes to read'));
   }
   return fromSource(build, src, (where, isPath) =>
     isPath ? readNodeFile(where as string) : bytesFromUrl(where));
@@ -197,7 +197,7 @@ export async function loadWasmModule(build: WasmBuild, source?: WasmSources): Pr
     try {
       return await WebAssembly.compile(toBytes(src.bytes));
     } catch (err) {
-      throw new LoadError(build, 'the given bytes', err);
+      throw new WasmLoadError(build, 'the given bytes', err);
     }
   }
   return fromSource(build, src, async (where, isPath) =>

@@ -7,7 +7,8 @@ use crate::simd::F32x4;
 pub type Tile = [[F32x4; 2]; MR];
 
 /// Σ_p a[p·MR + r] · b[p·NR + c] over p < kc, for packed panels `a` (kc·MR) and `b` (kc·NR).
-#[inline(always)]
+/// Kept out of line: a small function lets V8 keep all accumulators in registers.
+#[inline(never)]
 pub fn micro_kernel(kc: usize, a: &[f32], b: &[f32]) -> Tile {
     assert!(a.len() >= kc * MR && b.len() >= kc * NR);
     let (mut c00, mut c01, mut c10, mut c11) = (F32x4::zero(), F32x4::zero(), F32x4::zero(), F32x4::zero());

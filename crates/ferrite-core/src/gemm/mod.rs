@@ -22,7 +22,6 @@ pub(crate) use small::dot;
 /// C = alpha·op(A)·op(B) + beta·C, all row-major and contiguous: op(A) is m×k (A stored k×m
 /// when `trans_a`), op(B) is k×n (B stored n×k when `trans_b`), C is m×n.
 /// beta = 0 ignores C's previous contents, NaN included.
-#[allow(clippy::too_many_arguments)]
 pub fn sgemm(
     m: usize, n: usize, k: usize, alpha: f32,
     a: &[f32], trans_a: bool, b: &[f32], trans_b: bool,
@@ -47,7 +46,6 @@ pub fn sgemm(
 
 /// Batched sgemm: for each b < batch, C_b = alpha·op(A_b)·op(B_b) + beta·C_b with
 /// A_b = a[b·stride_a..], B_b = b[b·stride_b..], C_b = c[b·stride_c..] (stride 0 reuses).
-#[allow(clippy::too_many_arguments)]
 pub fn sgemm_batched(
     batch: usize, m: usize, n: usize, k: usize, alpha: f32,
     a: &[f32], stride_a: usize, trans_a: bool,
@@ -93,7 +91,6 @@ fn round_up(x: usize, to: usize) -> usize {
 
 /// The packed loop nest. Returns false (having written nothing) when the packing buffers
 /// cannot be allocated.
-#[allow(clippy::too_many_arguments)]
 fn packed(m: usize, n: usize, k: usize, alpha: f32, av: View, bt: View, beta: f32, c: &mut [f32]) -> bool {
     PACK.with(|cell| {
         let Ok(mut bufs) = cell.try_borrow_mut() else { return false };

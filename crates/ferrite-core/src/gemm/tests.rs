@@ -2,7 +2,6 @@ use super::*;
 use crate::testutil::{assert_close, Rng};
 
 /// f64 reference: C = alpha·op(A)·op(B) + beta·C (beta = 0 ignores C).
-#[allow(clippy::too_many_arguments)]
 fn reference(
     m: usize, n: usize, k: usize, alpha: f32, a: &[f32], ta: bool, b: &[f32], tb: bool,
     beta: f32, c: &[f32],
@@ -33,7 +32,6 @@ fn check(m: usize, n: usize, k: usize, ta: bool, tb: bool, alpha: f32, beta: f32
     // Error of a length-k f32 sum of products in [-1, 1].
     let tol = 2e-6 * (k as f32).sqrt().max(1.0) * alpha.abs().max(1.0);
     assert_close(&c, &want, 1e-5, tol);
-    let _ = (m, n, k, ta, tb);
 }
 
 #[test]
