@@ -1,0 +1,32 @@
+/** The workload registry: add later workloads here (id, title, which library/build pairs, module). */
+import type { Emitted } from '../lib/common';
+import { CASES } from '../lib/common';
+import type { Lib } from '../lib/libs';
+
+export interface Ctx {
+  quick: boolean;
+  lib: Lib;
+  emit(r: Emitted): void;
+  log(msg: string): void;
+}
+
+export interface WorkloadModule {
+  run(ctx: Ctx): Promise<void>;
+}
+
+export interface WorkloadEntry {
+  id: string;
+  title: string;
+  cases: readonly { library: string; build: string }[];
+  load(): Promise<WorkloadModule>;
+}
+
+export const WORKLOADS: WorkloadEntry[] = [
+  { id: 'W1', title: 'sgemm', cases: CASES, load: () => import('./w1-sgemm') },
+  { id: 'W2', title: 'text classifier', cases: CASES, load: () => import('./w2-text') },
+];
+
+export function findWorkload(id: string): WorkloadEntry | undefined {
+  const key = id.toLowerCase();
+  return WORKLOADS.find((w) => w.id.toLowerCase() === key || key.startsWith(`${w.id.toLowerCase()}-`));
+}
