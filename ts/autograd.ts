@@ -114,6 +114,12 @@ function topologicalOrder(root: Tensor): Tensor[] {
     const inputs = top[0].gradFn ? top[0].gradFn.inputs : [];
     if (top[1] < inputs.length) {
       const child = inputs[top[1]++];
+      if (child.requiresGrad && child.isDisposed) {
+        throw new Error(
+          `backward: tensor ${child.id} [${child.shape.join(', ')}] on the path to the loss was disposed ` +
+            '(e.g. by the tidy that created it): call backward() inside that tidy',
+        );
+      }
       if (child.requiresGrad && !visited.has(child.id)) {
         visited.add(child.id);
         stack.push([child, 0]);

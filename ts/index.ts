@@ -23,11 +23,13 @@ export {
   sum, mean, max, min, prod, argMax, argMin, logSumExp,
   reshape, flatten, expandDims, squeeze, transpose, slice, concat, stack, split, tile, pad, cast, clone,
   matMul, dot, softmax, logSoftmax, gather, oneHot, where, dropout,
+  conv2d, conv1d, conv2dTranspose, conv2dBackpropInput, conv2dBackpropFilter, maxPool, avgPool,
   sigmoidCrossEntropyWithLogits, softmaxCrossEntropyWithLogits,
   setRandomSeed,
 } from './ops/index';
 
 export * as layers from './layers/index';
+export * as nn from './nn/index';
 export { initializers } from './layers/initializers';
 export { Sequential, sequential, History } from './models/sequential';
 export type { CompileArgs, FitArgs, SequentialArgs } from './models/sequential';

@@ -7,70 +7,72 @@ import * as ops from './ops/index';
 import type { TensorOrNumber } from './ops/convert';
 import { DType, Tensor } from './tensor';
 
-declare module './tensor' {
-  interface Tensor {
-    add(b: TensorOrNumber): Tensor;
-    sub(b: TensorOrNumber): Tensor;
-    mul(b: TensorOrNumber): Tensor;
-    div(b: TensorOrNumber): Tensor;
-    pow(b: TensorOrNumber): Tensor;
-    maximum(b: TensorOrNumber): Tensor;
-    minimum(b: TensorOrNumber): Tensor;
-    squaredDifference(b: TensorOrNumber): Tensor;
-    equal(b: TensorOrNumber): Tensor;
-    notEqual(b: TensorOrNumber): Tensor;
-    greater(b: TensorOrNumber): Tensor;
-    greaterEqual(b: TensorOrNumber): Tensor;
-    less(b: TensorOrNumber): Tensor;
-    lessEqual(b: TensorOrNumber): Tensor;
-    matMul(b: Tensor, transposeA?: boolean, transposeB?: boolean): Tensor;
-    neg(): Tensor;
-    abs(): Tensor;
-    exp(): Tensor;
-    log(): Tensor;
-    log1p(): Tensor;
-    sqrt(): Tensor;
-    rsqrt(): Tensor;
-    square(): Tensor;
-    reciprocal(): Tensor;
-    relu(): Tensor;
-    relu6(): Tensor;
-    sigmoid(): Tensor;
-    tanh(): Tensor;
-    softplus(): Tensor;
-    elu(): Tensor;
-    selu(): Tensor;
-    gelu(): Tensor;
-    leakyRelu(alpha?: number): Tensor;
-    sign(): Tensor;
-    floor(): Tensor;
-    ceil(): Tensor;
-    round(): Tensor;
-    clipByValue(lo: number, hi: number): Tensor;
-    sum(axis?: number | number[], keepDims?: boolean): Tensor;
-    mean(axis?: number | number[], keepDims?: boolean): Tensor;
-    max(axis?: number | number[], keepDims?: boolean): Tensor;
-    min(axis?: number | number[], keepDims?: boolean): Tensor;
-    prod(axis?: number | number[], keepDims?: boolean): Tensor;
-    logSumExp(axis?: number | number[], keepDims?: boolean): Tensor;
-    argMax(axis?: number): Tensor;
-    argMin(axis?: number): Tensor;
-    softmax(dim?: number): Tensor;
-    logSoftmax(dim?: number): Tensor;
-    reshape(shape: number[]): Tensor;
-    flatten(): Tensor;
-    expandDims(axis?: number): Tensor;
-    squeeze(axis?: number[]): Tensor;
-    transpose(perm?: number[]): Tensor;
-    slice(begin: number | number[], size?: number | number[]): Tensor;
-    gather(indices: Tensor | number[], axis?: number): Tensor;
-    tile(reps: number[]): Tensor;
-    pad(paddings: [number, number][], constantValue?: number): Tensor;
-    cast(dtype: DType): Tensor;
-    clone(): Tensor;
-    /** Gradient of this tensor (a scalar, or given `gradient` of its shape) into every leaf's `.grad`. */
-    backward(gradient?: Tensor): void;
-  }
+/**
+ * The chainable methods' types, merged into Tensor by tensor.ts. (An interface there rather
+ * than a module augmentation here: augmentations do not survive bundling the .d.ts.)
+ */
+export interface TensorMethods {
+  add(b: TensorOrNumber): Tensor;
+  sub(b: TensorOrNumber): Tensor;
+  mul(b: TensorOrNumber): Tensor;
+  div(b: TensorOrNumber): Tensor;
+  pow(b: TensorOrNumber): Tensor;
+  maximum(b: TensorOrNumber): Tensor;
+  minimum(b: TensorOrNumber): Tensor;
+  squaredDifference(b: TensorOrNumber): Tensor;
+  equal(b: TensorOrNumber): Tensor;
+  notEqual(b: TensorOrNumber): Tensor;
+  greater(b: TensorOrNumber): Tensor;
+  greaterEqual(b: TensorOrNumber): Tensor;
+  less(b: TensorOrNumber): Tensor;
+  lessEqual(b: TensorOrNumber): Tensor;
+  matMul(b: Tensor, transposeA?: boolean, transposeB?: boolean): Tensor;
+  neg(): Tensor;
+  abs(): Tensor;
+  exp(): Tensor;
+  log(): Tensor;
+  log1p(): Tensor;
+  sqrt(): Tensor;
+  rsqrt(): Tensor;
+  square(): Tensor;
+  reciprocal(): Tensor;
+  relu(): Tensor;
+  relu6(): Tensor;
+  sigmoid(): Tensor;
+  tanh(): Tensor;
+  softplus(): Tensor;
+  elu(): Tensor;
+  selu(): Tensor;
+  gelu(): Tensor;
+  leakyRelu(alpha?: number): Tensor;
+  sign(): Tensor;
+  floor(): Tensor;
+  ceil(): Tensor;
+  round(): Tensor;
+  clipByValue(lo: number, hi: number): Tensor;
+  sum(axis?: number | number[], keepDims?: boolean): Tensor;
+  mean(axis?: number | number[], keepDims?: boolean): Tensor;
+  max(axis?: number | number[], keepDims?: boolean): Tensor;
+  min(axis?: number | number[], keepDims?: boolean): Tensor;
+  prod(axis?: number | number[], keepDims?: boolean): Tensor;
+  logSumExp(axis?: number | number[], keepDims?: boolean): Tensor;
+  argMax(axis?: number): Tensor;
+  argMin(axis?: number): Tensor;
+  softmax(dim?: number): Tensor;
+  logSoftmax(dim?: number): Tensor;
+  reshape(shape: number[]): Tensor;
+  flatten(): Tensor;
+  expandDims(axis?: number): Tensor;
+  squeeze(axis?: number[]): Tensor;
+  transpose(perm?: number[]): Tensor;
+  slice(begin: number | number[], size?: number | number[]): Tensor;
+  gather(indices: Tensor | number[], axis?: number): Tensor;
+  tile(reps: number[]): Tensor;
+  pad(paddings: [number, number][], constantValue?: number): Tensor;
+  cast(dtype: DType): Tensor;
+  clone(): Tensor;
+  /** Gradient of this tensor (a scalar, or given `gradient` of its shape) into every leaf's `.grad`. */
+  backward(gradient?: Tensor): void;
 }
 
 const P = Tensor.prototype as unknown as Record<string, unknown>;

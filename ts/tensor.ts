@@ -4,6 +4,7 @@
  */
 import type { Backend, Storage } from './backend/backend';
 import { ENGINE } from './engine';
+import type { TensorMethods } from './tensor-methods';
 
 export type DType = 'float32' | 'int32';
 export type Shape = readonly number[];
@@ -32,6 +33,8 @@ export function assertShape(shape: Shape, where: string): void {
   }
 }
 
+/** Tensor's chainable methods (x.add(y).relu()), installed on the prototype by tensor-methods.ts. */
+export interface Tensor extends TensorMethods {}
 export class Tensor {
   readonly id: number;
   readonly shape: number[];

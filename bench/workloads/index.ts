@@ -24,6 +24,8 @@ export interface WorkloadEntry {
 export const WORKLOADS: WorkloadEntry[] = [
   { id: 'W1', title: 'sgemm', cases: CASES, load: () => import('./w1-sgemm') },
   { id: 'W2', title: 'text classifier', cases: CASES, load: () => import('./w2-text') },
+  { id: 'W4', title: 'CNN', cases: CASES, load: () => import('./w4-cnn') },
+  { id: 'W6', title: 'op level', cases: CASES, load: () => import('./w6-ops') },
 ];
 
 export function findWorkload(id: string): WorkloadEntry | undefined {

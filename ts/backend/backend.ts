@@ -10,6 +10,9 @@
  * - Reductions and softmax view the input as [outer, axis, inner] (row-major).
  */
 
+import type { Conv2dGeometry, Pool2dGeometry } from './conv-geometry';
+import type { RnnBackwardArgs, RnnConfig, RnnForwardArgs } from './rnn-types';
+
 export const MAX_RANK = 8;
 
 /** An opaque block of `size` elements owned by one backend. */
@@ -171,4 +174,28 @@ export interface Backend {
    * mg null unless centered; mom null unless momentum > 0.
    */
   rmsprop(p: Storage, g: Storage, ms: Storage, mg: Storage | null, mom: Storage | null, n: number, lr: number, rho: number, momentum: number, eps: number): void;
+
+  // ---- recurrent layers, a whole sequence per call (semantics in rnn-types.ts) --------
+  /** Elements of the forward workspace and of the backward scratch for this configuration. */
+  rnnWorkspaceSize(cfg: RnnConfig): { forward: number; backward: number };
+  /** y, hN (and cN) for the whole sequence; fills the workspace backward reads. */
+  rnnForward(cfg: RnnConfig, a: RnnForwardArgs): void;
+  /** Backpropagation through time: dx, dKernel, dRecurrentKernel, dBias, dh0, dc0. */
+  rnnBackward(cfg: RnnConfig, a: RnnBackwardArgs): void;
+
+  // ---- convolution and pooling (NHWC, filters [kh, kw, in, out]; see conv-geometry.ts) --
+  /** out = conv2d(x, filter) (+ bias[outChannels] unless null) (then max(·, 0) when relu). */
+  conv2d(x: Storage, filter: Storage, bias: Storage | null, out: Storage, g: Conv2dGeometry, relu: boolean): void;
+  /** dx = the gradient of conv2d w.r.t. x for the output gradient dy (overwritten). */
+  conv2dBackpropInput(dy: Storage, filter: Storage, dx: Storage, g: Conv2dGeometry): void;
+  /** dFilter = the gradient of conv2d w.r.t. the filter (overwritten). */
+  conv2dBackpropFilter(x: Storage, dy: Storage, dFilter: Storage, g: Conv2dGeometry): void;
+  /** out = the maximum of each window; padding never wins (−∞ for an all-padding window). */
+  maxPool2d(x: Storage, out: Storage, g: Pool2dGeometry): void;
+  /** dx (overwritten): each dy goes to the first maximum (row-major) of its window of x. */
+  maxPool2dGrad(x: Storage, dy: Storage, dx: Storage, g: Pool2dGeometry): void;
+  /** out = the mean of each window's real elements (padding not counted, as TensorFlow). */
+  avgPool2d(x: Storage, out: Storage, g: Pool2dGeometry): void;
+  /** dx (overwritten) = the gradient of avgPool2d. */
+  avgPool2dGrad(dy: Storage, dx: Storage, g: Pool2dGeometry): void;
 }

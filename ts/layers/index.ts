@@ -17,3 +17,45 @@ export { Activation, Dense, Dropout, Embedding, Flatten, GlobalAveragePooling1D,
 export { Layer } from './layer';
 export type { CallContext, LayerArgs, SymbolicShape } from './layer';
 export type { ActivationArgs, DenseArgs, DropoutArgs, EmbeddingArgs, ReshapeArgs };
+
+// Recurrent layers and their wrappers (recurrent.ts, wrappers.ts, repeat-vector.ts).
+import { GRU, LSTM, RNN, SimpleRNN, type GRULayerArgs, type LSTMLayerArgs, type RNNCallArgs, type RNNLayerArgs, type SimpleRNNLayerArgs } from './recurrent';
+import { Bidirectional, TimeDistributed, type BidirectionalArgs, type BidirectionalMergeMode, type TimeDistributedArgs } from './wrappers';
+import { RepeatVector, type RepeatVectorArgs } from './repeat-vector';
+
+export const lstm = (args: LSTMLayerArgs) => new LSTM(args);
+export const gru = (args: GRULayerArgs) => new GRU(args);
+export const simpleRNN = (args: SimpleRNNLayerArgs) => new SimpleRNN(args);
+export const bidirectional = (args: BidirectionalArgs) => new Bidirectional(args);
+export const timeDistributed = (args: TimeDistributedArgs) => new TimeDistributed(args);
+export const repeatVector = (args: RepeatVectorArgs) => new RepeatVector(args);
+
+export { Bidirectional, GRU, LSTM, RepeatVector, RNN, SimpleRNN, TimeDistributed };
+export type {
+  BidirectionalArgs, BidirectionalMergeMode, GRULayerArgs, LSTMLayerArgs, RepeatVectorArgs, RNNCallArgs, RNNLayerArgs,
+  SimpleRNNLayerArgs, TimeDistributedArgs,
+};
+
+// Convolutions, 2-D pooling and batch normalization (conv.ts, pooling2d.ts, normalization.ts).
+import { Conv1D, Conv2D, type ConvLayerArgs } from './conv';
+import {
+  AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D,
+  type GlobalPooling2DArgs, type Pooling2DArgs,
+} from './pooling2d';
+import { BatchNormalization, type BatchNormalizationArgs } from './normalization';
+
+export const conv2d = (args: ConvLayerArgs) => new Conv2D(args);
+export const conv1d = (args: ConvLayerArgs) => new Conv1D(args);
+export const maxPooling2d = (args?: Pooling2DArgs) => new MaxPooling2D(args);
+export const averagePooling2d = (args?: Pooling2DArgs) => new AveragePooling2D(args);
+export const globalMaxPooling2d = (args?: GlobalPooling2DArgs) => new GlobalMaxPooling2D(args);
+export const globalAveragePooling2d = (args?: GlobalPooling2DArgs) => new GlobalAveragePooling2D(args);
+export const batchNormalization = (args?: BatchNormalizationArgs) => new BatchNormalization(args);
+/** TensorFlow.js aliases. */
+export const maxPool2d = maxPooling2d;
+export const avgPool2d = averagePooling2d;
+export const globalMaxPool2d = globalMaxPooling2d;
+export const globalAvgPool2d = globalAveragePooling2d;
+
+export { AveragePooling2D, BatchNormalization, Conv1D, Conv2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D };
+export type { BatchNormalizationArgs, ConvLayerArgs, GlobalPooling2DArgs, Pooling2DArgs };

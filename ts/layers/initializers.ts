@@ -1,6 +1,7 @@
 /** Weight initializers with Keras / TensorFlow.js names and semantics. */
 import * as ops from '../ops/index';
 import type { Tensor } from '../tensor';
+import { Orthogonal } from './orthogonal';
 
 export interface Initializer {
   readonly className: string;
@@ -98,6 +99,7 @@ export const initializers = {
     new Random('TruncatedNormal', 'truncatedNormal', a.mean ?? 0, a.stddev ?? 0.05, a.seed),
   varianceScaling: (a: { scale?: number; mode?: Mode; distribution?: Distribution; seed?: number } = {}) =>
     new VarianceScaling('VarianceScaling', a.scale ?? 1, a.mode ?? 'fanIn', a.distribution ?? 'truncatedNormal', a.seed),
+  orthogonal: (a: { gain?: number; seed?: number } = {}) => new Orthogonal(a.gain, a.seed),
 };
 
 export type InitializerIdentifier = keyof typeof initializers;

@@ -51,6 +51,11 @@ export class History {
 
 type Head = 'sigmoid' | 'softmax' | null;
 
+/** A last layer that can hand a fused loss its logits: Dense, or TimeDistributed(Dense). */
+function hasLogits(l: Layer): l is Layer & { activation: string; callLogits(x: Tensor): Tensor } {
+  return l instanceof Dense || typeof (l as { callLogits?: unknown }).callLogits === 'function';
+}
+
 let modelCounter = 0;
 
 export class Sequential {
@@ -162,7 +167,7 @@ export class Sequential {
     const last = this.layers.length - 1;
     this.layers.forEach((l, i) => {
       const nextMask = l.computeMask(h, mask);
-      if (i === last && logitsHead && l instanceof Dense) h = l.callLogits(h);
+      if (i === last && logitsHead && hasLogits(l)) h = l.callLogits(h);
       else h = l.apply(h, { training, mask });
       mask = nextMask;
     });
@@ -184,7 +189,7 @@ export class Sequential {
   /** Which fused head applies: a final sigmoid/softmax Dense feeding its cross-entropy. */
   private head(): Head {
     const last = this.layers[this.layers.length - 1];
-    if (!(last instanceof Dense)) return null;
+    if (!hasLogits(last)) return null;
     if (last.activation === 'sigmoid' && this.lossId === 'binaryCrossentropy') return 'sigmoid';
     if (last.activation === 'softmax' && (this.lossId === 'categoricalCrossentropy' || this.lossId === 'sparseCategoricalCrossentropy')) {
       return 'softmax';

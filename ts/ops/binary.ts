@@ -4,8 +4,8 @@ import { record } from '../autograd';
 import { ENGINE } from '../engine';
 import { emptyTensor, Tensor } from '../tensor';
 import { toTensor, TensorOrNumber } from './convert';
-import { broadcastShapes, broadcastStrides, collapseAxes, shapesEqual } from './util';
-import { castTo, reshape } from './shape';
+import { broadcastShapes, broadcastStrides, collapseAxes, shapesEqual, stridesOf } from './util';
+import { castTo, reshape, stridedCopy } from './shape';
 import { sum } from './reduction';
 import { neg, unaryRaw } from './unary';
 
@@ -37,19 +37,64 @@ export function sumToShape(dy: Tensor, shape: readonly number[]): Tensor {
   return r;
 }
 
+/** Both operands broadcast to `shape`, as int32 arrays. */
+function int32Operands(a: Tensor, b: Tensor, shape: number[]): [Int32Array, Int32Array] {
+  const read = (t: Tensor) => {
+    const full = emptyTensor(shape, 'int32');
+    stridedCopy(t, 0, broadcastStrides(t.shape, shape), full, 0, stridesOf(shape), shape);
+    const data = ENGINE.get().readI32(full.storage);
+    full.dispose();
+    return data;
+  };
+  return [read(a), read(b)];
+}
+
+const INT32_OPS: Partial<Record<BinaryOp, (x: number, y: number) => number>> = {
+  add: (x, y) => (x + y) | 0,
+  sub: (x, y) => (x - y) | 0,
+  mul: (x, y) => Math.imul(x, y),
+  div: (x, y) => Math.floor(x / y) | 0, // floor division, as tf.div on int32
+  pow: (x, y) => Math.pow(x, y) | 0,
+  maximum: (x, y) => Math.max(x, y),
+  minimum: (x, y) => Math.min(x, y),
+  squaredDifference: (x, y) => Math.imul(x - y, x - y),
+};
+
+/**
+ * int32 arithmetic, exact beyond 2^24 (float32 would round); comparisons give float32 0/1.
+ * Integer tensors are small side data (ids, counts), so this runs in plain JavaScript.
+ */
+function int32Binary(opName: string, op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+  const shape = broadcastShapes(opName, a.shape, b.shape);
+  const [x, y] = int32Operands(a, b, shape);
+  const f = INT32_OPS[op];
+  if (f) {
+    const r = new Int32Array(x.length);
+    for (let i = 0; i < r.length; i++) r[i] = f(x[i], y[i]);
+    const out = emptyTensor(shape, 'int32');
+    ENGINE.get().write(out.storage, r);
+    return out;
+  }
+  const cmp: Record<string, (p: number, q: number) => boolean> = {
+    equal: (p, q) => p === q, notEqual: (p, q) => p !== q, greater: (p, q) => p > q,
+    greaterEqual: (p, q) => p >= q, less: (p, q) => p < q, lessEqual: (p, q) => p <= q,
+  };
+  const c = cmp[op];
+  const r = new Float32Array(x.length);
+  for (let i = 0; i < r.length; i++) r[i] = c(x[i], y[i]) ? 1 : 0;
+  const out = emptyTensor(shape, 'float32');
+  ENGINE.get().write(out.storage, r);
+  return out;
+}
+
 type GradFn = (dy: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null];
 
 function defineBinary(name: string, op: BinaryOp, grad: GradFn | null) {
   return (x: TensorOrNumber, y: TensorOrNumber): Tensor => {
-    const a = toTensor(name, x, y instanceof Tensor ? y.dtype : undefined);
-    const b = toTensor(name, y, a.dtype);
-    let out = binaryRaw(name, op, a, b);
-    // int32 in → int32 out for arithmetic, as TensorFlow.js (comparisons stay 0/1 float32).
-    if (grad && a.dtype === 'int32' && b.dtype === 'int32') {
-      const i = castTo(out, 'int32');
-      out.dispose();
-      out = i;
-    }
+    const a = toTensor(name, x, y instanceof Tensor && Number.isInteger(x) ? y.dtype : undefined);
+    const b = toTensor(name, y, Number.isInteger(y) ? a.dtype : undefined);
+    // int32 ⊕ int32 is computed exactly in int32 (as TensorFlow.js); the rest in float32.
+    const out = a.dtype === 'int32' && b.dtype === 'int32' ? int32Binary(name, op, a, b) : binaryRaw(name, op, a, b);
     const ownA = a !== x, ownB = b !== y;
     if (grad) {
       record(out, name, [a, b], (dy) => {

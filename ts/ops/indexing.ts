@@ -29,11 +29,13 @@ export function gather(input: TensorOrNumber, indices: Tensor | number[], axis =
       throw new Error(`gather: index ${value} (at position ${bad}) is outside [0, ${axisLen}) for axis ${a} of ${fmt(x.shape)}`);
     }
   }
-  return record(out, 'gather', [x], (dy) => {
+  const result = record(out, 'gather', [x], (dy) => {
     const dx = emptyTensor(x.shape);
     ENGINE.get().scatterAdd(dy.storage, idx.storage, dx.storage, outer, axisLen, inner, idx.size);
     return [dx];
   });
+  if (idx !== indices && !result.gradFn) idx.dispose();
+  return result;
 }
 
 /** tf.oneHot(indices, depth, onValue, offValue): [..., depth] float32. */

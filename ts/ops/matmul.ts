@@ -5,7 +5,7 @@ import { emptyTensor, sizeOf, Tensor } from '../tensor';
 import { toTensor, TensorOrNumber } from './convert';
 import { reshape } from './shape';
 import { sum } from './reduction';
-import { fmt, shapesEqual } from './util';
+import { broadcastShapes, fmt, shapesEqual } from './util';
 
 interface Plan {
   batchShape: number[];
@@ -32,10 +32,17 @@ function plan(a: Tensor, b: Tensor, tA: boolean, tB: boolean): Plan {
   }
   const ba = a.shape.slice(0, -2), bb = b.shape.slice(0, -2);
   const na = sizeOf(ba), nb = sizeOf(bb);
+  // Batch axes broadcast as NumPy's; a side either spans the whole batch or is one matrix.
   let batchShape: number[];
-  if (shapesEqual(ba, bb) || nb === 1) batchShape = ba.length >= bb.length ? ba : bb;
-  else if (na === 1) batchShape = bb;
-  else throw new Error(`matMul: batch dimensions ${fmt(ba)} and ${fmt(bb)} do not match`);
+  try {
+    batchShape = broadcastShapes('matMul', ba, bb);
+  } catch {
+    throw new Error(`matMul: batch dimensions ${fmt(ba)} and ${fmt(bb)} do not match`);
+  }
+  const total = sizeOf(batchShape);
+  if ((na !== 1 && na !== total) || (nb !== 1 && nb !== total)) {
+    throw new Error(`matMul: batch dimensions ${fmt(ba)} and ${fmt(bb)} broadcast only when one side is a single matrix or both match`);
+  }
   return {
     batchShape,
     batch: sizeOf(batchShape),
@@ -64,6 +71,12 @@ function matmulRaw(a: Tensor, b: Tensor, tA: boolean, tB: boolean): Tensor {
 /** Sums a batched gradient over the batch axes when its input was shared across the batch. */
 function unbatch(g: Tensor, like: Tensor): Tensor {
   if (shapesEqual(g.shape, like.shape)) return g;
+  // Same element count: only the batch axes were written differently (e.g. [1,2,…] vs [2,…]).
+  if (g.size === like.size) {
+    const r = reshape(g, like.shape);
+    g.dispose();
+    return r;
+  }
   const lead = g.rank - 2;
   const s = sum(g, Array.from({ length: lead }, (_, i) => i));
   const r = reshape(s, like.shape);
@@ -98,10 +111,17 @@ export function matMul(x: TensorOrNumber, y: TensorOrNumber, transposeA = false,
 
 /** Dot product of vectors, vector·matrix, or matrix product (as tf.dot). */
 export function dot(x: Tensor, y: Tensor): Tensor {
+  if (x.rank === 2 && y.rank === 2) return matMul(x, y);
   const a = x.rank === 1 ? reshape(x, [1, x.size]) : x;
   const b = y.rank === 1 ? reshape(y, [y.size, 1]) : y;
   const r = matMul(a, b);
   const shape = [...(x.rank === 1 ? [] : [r.shape[0]]), ...(y.rank === 1 ? [] : [r.shape[1]])];
   const out = reshape(r, shape);
+  if (!out.gradFn) {
+    // Nothing records a use of the intermediates: free them now.
+    r.dispose();
+    if (a !== x) a.dispose();
+    if (b !== y) b.dispose();
+  }
   return out;
 }

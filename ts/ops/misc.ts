@@ -13,8 +13,9 @@ export function where(condition: Tensor, a: Tensor, b: Tensor): Tensor {
   if (!shapesEqual(condition.shape, a.shape) || !shapesEqual(a.shape, b.shape)) {
     throw new Error(`where: condition ${fmt(condition.shape)}, a ${fmt(a.shape)} and b ${fmt(b.shape)} must have the same shape`);
   }
-  const out = emptyTensor(a.shape);
-  const zeros = emptyTensor(a.shape);
+  if (a.dtype !== b.dtype) throw new Error(`where: a (${a.dtype}) and b (${b.dtype}) must have the same dtype`);
+  const out = emptyTensor(a.shape, a.dtype);
+  const zeros = emptyTensor(a.shape, a.dtype);
   const bk = ENGINE.get();
   if (out.size) bk.where(condition.storage, a.storage, b.storage, out.storage, a.size);
   const result = record(out, 'where', [a, b], (dy) => {

@@ -61,9 +61,15 @@ function defineReduce(op: ReduceOp, name: string, grad: (dy: Tensor, x: Tensor, 
     const x = toTensor(name, input);
     const axes = normalizeAxes(name, axis, x.rank);
     let out = reduceRaw(op, x, axes);
+    if (x.dtype === 'int32') {
+      // Integer in, integer out (as TensorFlow.js).
+      const i = castTo(out, 'int32');
+      out.dispose();
+      out = i;
+    }
     const kept = keptShape(x.shape, axes);
     if (keepDims) {
-      const k = emptyTensor(kept);
+      const k = emptyTensor(kept, out.dtype);
       if (k.size) stridedCopy(out, 0, [1], k, 0, [1], [out.size]);
       out.dispose();
       out = k;
@@ -81,10 +87,28 @@ function defineReduce(op: ReduceOp, name: string, grad: (dy: Tensor, x: Tensor, 
 
 export const sum = defineReduce('sum', 'sum', (dy) => dy);
 
-export const prod = defineReduce('prod', 'prod', (dy, x, y) => {
-  const t = binaryRaw('prod', 'mul', dy, y);
-  const g = binaryRaw('prod', 'div', t, x);
-  t.dispose();
+/**
+ * d prod / dx_i is the product of the other elements: y / x_i where x_i ≠ 0; where x_i = 0 it
+ * is the product of the non-zero elements if x_i is the only zero, else 0.
+ */
+export const prod = defineReduce('prod', 'prod', (dy, x, y, axes) => {
+  const zero = toTensor('prod', 0);
+  const one = toTensor('prod', 1);
+  const isZero = binaryRaw('prod', 'equal', x, zero);
+  const safeX = binaryRaw('prod', 'add', x, isZero); // zeros become ones
+  const kept = keptShape(x.shape, axes);
+  const pRaw = reduceRaw('prod', safeX, axes);
+  const nonZeroProd = broadcastTo(pRaw, kept, x.shape);
+  const zRaw = reduceRaw('sum', isZero, axes);
+  const zeroCount = broadcastTo(zRaw, kept, x.shape);
+  const onlyZero = binaryRaw('prod', 'equal', zeroCount, one);
+  const atZero = binaryRaw('prod', 'mul', nonZeroProd, onlyZero);
+  const gZero = binaryRaw('prod', 'mul', dy, atZero);
+  const ratio = binaryRaw('prod', 'div', y, safeX);
+  const gOther = binaryRaw('prod', 'mul', dy, ratio);
+  const g = emptyTensor(x.shape);
+  ENGINE.get().where(isZero.storage, gZero.storage, gOther.storage, g.storage, g.size);
+  for (const t of [zero, one, isZero, safeX, pRaw, nonZeroProd, zRaw, zeroCount, onlyZero, atZero, gZero, ratio, gOther]) t.dispose();
   return g;
 });
 

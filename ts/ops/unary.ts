@@ -23,12 +23,20 @@ function gradKernel(op: UnaryGradOp, xy: Tensor, dy: Tensor, alpha = 0): Tensor 
   return dx;
 }
 
+const INT_PRESERVING = new Set<UnaryOp>(['neg', 'abs', 'square', 'sign', 'floor', 'ceil', 'round', 'relu', 'relu6', 'step']);
+
 type Grad = (dy: Tensor, x: Tensor, y: Tensor, alpha: number) => Tensor;
 
 function defineUnary(op: UnaryOp, grad: Grad | null, defaultAlpha = 0) {
   return (input: TensorOrNumber, alpha = defaultAlpha): Tensor => {
     const x = toTensor(op, input);
-    const y = unaryRaw(op, x, alpha);
+    let y = unaryRaw(op, x, alpha);
+    if (x.dtype === 'int32' && INT_PRESERVING.has(op)) {
+      // Integer in, integer out (as TensorFlow.js); exact for |x| < 2^24.
+      const i = castTo(y, 'int32');
+      y.dispose();
+      y = i;
+    }
     if (grad) record(y, op, [x], (dy) => [grad(dy, x, y, alpha)]);
     else record(y, op, [x], (dy) => [emptyTensor(dy.shape)]); // piecewise constant: zero gradient
     return y;

@@ -243,11 +243,67 @@ fn expm1(x: F32x4) -> F32x4 {
     approx::exp(x).sub(s(1.0))
 }
 
+// Activations and their derivatives, shared with the fused bias + activation kernels.
+
 #[inline(always)]
-fn gelu(x: F32x4) -> F32x4 {
-    let p = approx::phi(x);
-    // −inf·0 would be NaN; gelu(−inf) = 0.
-    F32x4::select(p.eq(s(0.0)), s(0.0), x.mul(p))
+pub(crate) fn elu(v: F32x4, alpha: F32x4) -> F32x4 {
+    F32x4::select(v.gt(s(0.0)), v, alpha.mul(expm1(v)))
+}
+
+#[inline(always)]
+pub(crate) fn selu(v: F32x4) -> F32x4 {
+    let neg = s(SELU_ALPHA).mul(expm1(v));
+    F32x4::select(v.gt(s(0.0)), v, neg).mul(s(SELU_SCALE))
+}
+
+#[inline(always)]
+pub(crate) fn relu6(v: F32x4) -> F32x4 {
+    v.max(s(0.0)).min(s(6.0))
+}
+
+/// dy·relu'(x), relu'(0) = 0 (as TF.js); dy·0 is 0 even for infinite dy.
+#[inline(always)]
+pub(crate) fn relu_grad(x: F32x4, g: F32x4) -> F32x4 {
+    F32x4::select(x.gt(s(0.0)), g, s(0.0))
+}
+
+/// as TF.js: relu6' = 1 on (0, 6]
+#[inline(always)]
+pub(crate) fn relu6_grad(x: F32x4, g: F32x4) -> F32x4 {
+    F32x4::select(x.gt(s(0.0)).and(x.le(s(6.0))), g, s(0.0))
+}
+
+#[inline(always)]
+pub(crate) fn sigmoid_grad(y: F32x4, g: F32x4) -> F32x4 {
+    g.mul(y).mul(s(1.0).sub(y))
+}
+
+#[inline(always)]
+pub(crate) fn tanh_grad(y: F32x4, g: F32x4) -> F32x4 {
+    g.mul(s(1.0).sub(y.mul(y)))
+}
+
+#[inline(always)]
+pub(crate) fn elu_grad(x: F32x4, g: F32x4, alpha: F32x4) -> F32x4 {
+    F32x4::select(x.gt(s(0.0)), g, g.mul(alpha).mul(approx::exp(x)))
+}
+
+#[inline(always)]
+pub(crate) fn selu_grad(x: F32x4, g: F32x4) -> F32x4 {
+    let d = F32x4::select(x.gt(s(0.0)), s(1.0), s(SELU_ALPHA).mul(approx::exp(x)));
+    g.mul(d.mul(s(SELU_SCALE)))
+}
+
+#[inline(always)]
+pub(crate) fn gelu_grad(x: F32x4, g: F32x4) -> F32x4 {
+    let pdf = approx::exp(x.mul(x).mul(s(-0.5))).mul(s(INV_SQRT_2PI));
+    let xpdf = F32x4::select(pdf.eq(s(0.0)), s(0.0), x.mul(pdf));
+    g.mul(approx::phi(x).add(xpdf))
+}
+
+#[inline(always)]
+pub(crate) fn softplus_grad(x: F32x4, g: F32x4) -> F32x4 {
+    g.mul(approx::sigmoid(x))
 }
 
 /// out[i] = op(x[i]); `alpha` is the slope of leakyRelu and the α of elu.
@@ -267,8 +323,7 @@ pub fn unary(op: UnaryOp, io: InOut, alpha: f32) {
         UnaryOp::Relu => map_io(io, |v| v.max(zero)),
         UnaryOp::Sigmoid => map_io(io, approx::sigmoid),
         UnaryOp::Tanh => map_io(io, approx::tanh),
-        // the log1p term is NaN for a NaN x, whatever pmax gives
-        UnaryOp::Softplus => map_io(io, |v| v.pmax(zero).add(approx::log1p(approx::exp(v.abs().neg())))),
+        UnaryOp::Softplus => map_io(io, approx::softplus),
         UnaryOp::Sign => map_io(io, |v| {
             // ±0 and NaN pass through
             F32x4::select(v.gt(zero), one, F32x4::select(v.lt(zero), s(-1.0), v))
@@ -278,13 +333,10 @@ pub fn unary(op: UnaryOp, io: InOut, alpha: f32) {
         UnaryOp::Round => map_io(io, |v| v.round()),
         UnaryOp::Step => map_io(io, |v| F32x4::mask_to_one(v.gt(zero))),
         UnaryOp::Log1p => map_io(io, approx::log1p),
-        UnaryOp::Elu => map_io(io, |v| F32x4::select(v.gt(zero), v, a.mul(expm1(v)))),
-        UnaryOp::Selu => map_io(io, |v| {
-            let neg = s(SELU_ALPHA).mul(expm1(v));
-            F32x4::select(v.gt(zero), v, neg).mul(s(SELU_SCALE))
-        }),
-        UnaryOp::Gelu => map_io(io, gelu),
-        UnaryOp::Relu6 => map_io(io, |v| v.max(zero).min(s(6.0))),
+        UnaryOp::Elu => map_io(io, |v| elu(v, a)),
+        UnaryOp::Selu => map_io(io, selu),
+        UnaryOp::Gelu => map_io(io, approx::gelu),
+        UnaryOp::Relu6 => map_io(io, relu6),
         UnaryOp::LeakyRelu => map_io(io, |v| F32x4::select(v.gt(zero), v, v.mul(a))),
     }
 }
@@ -295,25 +347,16 @@ pub fn unary(op: UnaryOp, io: InOut, alpha: f32) {
 pub fn unary_grad(op: UnaryGradOp, xy: &[f32], dy: &[f32], dx: &mut [f32], alpha: f32) {
     let a = s(alpha);
     let zero = s(0.0);
-    let one = s(1.0);
     match op {
-        UnaryGradOp::Relu => map2(xy, dy, dx, |x, g| F32x4::select(x.gt(zero), g, zero)),
-        UnaryGradOp::Sigmoid => map2(xy, dy, dx, |y, g| g.mul(y).mul(one.sub(y))),
-        UnaryGradOp::Tanh => map2(xy, dy, dx, |y, g| g.mul(one.sub(y.mul(y)))),
+        UnaryGradOp::Relu => map2(xy, dy, dx, relu_grad),
+        UnaryGradOp::Sigmoid => map2(xy, dy, dx, sigmoid_grad),
+        UnaryGradOp::Tanh => map2(xy, dy, dx, tanh_grad),
         UnaryGradOp::LeakyRelu => map2(xy, dy, dx, |x, g| F32x4::select(x.gt(zero), g, g.mul(a))),
-        UnaryGradOp::Elu => map2(xy, dy, dx, |x, g| F32x4::select(x.gt(zero), g, g.mul(a).mul(approx::exp(x)))),
-        UnaryGradOp::Selu => map2(xy, dy, dx, |x, g| {
-            let d = F32x4::select(x.gt(zero), one, s(SELU_ALPHA).mul(approx::exp(x)));
-            g.mul(d.mul(s(SELU_SCALE)))
-        }),
-        UnaryGradOp::Gelu => map2(xy, dy, dx, |x, g| {
-            let pdf = approx::exp(x.mul(x).mul(s(-0.5))).mul(s(INV_SQRT_2PI));
-            let xpdf = F32x4::select(pdf.eq(zero), zero, x.mul(pdf));
-            g.mul(approx::phi(x).add(xpdf))
-        }),
-        UnaryGradOp::Softplus => map2(xy, dy, dx, |x, g| g.mul(approx::sigmoid(x))),
-        // as TF.js: relu6' = 1 on (0, 6]
-        UnaryGradOp::Relu6 => map2(xy, dy, dx, |x, g| F32x4::select(x.gt(zero).and(x.le(s(6.0))), g, zero)),
+        UnaryGradOp::Elu => map2(xy, dy, dx, |x, g| elu_grad(x, g, a)),
+        UnaryGradOp::Selu => map2(xy, dy, dx, selu_grad),
+        UnaryGradOp::Gelu => map2(xy, dy, dx, gelu_grad),
+        UnaryGradOp::Softplus => map2(xy, dy, dx, softplus_grad),
+        UnaryGradOp::Relu6 => map2(xy, dy, dx, relu6_grad),
     }
 }
 

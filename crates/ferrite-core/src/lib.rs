@@ -7,12 +7,16 @@
 
 pub mod approx;
 pub mod broadcast;
+pub mod conv;
 pub mod elementwise;
+pub mod fused;
 pub mod gemm;
 pub mod indexing;
 pub mod losses;
 pub mod optim;
+pub mod pool;
 pub mod reduce;
+pub mod rnn;
 pub mod simd;
 pub mod softmax;
 

@@ -206,6 +206,20 @@ mod imp {
             let a = self.to_array();
             (a[0] + a[2]) + (a[1] + a[3])
         }
+        /// Rows → columns of a 4×4 block: out[d] = (r0[d], r1[d], r2[d], r3[d]).
+        #[inline(always)]
+        pub fn transpose4(r0: Self, r1: Self, r2: Self, r3: Self) -> [Self; 4] {
+            let t0 = i32x4_shuffle::<0, 4, 1, 5>(r0.0, r1.0);
+            let t1 = i32x4_shuffle::<2, 6, 3, 7>(r0.0, r1.0);
+            let t2 = i32x4_shuffle::<0, 4, 1, 5>(r2.0, r3.0);
+            let t3 = i32x4_shuffle::<2, 6, 3, 7>(r2.0, r3.0);
+            [
+                F32x4(i64x2_shuffle::<0, 2>(t0, t2)),
+                F32x4(i64x2_shuffle::<1, 3>(t0, t2)),
+                F32x4(i64x2_shuffle::<0, 2>(t1, t3)),
+                F32x4(i64x2_shuffle::<1, 3>(t1, t3)),
+            ]
+        }
     }
 
     impl I32x4 {
@@ -471,6 +485,11 @@ mod imp {
         #[inline(always)]
         pub fn hsum(self) -> f32 {
             (self.0[0] + self.0[2]) + (self.0[1] + self.0[3])
+        }
+        #[inline(always)]
+        pub fn transpose4(r0: Self, r1: Self, r2: Self, r3: Self) -> [Self; 4] {
+            let r = [r0.0, r1.0, r2.0, r3.0];
+            [0, 1, 2, 3].map(|d| F32x4([r[0][d], r[1][d], r[2][d], r[3][d]]))
         }
     }
 

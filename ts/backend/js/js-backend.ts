@@ -15,6 +15,13 @@ import {
   type UnaryOp,
 } from '../backend';
 import { binaryFn, sigmoid, unaryDerivative, unaryFn } from './math';
+import type { RnnBackwardArgs, RnnConfig, RnnForwardArgs } from '../rnn-types';
+import * as jsRnn from './rnn';
+import {
+  convFilterSize, convInputSize, convOutputSize, poolInputSize, poolOutputSize,
+  type Conv2dGeometry, type Pool2dGeometry,
+} from '../conv-geometry';
+import * as jsConv from './conv';
 
 /** `size` 4-byte elements: one ArrayBuffer seen as float32 and as int32. */
 export class JsStorage implements Storage {
@@ -769,6 +776,67 @@ export class JsBackend implements Backend {
         P[i] -= step;
       }
     }
+  }
+
+  // ---- convolution and pooling (ts/backend/js/conv.ts) --------------------------------
+
+  /** The float32 views of `pairs` after checking each holds its size. */
+  private convViews(op: string, pairs: [Storage, number, string][]): Float32Array[] {
+    return pairs.map(([s, n, what]) => {
+      const st = this.st(s);
+      checkRange(st, 0, n, `${op} ${what}`);
+      return st.f32;
+    });
+  }
+
+  conv2d(x: Storage, filter: Storage, bias: Storage | null, out: Storage, g: Conv2dGeometry, relu: boolean): void {
+    const [X, Wt, O] = this.convViews('conv2d', [[x, convInputSize(g), 'x'], [filter, convFilterSize(g), 'filter'], [out, convOutputSize(g), 'out']]);
+    const B = bias === null ? null : this.convViews('conv2d', [[bias, g.outChannels, 'bias']])[0];
+    jsConv.conv2d(g, X, Wt, B, relu, O);
+  }
+
+  conv2dBackpropInput(dy: Storage, filter: Storage, dx: Storage, g: Conv2dGeometry): void {
+    const [DY, Wt, DX] = this.convViews('conv2dBackpropInput', [[dy, convOutputSize(g), 'dy'], [filter, convFilterSize(g), 'filter'], [dx, convInputSize(g), 'dx']]);
+    jsConv.conv2dBackpropInput(g, DY, Wt, DX.subarray(0, convInputSize(g)));
+  }
+
+  conv2dBackpropFilter(x: Storage, dy: Storage, dFilter: Storage, g: Conv2dGeometry): void {
+    const [X, DY, DW] = this.convViews('conv2dBackpropFilter', [[x, convInputSize(g), 'x'], [dy, convOutputSize(g), 'dy'], [dFilter, convFilterSize(g), 'dFilter']]);
+    jsConv.conv2dBackpropFilter(g, X, DY, DW.subarray(0, convFilterSize(g)));
+  }
+
+  maxPool2d(x: Storage, out: Storage, g: Pool2dGeometry): void {
+    const [X, O] = this.convViews('maxPool2d', [[x, poolInputSize(g), 'x'], [out, poolOutputSize(g), 'out']]);
+    jsConv.maxPool2d(g, X, O);
+  }
+
+  maxPool2dGrad(x: Storage, dy: Storage, dx: Storage, g: Pool2dGeometry): void {
+    const [X, DY, DX] = this.convViews('maxPool2dGrad', [[x, poolInputSize(g), 'x'], [dy, poolOutputSize(g), 'dy'], [dx, poolInputSize(g), 'dx']]);
+    jsConv.maxPool2dGrad(g, X, DY, DX.subarray(0, poolInputSize(g)));
+  }
+
+  avgPool2d(x: Storage, out: Storage, g: Pool2dGeometry): void {
+    const [X, O] = this.convViews('avgPool2d', [[x, poolInputSize(g), 'x'], [out, poolOutputSize(g), 'out']]);
+    jsConv.avgPool2d(g, X, O);
+  }
+
+  avgPool2dGrad(dy: Storage, dx: Storage, g: Pool2dGeometry): void {
+    const [DY, DX] = this.convViews('avgPool2dGrad', [[dy, poolOutputSize(g), 'dy'], [dx, poolInputSize(g), 'dx']]);
+    jsConv.avgPool2dGrad(g, DY, DX.subarray(0, poolInputSize(g)));
+  }
+
+  // ---- recurrent layers (ts/backend/js/rnn.ts) ----------------------------------------
+
+  rnnWorkspaceSize(cfg: RnnConfig): { forward: number; backward: number } {
+    return jsRnn.rnnWorkspaceSize(cfg);
+  }
+
+  rnnForward(cfg: RnnConfig, a: RnnForwardArgs): void {
+    jsRnn.rnnForward(cfg, a);
+  }
+
+  rnnBackward(cfg: RnnConfig, a: RnnBackwardArgs): void {
+    jsRnn.rnnBackward(cfg, a);
   }
 }
 

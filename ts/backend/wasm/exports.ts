@@ -60,6 +60,35 @@ export interface FerriteExports {
   ferrite_sgd(p: number, g: number, velocity: number, n: number, lr: number, momentum: number, nesterov: number): void;
   /** mg 0 unless centered; mom 0 unless momentum > 0. */
   ferrite_rmsprop(p: number, g: number, ms: number, mg: number, mom: number, n: number, lr: number, rho: number, momentum: number, eps: number): void;
+
+  // Recurrent layers (crates/ferrite-wasm/src/rnn.rs): cell 0 LSTM, 1 GRU resetAfter, 2 GRU,
+  // 3 SimpleRNN; flags bit 0 batch-major, bit 1 returnSequences, bit 2 goBackwards; act/ract:
+  // RNN_ACTIVATIONS codes (ts/backend/rnn-types.ts); optional pointers 0.
+  /** Forward workspace (which 0) or backward scratch (which 1) length in elements. */
+  ferrite_rnn_workspace_len(cell: number, steps: number, batch: number, units: number, which: number): number;
+  ferrite_rnn_forward(
+    cell: number, x: number, kernel: number, recurrent: number, bias: number, h0: number, c0: number,
+    mask: number, rmask: number, y: number, hN: number, cN: number, ws: number,
+    steps: number, batch: number, input: number, units: number, flags: number, act: number, ract: number,
+  ): void;
+  ferrite_rnn_backward(
+    cell: number, x: number, kernel: number, recurrent: number, bias: number, mask: number, rmask: number,
+    ws: number, dy: number, dhN: number, dcN: number,
+    dx: number, dKernel: number, dRecurrent: number, dBias: number, dh0: number, dc0: number, bws: number,
+    steps: number, batch: number, input: number, units: number, flags: number, act: number, ract: number,
+  ): void;
+
+  // Convolution and pooling (crates/ferrite-wasm/src/conv.rs): geom points to the i32 values of
+  // conv2dGeometryValues / pool2dGeometryValues (ts/backend/conv-geometry.ts). They return 0,
+  // −1 for an invalid geometry, −2 when a scratch buffer cannot be allocated.
+  /** bias 0: none; relu 0|1. */
+  ferrite_conv2d(x: number, filter: number, bias: number, out: number, geom: number, relu: number): number;
+  ferrite_conv2d_backprop_input(dy: number, filter: number, dx: number, geom: number): number;
+  ferrite_conv2d_backprop_filter(x: number, dy: number, dFilter: number, geom: number): number;
+  ferrite_max_pool2d(x: number, out: number, geom: number): number;
+  ferrite_max_pool2d_grad(x: number, dy: number, dx: number, geom: number): number;
+  ferrite_avg_pool2d(x: number, out: number, geom: number): number;
+  ferrite_avg_pool2d_grad(dy: number, dx: number, geom: number): number;
 }
 
 /** Op codes: the position in each list is the code the Rust side matches on. */
@@ -107,4 +136,14 @@ export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, numbe
   ferrite_adam: 9,
   ferrite_sgd: 7,
   ferrite_rmsprop: 10,
+  ferrite_rnn_workspace_len: 5,
+  ferrite_rnn_forward: 20,
+  ferrite_rnn_backward: 25,
+  ferrite_conv2d: 6,
+  ferrite_conv2d_backprop_input: 4,
+  ferrite_conv2d_backprop_filter: 4,
+  ferrite_max_pool2d: 3,
+  ferrite_max_pool2d_grad: 4,
+  ferrite_avg_pool2d: 3,
+  ferrite_avg_pool2d_grad: 3,
 };

@@ -110,6 +110,14 @@ async function fetchResponse(url: URL | string): Promise<Response> {
     (err as Error & { status: number }).status = res.status;
     throw err;
   }
+  // Dev servers answer a missing file with their index page: say so rather than "bad magic word".
+  if ((res.headers.get('content-type') ?? '').startsWith('text/html')) {
+    const err = new Error(
+      "the server sent an HTML page, not the .wasm file: it is not served at this URL (with Vite's dev server, set optimizeDeps: { exclude: ['ferrite'] })",
+    );
+    (err as Error & { status: number }).status = 404;
+    throw err;
+  }
   return res;
 }
 

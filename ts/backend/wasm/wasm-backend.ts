@@ -16,6 +16,12 @@ import {
 } from './exports';
 import { enableRelaxedSimdFlag, wasmRelaxedSimdSupported, wasmSimdSupported } from './feature-detect';
 import { loadWasmModule, type WasmBuild, type WasmSources } from './loader';
+import type { RnnBackwardArgs, RnnConfig, RnnForwardArgs } from '../rnn-types';
+import * as rnn from './rnn';
+import {
+  conv2dGeometryValues, pool2dGeometryValues, type Conv2dGeometry, type Pool2dGeometry,
+} from '../conv-geometry';
+import { convStatus } from './conv-status';
 
 export interface WasmBackendOptions {
   /** Which build to run; default: 'relaxed' where the engine supports relaxed SIMD, else 'simd'. */
@@ -361,6 +367,65 @@ export class WasmBackend implements Backend {
     this.x.ferrite_rmsprop(
       (p as WasmStorage).ptr, (g as WasmStorage).ptr, (ms as WasmStorage).ptr,
       mg ? (mg as WasmStorage).ptr : 0, mom ? (mom as WasmStorage).ptr : 0, n, lr, rho, momentum, eps);
+  }
+
+  // ---- recurrent layers (crates/ferrite-wasm/src/rnn.rs) ------------------------------
+
+  rnnWorkspaceSize(cfg: RnnConfig): { forward: number; backward: number } {
+    return rnn.rnnWorkspaceSize(this.x, cfg);
+  }
+
+  rnnForward(cfg: RnnConfig, a: RnnForwardArgs): void {
+    rnn.rnnForward(this.x, cfg, a);
+  }
+
+  rnnBackward(cfg: RnnConfig, a: RnnBackwardArgs): void {
+    rnn.rnnBackward(this.x, cfg, a);
+  }
+
+  // ---- convolution and pooling (crates/ferrite-wasm/src/conv.rs) -----------------------
+
+  /** Writes geometry values (≤ 3 × MAX_RANK) into the scratch slots; returns their address. */
+  private geometry(values: number[]): number {
+    this.views();
+    this.i32.set(values, this.scratch >>> 2);
+    return this.scratch;
+  }
+
+  conv2d(x: Storage, filter: Storage, bias: Storage | null, out: Storage, g: Conv2dGeometry, relu: boolean): void {
+    convStatus('conv2d', this.x.ferrite_conv2d(
+      (x as WasmStorage).ptr, (filter as WasmStorage).ptr, bias ? (bias as WasmStorage).ptr : 0, (out as WasmStorage).ptr,
+      this.geometry(conv2dGeometryValues(g)), relu ? 1 : 0), this.memory);
+  }
+
+  conv2dBackpropInput(dy: Storage, filter: Storage, dx: Storage, g: Conv2dGeometry): void {
+    convStatus('conv2dBackpropInput', this.x.ferrite_conv2d_backprop_input(
+      (dy as WasmStorage).ptr, (filter as WasmStorage).ptr, (dx as WasmStorage).ptr, this.geometry(conv2dGeometryValues(g))), this.memory);
+  }
+
+  conv2dBackpropFilter(x: Storage, dy: Storage, dFilter: Storage, g: Conv2dGeometry): void {
+    convStatus('conv2dBackpropFilter', this.x.ferrite_conv2d_backprop_filter(
+      (x as WasmStorage).ptr, (dy as WasmStorage).ptr, (dFilter as WasmStorage).ptr, this.geometry(conv2dGeometryValues(g))), this.memory);
+  }
+
+  maxPool2d(x: Storage, out: Storage, g: Pool2dGeometry): void {
+    convStatus('maxPool2d', this.x.ferrite_max_pool2d(
+      (x as WasmStorage).ptr, (out as WasmStorage).ptr, this.geometry(pool2dGeometryValues(g))), this.memory);
+  }
+
+  maxPool2dGrad(x: Storage, dy: Storage, dx: Storage, g: Pool2dGeometry): void {
+    convStatus('maxPool2dGrad', this.x.ferrite_max_pool2d_grad(
+      (x as WasmStorage).ptr, (dy as WasmStorage).ptr, (dx as WasmStorage).ptr, this.geometry(pool2dGeometryValues(g))), this.memory);
+  }
+
+  avgPool2d(x: Storage, out: Storage, g: Pool2dGeometry): void {
+    convStatus('avgPool2d', this.x.ferrite_avg_pool2d(
+      (x as WasmStorage).ptr, (out as WasmStorage).ptr, this.geometry(pool2dGeometryValues(g))), this.memory);
+  }
+
+  avgPool2dGrad(dy: Storage, dx: Storage, g: Pool2dGeometry): void {
+    convStatus('avgPool2dGrad', this.x.ferrite_avg_pool2d_grad(
+      (dy as WasmStorage).ptr, (dx as WasmStorage).ptr, this.geometry(pool2dGeometryValues(g))), this.memory);
   }
 }
 

@@ -1,20 +1,26 @@
-//! Single-precision matrix multiply (sgemm), BLIS-style: B is packed into NR-column panels
-//! per KC×NC block, A into MR-row panels per MC×KC block, and a 4×8 SIMD micro-kernel
-//! computes each C tile from one A and one B panel. Edges are zero-padded in packing;
-//! transposes only change the strides packing reads with. Small or skinny problems skip
-//! packing (see `small`).
+//! Single-precision matrix multiply (sgemm), BLIS-style.
+//!
+//! - `blocks`: register and cache block sizes (and why).
+//! - `kernel`: the MR×8 register-blocked micro-kernels (one per row count, for edge tiles).
+//! - `pack`: packing of A and B slivers into aligned, contiguous buffers.
+//! - `nest`: the cache-blocked loop nest.
+//! - `small`: unpacked forms for one-row and narrow products, and the no-memory fallback.
+//!
+//! Transposed operands are handled by the strides packing (or the kernel) reads with; nothing
+//! is transposed by copying. alpha/beta let gradients accumulate in place.
 
 pub mod blocks;
 pub mod kernel;
+pub mod nest;
 pub mod pack;
 mod small;
 
 #[cfg(test)]
 mod tests;
 
-use blocks::{KC, MC, MR, NC, NR, SMALL_WORK};
-use kernel::{micro_kernel, store_tile};
-use pack::{pack_panel, View};
+use blocks::{AXPY_MAX_M, DIRECT_A_MAX_N, DIRECT_B_MAX_M, DIRECT_B_MAX_M_NARROW, DIRECT_B_MAX_N};
+use nest::Plan;
+use pack::{PackBuf, View};
 use std::cell::RefCell;
 
 pub(crate) use small::dot;
@@ -39,7 +45,26 @@ pub fn sgemm(
     let av = if trans_a { View { data: a, rs: 1, cs: m } } else { View { data: a, rs: k, cs: 1 } };
     // Bᵀ: element (j, p) is B(p, j).
     let bt = if trans_b { View { data: b, rs: k, cs: 1 } } else { View { data: b, rs: 1, cs: n } };
-    if m * n * k <= SMALL_WORK || m < MR || n < 4 || !packed(m, n, k, alpha, av, bt, beta, c) {
+    let dot_fast = av.cs == 1 && bt.cs == 1;
+    // A few rows of A (batch-1 inference): stream B's rows once, or take dot products.
+    if m <= AXPY_MAX_M && bt.rs == 1 {
+        return small::axpy_form(m, n, k, alpha, av, bt, beta, c);
+    }
+    if (m == 1 || n < 4) && dot_fast {
+        return small::dot_form(m, n, k, alpha, av, bt, beta, c);
+    }
+    let plan = Plan {
+        pack_a: !(av.rs == 1 && n <= DIRECT_A_MAX_N),
+        pack_b: !(bt.rs == 1 && (m <= DIRECT_B_MAX_M || (m <= DIRECT_B_MAX_M_NARROW && n <= DIRECT_B_MAX_N))),
+    };
+    let done = PACK.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut bufs) => {
+            let (abuf, bbuf) = &mut *bufs;
+            nest::run(m, n, k, alpha, av, bt, beta, c, n, plan, abuf, bbuf)
+        }
+        Err(_) => false,
+    });
+    if !done {
         small::gemm(m, n, k, alpha, av, bt, beta, c);
     }
 }
@@ -70,63 +95,6 @@ pub fn sgemm_batched(
 }
 
 thread_local! {
-    /// Packing buffers, grown on demand and reused across calls.
-    static PACK: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
-}
-
-/// Grows `v` to at least `len` elements; false when memory cannot be had.
-fn ensure(v: &mut Vec<f32>, len: usize) -> bool {
-    if v.len() < len {
-        if v.try_reserve_exact(len - v.len()).is_err() {
-            return false;
-        }
-        v.resize(len, 0.0);
-    }
-    true
-}
-
-fn round_up(x: usize, to: usize) -> usize {
-    x.div_ceil(to) * to
-}
-
-/// The packed loop nest. Returns false (having written nothing) when the packing buffers
-/// cannot be allocated.
-fn packed(m: usize, n: usize, k: usize, alpha: f32, av: View, bt: View, beta: f32, c: &mut [f32]) -> bool {
-    PACK.with(|cell| {
-        let Ok(mut bufs) = cell.try_borrow_mut() else { return false };
-        let (abuf, bbuf) = &mut *bufs;
-        let kc_max = k.min(KC);
-        if !ensure(abuf, kc_max * round_up(m, MR).min(MC)) || !ensure(bbuf, kc_max * round_up(n, NR).min(NC)) {
-            return false;
-        }
-        for jc in (0..n).step_by(NC) {
-            let nc = (n - jc).min(NC);
-            for pc in (0..k).step_by(KC) {
-                let kc = (k - pc).min(KC);
-                for (t, jr) in (0..nc).step_by(NR).enumerate() {
-                    pack_panel::<NR>(&mut bbuf[t * kc * NR..], bt, jc + jr, (nc - jr).min(NR), pc, kc);
-                }
-                // Later depth blocks accumulate onto the first one's result.
-                let beta_eff = if pc == 0 { beta } else { 1.0 };
-                for ic in (0..m).step_by(MC) {
-                    let mc = (m - ic).min(MC);
-                    for (t, ir) in (0..mc).step_by(MR).enumerate() {
-                        pack_panel::<MR>(&mut abuf[t * kc * MR..], av, ic + ir, (mc - ir).min(MR), pc, kc);
-                    }
-                    for (tj, jr) in (0..nc).step_by(NR).enumerate() {
-                        let bp = &bbuf[tj * kc * NR..(tj + 1) * kc * NR];
-                        let nr = (nc - jr).min(NR);
-                        for (ti, ir) in (0..mc).step_by(MR).enumerate() {
-                            let ap = &abuf[ti * kc * MR..(ti + 1) * kc * MR];
-                            let mr = (mc - ir).min(MR);
-                            let tile = micro_kernel(kc, ap, bp);
-                            let at = (ic + ir) * n + jc + jr;
-                            store_tile(&tile, &mut c[at..], n, mr, nr, alpha, beta_eff);
-                        }
-                    }
-                }
-            }
-        }
-        true
-    })
+    /// Packing buffers (A, B), grown on demand and reused across calls.
+    static PACK: RefCell<(PackBuf, PackBuf)> = const { RefCell::new((PackBuf::new(), PackBuf::new())) };
 }

@@ -1,3 +1,4 @@
+use super::blocks::{KC, MC, MR, NC, NR};
 use super::*;
 use crate::testutil::{assert_close, Rng};
 
@@ -22,30 +23,104 @@ fn reference(
     out
 }
 
-fn check(m: usize, n: usize, k: usize, ta: bool, tb: bool, alpha: f32, beta: f32, rng: &mut Rng) {
+/// Error bound of a length-k f32 sum of products in [-1, 1].
+fn tol(k: usize, alpha: f32) -> f32 {
+    2e-6 * (k as f32).sqrt().max(1.0) * alpha.abs().max(1.0)
+}
+
+/// One product through `sgemm` (or, with `plan`, through the loop nest with that plan).
+fn check_with(m: usize, n: usize, k: usize, ta: bool, tb: bool, alpha: f32, beta: f32, plan: Option<Plan>, rng: &mut Rng) {
     let a = rng.vec(m * k, -1.0, 1.0);
     let b = rng.vec(k * n, -1.0, 1.0);
     let c0: Vec<f32> = if beta == 0.0 { vec![f32::NAN; m * n] } else { rng.vec(m * n, -1.0, 1.0) };
     let want = reference(m, n, k, alpha, &a, ta, &b, tb, beta, &c0);
     let mut c = c0.clone();
-    sgemm(m, n, k, alpha, &a, ta, &b, tb, beta, &mut c);
-    // Error of a length-k f32 sum of products in [-1, 1].
-    let tol = 2e-6 * (k as f32).sqrt().max(1.0) * alpha.abs().max(1.0);
-    assert_close(&c, &want, 1e-5, tol);
+    match plan {
+        None => sgemm(m, n, k, alpha, &a, ta, &b, tb, beta, &mut c),
+        Some(plan) => {
+            let av = if ta { View { data: &a, rs: 1, cs: m } } else { View { data: &a, rs: k, cs: 1 } };
+            let bt = if tb { View { data: &b, rs: k, cs: 1 } } else { View { data: &b, rs: 1, cs: n } };
+            let (mut x, mut y) = (PackBuf::new(), PackBuf::new());
+            assert!(nest::run(m, n, k, alpha, av, bt, beta, &mut c, n, plan, &mut x, &mut y));
+        }
+    }
+    assert_close(&c, &want, 1e-5, tol(k, alpha));
+}
+
+fn check(m: usize, n: usize, k: usize, ta: bool, tb: bool, alpha: f32, beta: f32, rng: &mut Rng) {
+    check_with(m, n, k, ta, tb, alpha, beta, None, rng);
+}
+
+const TRANSPOSES: [(bool, bool); 4] = [(false, false), (true, false), (false, true), (true, true)];
+
+/// Every m and n from 1 to 2·NR + 1 (every edge tile of both dimensions, one and two full
+/// tiles), each with every transpose combination and a rotating depth.
+#[test]
+fn every_edge_tile_and_transpose() {
+    let mut rng = Rng::new(1);
+    let ks = [1usize, 2, 3, 5, 8, 13, 31, 64];
+    let top = 2 * NR.max(MR) + 1;
+    for m in 1..=top {
+        for n in 1..=top {
+            let k = ks[(m * 7 + n * 3) % ks.len()];
+            for (ta, tb) in TRANSPOSES {
+                check(m, n, k, ta, tb, 1.0, 0.0, &mut rng);
+            }
+        }
+    }
+}
+
+/// The loop nest itself with every packing plan (in place where the layout allows it), so
+/// every plan is covered whatever the thresholds pick.
+#[test]
+fn every_plan_and_layout() {
+    let mut rng = Rng::new(11);
+    let shapes = [(1, 1, 1), (2, 9, 3), (MR, NR, 7), (MR + 1, NR + 1, 17), (17, 23, 40), (33, 64, 65), (2 * MR + 1, 2 * NR + 1, 2 * KC + 1)];
+    for &(m, n, k) in &shapes {
+        for (ta, tb) in TRANSPOSES {
+            for pack_a in [true, false] {
+                for pack_b in [true, false] {
+                    // in place needs unit stride along the sliver: A transposed, B not
+                    if (!pack_a && !ta) || (!pack_b && tb) {
+                        continue;
+                    }
+                    for &(alpha, beta) in &[(1.0, 0.0), (-0.5, 0.75)] {
+                        check_with(m, n, k, ta, tb, alpha, beta, Some(Plan { pack_a, pack_b }), &mut rng);
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[test]
-fn all_shapes_and_transposes() {
-    let sizes = [1usize, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 65, 130];
-    let mut rng = Rng::new(1);
-    for (si, &m) in sizes.iter().enumerate() {
-        for (sj, &n) in sizes.iter().enumerate() {
-            // a rotating subset of k keeps the run short but covers every size
-            for &k in &[sizes[(si + sj) % sizes.len()], sizes[(si * 3 + sj * 5 + 7) % sizes.len()]] {
-                for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-                    check(m, n, k, ta, tb, 1.0, 0.0, &mut rng);
-                }
-            }
+fn sizes_around_the_cache_blocks() {
+    let mut rng = Rng::new(3);
+    // depth 1 … 2·KC + 1 crosses zero, one and two depth blocks; rows up to 2·MC + 1
+    for &k in &[KC - 1, KC, KC + 1, 2 * KC + 1] {
+        check(9, 17, k, false, false, 1.0, 0.0, &mut rng);
+        check(9, 17, k, true, true, 1.0, 0.5, &mut rng);
+    }
+    for &m in &[MC - 1, MC, MC + 1, 2 * MC + 1] {
+        check(m, 19, 20, false, false, 1.0, 0.0, &mut rng);
+        check(m, 19, 20, true, false, 1.0, 0.0, &mut rng);
+    }
+    check(200, 300, 257, false, false, 1.0, 0.0, &mut rng);
+    check(200, 300, 257, true, true, 0.5, 2.0, &mut rng);
+    // k > KC, m > MC, n > NC: several depth, row and column blocks
+    check(MC + 5, NC + 9, KC * 2 + 3, false, true, 1.0, 1.0, &mut rng);
+    check(MC + 5, NC + 9, KC + 3, true, false, 1.0, 0.0, &mut rng);
+}
+
+#[test]
+fn skinny_and_gemv_shapes() {
+    let mut rng = Rng::new(5);
+    // LSTM steps (forward and both gradients), batch-1 inference, narrow outputs
+    let shapes = [(32, 128, 32), (32, 32, 128), (32, 128, 16), (1, 1024, 64), (1, 37, 130), (64, 1, 33), (3, 2, 50), (200, 3, 9)];
+    for &(m, n, k) in &shapes {
+        for (ta, tb) in TRANSPOSES {
+            check(m, n, k, ta, tb, 1.0, 0.0, &mut rng);
+            check(m, n, k, ta, tb, 2.0, 1.0, &mut rng);
         }
     }
 }
@@ -54,7 +129,7 @@ fn all_shapes_and_transposes() {
 fn alpha_beta() {
     let mut rng = Rng::new(2);
     for &(m, n, k) in &[(1, 1, 1), (3, 5, 7), (17, 33, 9), (65, 31, 130), (40, 40, 300)] {
-        for (ta, tb) in [(false, false), (true, true), (false, true), (true, false)] {
+        for (ta, tb) in TRANSPOSES {
             for &(alpha, beta) in &[(1.0, 1.0), (2.5, 0.0), (-0.5, 0.75), (1.0, -1.0), (0.0, 0.5), (0.0, 0.0)] {
                 check(m, n, k, ta, tb, alpha, beta, &mut rng);
             }
@@ -63,12 +138,17 @@ fn alpha_beta() {
 }
 
 #[test]
-fn large_crosses_every_block() {
-    let mut rng = Rng::new(3);
-    check(200, 300, 257, false, false, 1.0, 0.0, &mut rng);
-    check(200, 300, 257, true, true, 0.5, 2.0, &mut rng);
-    // k > KC, m > MC, n > NC: several depth, row and column blocks
-    check(MC + 5, NC + 9, KC * 2 + 3, false, true, 1.0, 1.0, &mut rng);
+fn beta_zero_ignores_nan_and_beta_one_accumulates() {
+    // gradients accumulate in place: C += A·B twice equals 2·A·B
+    let mut rng = Rng::new(7);
+    let (m, n, k) = (37, 29, 300);
+    let a = rng.vec(m * k, -1.0, 1.0);
+    let b = rng.vec(k * n, -1.0, 1.0);
+    let mut c = vec![f32::NAN; m * n];
+    sgemm(m, n, k, 1.0, &a, false, &b, false, 0.0, &mut c);
+    sgemm(m, n, k, 1.0, &a, false, &b, false, 1.0, &mut c);
+    let want = reference(m, n, k, 2.0, &a, false, &b, false, 0.0, &[]);
+    assert_close(&c, &want, 1e-5, 2.0 * tol(k, 1.0));
 }
 
 #[test]
@@ -98,6 +178,24 @@ fn batched_with_strides() {
                 );
                 assert_close(&c[t * m * n..(t + 1) * m * n], &want, 1e-5, 2e-5);
             }
+        }
+    }
+}
+
+#[test]
+fn unpacked_fallback_matches() {
+    // the path taken when packing buffers cannot be allocated
+    let mut rng = Rng::new(8);
+    for &(m, n, k) in &[(1, 1, 1), (7, 9, 5), (33, 2, 17), (20, 20, 20)] {
+        for (ta, tb) in TRANSPOSES {
+            let a = rng.vec(m * k, -1.0, 1.0);
+            let b = rng.vec(k * n, -1.0, 1.0);
+            let c0 = rng.vec(m * n, -1.0, 1.0);
+            let av = if ta { View { data: &a, rs: 1, cs: m } } else { View { data: &a, rs: k, cs: 1 } };
+            let bt = if tb { View { data: &b, rs: k, cs: 1 } } else { View { data: &b, rs: 1, cs: n } };
+            let mut c = c0.clone();
+            small::gemm(m, n, k, 0.5, av, bt, 2.0, &mut c);
+            assert_close(&c, &reference(m, n, k, 0.5, &a, ta, &b, tb, 2.0, &c0), 1e-5, tol(k, 1.0));
         }
     }
 }

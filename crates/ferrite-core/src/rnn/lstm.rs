@@ -1,0 +1,171 @@
+//! LSTM (Keras gates i, f, c, o):
+//!   [i f g o] = [ract ract act ract](x·K + b + h_{t−1}·U)
+//!   c_t = f·c_{t−1} + i·g,  h_t = o·act(c_t)
+
+use super::{add_assign, apply_rmask, carve, column_sums, init_state, ld, lanes, st, with_pair, Grads, Inputs, Pair, Upstream};
+use crate::gemm::sgemm;
+
+/// (forward, backward) workspace lengths in f32.
+///
+/// forward: gates [rows, 4u] (activated) | h_{t−1} (after rmask) [rows, u] | c_{t−1} [rows, u] |
+///          act(c_t) [rows, u] | scratch: recurrent product [batch, 4u], h, c, h·rmask [batch, u]
+/// backward: d pre-activations [rows, 4u] | scratch [batch, 4u] | dh, dc, dh_rec [batch, u]
+pub fn workspace_len(rows: usize, batch: usize, u: usize) -> (usize, usize) {
+    (rows * 7 * u + batch * 7 * u, rows * 4 * u + batch * 7 * u)
+}
+
+/// Runs the sequence. y: [rows, u] when return_sequences, else [batch, u]; h_n, c_n [batch, u].
+pub fn forward(
+    p: &Inputs, h0: Option<&[f32]>, c0: Option<&[f32]>,
+    y: &mut [f32], h_n: &mut [f32], c_n: &mut [f32], ws: &mut [f32],
+) {
+    with_pair!(p.act, p.ract, |pr| forward_impl(pr, p, h0, c0, y, h_n, c_n, ws))
+}
+
+fn forward_impl<P: Pair>(
+    pr: P, p: &Inputs, h0: Option<&[f32]>, c0: Option<&[f32]>,
+    y: &mut [f32], h_n: &mut [f32], c_n: &mut [f32], ws: &mut [f32],
+) {
+    let (seq, u, nin) = (p.seq, p.units, p.input);
+    let (rows, nb, g4) = (seq.rows(), seq.batch, 4 * u);
+    if nb == 0 || u == 0 {
+        return;
+    }
+    let (wf, _) = workspace_len(rows, nb, u);
+    let [gates, hprev, cprev, tc, rg, h, c, heff] =
+        carve(&mut ws[..wf], [rows * g4, rows * u, rows * u, rows * u, nb * g4, nb * u, nb * u, nb * u]);
+    // The input projection of every step at once.
+    sgemm(rows, g4, nin, 1.0, p.x, false, p.kernel, false, 0.0, gates);
+    if let Some(bias) = p.bias {
+        for r in 0..rows {
+            add_assign(&mut gates[r * g4..(r + 1) * g4], &bias[..g4]);
+        }
+    }
+    init_state(h, h0);
+    init_state(c, c0);
+    for s in 0..seq.steps {
+        let t = seq.time(s);
+        apply_rmask(heff, h, p.rmask);
+        sgemm(nb, g4, u, 1.0, heff, false, p.recurrent, false, 0.0, rg);
+        for b in 0..nb {
+            let r = seq.row(b, t);
+            let (hb, cb) = (&mut h[b * u..(b + 1) * u], &mut c[b * u..(b + 1) * u]);
+            hprev[r * u..(r + 1) * u].copy_from_slice(&heff[b * u..(b + 1) * u]);
+            cprev[r * u..(r + 1) * u].copy_from_slice(cb);
+            if seq.live(p.mask, b, t) {
+                let g = &mut gates[r * g4..(r + 1) * g4];
+                let rgb = &rg[b * g4..(b + 1) * g4];
+                let tcr = &mut tc[r * u..(r + 1) * u];
+                lanes(u, |j, w| {
+                    let i = pr.ract(ld(g, j, w).add(ld(rgb, j, w)));
+                    let f = pr.ract(ld(g, u + j, w).add(ld(rgb, u + j, w)));
+                    let gg = pr.act(ld(g, 2 * u + j, w).add(ld(rgb, 2 * u + j, w)));
+                    let o = pr.ract(ld(g, 3 * u + j, w).add(ld(rgb, 3 * u + j, w)));
+                    st(i, g, j, w);
+                    st(f, g, u + j, w);
+                    st(gg, g, 2 * u + j, w);
+                    st(o, g, 3 * u + j, w);
+                    let cn = f.madd(ld(cb, j, w), i.mul(gg));
+                    st(cn, cb, j, w);
+                    let a = pr.act(cn);
+                    st(a, tcr, j, w);
+                    st(o.mul(a), hb, j, w);
+                });
+            }
+            if p.return_sequences {
+                let o = seq.row(b, s);
+                y[o * u..(o + 1) * u].copy_from_slice(hb);
+            }
+        }
+    }
+    h_n[..nb * u].copy_from_slice(h);
+    c_n[..nb * u].copy_from_slice(c);
+    if !p.return_sequences {
+        y[..nb * u].copy_from_slice(h);
+    }
+}
+
+/// Backpropagation through time from the workspace `ws` of the forward pass.
+pub fn backward(p: &Inputs, ws: &[f32], up: Upstream, g: Grads, bws: &mut [f32]) {
+    with_pair!(p.act, p.ract, |pr| backward_impl(pr, p, ws, up, g, bws))
+}
+
+fn backward_impl<P: Pair>(pr: P, p: &Inputs, ws: &[f32], up: Upstream, gr: Grads, bws: &mut [f32]) {
+    let (seq, u, nin) = (p.seq, p.units, p.input);
+    let (rows, nb, g4) = (seq.rows(), seq.batch, 4 * u);
+    let Grads { dx, dkernel, drecurrent, dbias, dh0, dc0 } = gr;
+    if nb == 0 || u == 0 {
+        return;
+    }
+    let gates = &ws[..rows * g4];
+    let hprev = &ws[rows * g4..rows * 5 * u];
+    let cprev = &ws[rows * 5 * u..rows * 6 * u];
+    let tc = &ws[rows * 6 * u..rows * 7 * u];
+    let (_, wb) = workspace_len(rows, nb, u);
+    let [dg, dgt, dh, dc, dhrec] = carve(&mut bws[..wb], [rows * g4, nb * g4, nb * u, nb * u, nb * u]);
+    init_state(dh, up.dh_n);
+    init_state(dc, up.dc_n);
+    if let (Some(dy), false) = (up.dy, p.return_sequences) {
+        add_assign(dh, &dy[..nb * u]);
+    }
+    for s in (0..seq.steps).rev() {
+        let t = seq.time(s);
+        for b in 0..nb {
+            let r = seq.row(b, t);
+            let dhb = &mut dh[b * u..(b + 1) * u];
+            if let (Some(dy), true) = (up.dy, p.return_sequences) {
+                let o = seq.row(b, s);
+                add_assign(dhb, &dy[o * u..(o + 1) * u]);
+            }
+            let dgtb = &mut dgt[b * g4..(b + 1) * g4];
+            if !seq.live(p.mask, b, t) {
+                // State carried through: dh and dc flow on unchanged.
+                dgtb.iter_mut().for_each(|v| *v = 0.0);
+                dg[r * g4..(r + 1) * g4].iter_mut().for_each(|v| *v = 0.0);
+                continue;
+            }
+            let gt = &gates[r * g4..(r + 1) * g4];
+            let (tcr, cpr) = (&tc[r * u..(r + 1) * u], &cprev[r * u..(r + 1) * u]);
+            let dcb = &mut dc[b * u..(b + 1) * u];
+            lanes(u, |j, w| {
+                let (i, f) = (ld(gt, j, w), ld(gt, u + j, w));
+                let (gg, o) = (ld(gt, 2 * u + j, w), ld(gt, 3 * u + j, w));
+                let a = ld(tcr, j, w);
+                let dhv = ld(dhb, j, w);
+                let dcv = dhv.mul(o).mul(pr.dact(a)).add(ld(dcb, j, w));
+                st(dcv.mul(gg).mul(pr.dract(i)), dgtb, j, w);
+                st(dcv.mul(ld(cpr, j, w)).mul(pr.dract(f)), dgtb, u + j, w);
+                st(dcv.mul(i).mul(pr.dact(gg)), dgtb, 2 * u + j, w);
+                st(dhv.mul(a).mul(pr.dract(o)), dgtb, 3 * u + j, w);
+                st(dcv.mul(f), dcb, j, w);
+            });
+            dg[r * g4..(r + 1) * g4].copy_from_slice(dgtb);
+        }
+        // h_{t−1} reaches step t only through the recurrent product.
+        sgemm(nb, u, g4, 1.0, dgt, false, p.recurrent, true, 0.0, dhrec);
+        for b in 0..nb {
+            if seq.live(p.mask, b, t) {
+                let dhb = &mut dh[b * u..(b + 1) * u];
+                match p.rmask {
+                    Some(m) => super::mul_into(dhb, &dhrec[b * u..(b + 1) * u], &m[b * u..(b + 1) * u]),
+                    None => dhb.copy_from_slice(&dhrec[b * u..(b + 1) * u]),
+                }
+            }
+        }
+    }
+    if let Some(d) = dh0 {
+        d[..nb * u].copy_from_slice(dh);
+    }
+    if let Some(d) = dc0 {
+        d[..nb * u].copy_from_slice(dc);
+    }
+    // Weight gradients of all steps at once.
+    if let Some(dx) = dx {
+        sgemm(rows, nin, g4, 1.0, dg, false, p.kernel, true, 0.0, dx);
+    }
+    sgemm(nin, g4, rows, 1.0, p.x, true, dg, false, 0.0, dkernel);
+    sgemm(u, g4, rows, 1.0, hprev, true, dg, false, 0.0, drecurrent);
+    if let Some(db) = dbias {
+        column_sums(dg, rows, g4, db);
+    }
+}

@@ -1,0 +1,320 @@
+/**
+ * Recurrent layers with TensorFlow.js names, config keys and Keras weight layouts: LSTM, GRU,
+ * SimpleRNN. Each call runs the whole sequence as one op (ops/rnn.ts): one backend call
+ * forward, one backward.
+ *
+ * Input [batch, steps, features]. Weights: kernel [features, G·units], recurrent_kernel
+ * [units, G·units], bias [G·units] (GRU with resetAfter: [2, 3·units]), gates side by side:
+ * LSTM i, f, c, o; GRU z, r, h.
+ */
+import type { RnnActivation, RnnCell } from '../backend/rnn-types';
+import { RNN_ACTIVATIONS } from '../backend/rnn-types';
+import * as ops from '../ops/index';
+import { rngFor } from '../ops/random';
+import { fmt } from '../ops/util';
+import type { Tensor, Variable } from '../tensor';
+import { getInitializer, Initializer } from './initializers';
+import { CallContext, Layer, LayerArgs, SymbolicShape } from './layer';
+
+export interface RNNLayerArgs extends LayerArgs {
+  units: number;
+  /** Default 'tanh'. */
+  activation?: RnnActivation;
+  /** Default true. */
+  useBias?: boolean;
+  /** Default 'glorotUniform'. */
+  kernelInitializer?: string | Initializer;
+  /** Default 'orthogonal'. */
+  recurrentInitializer?: string | Initializer;
+  /** Default 'zeros'. */
+  biasInitializer?: string | Initializer;
+  /** Fraction of the inputs dropped while training (one mask per sequence, as Keras). */
+  dropout?: number;
+  /** Fraction of the recurrent state dropped while training (one mask per sequence). */
+  recurrentDropout?: number;
+  /** Output the whole sequence [batch, steps, units] (default: the last output [batch, units]). */
+  returnSequences?: boolean;
+  /** applyWithState() then also returns the final states (apply() returns the output only). */
+  returnState?: boolean;
+  /** Process the sequence from its last step (the output sequence is in that order). */
+  goBackwards?: boolean;
+  /** Not supported: keeping state across batches. */
+  stateful?: boolean;
+  /** Accepted and ignored: the whole sequence always runs as one fused kernel. */
+  unroll?: boolean;
+  /** Accepted and ignored (Keras' implementation modes). */
+  implementation?: number;
+  /** Features per step, with inputLength: the input shape [inputLength, inputDim] (TensorFlow.js). */
+  inputDim?: number;
+  inputLength?: number;
+}
+
+export interface SimpleRNNLayerArgs extends RNNLayerArgs {}
+
+export interface LSTMLayerArgs extends RNNLayerArgs {
+  /** Default 'sigmoid' (Keras; TensorFlow.js layers default to 'hardSigmoid'). */
+  recurrentActivation?: RnnActivation;
+  /** Initialise the forget gate's bias to 1 (default true, as Keras). */
+  unitForgetBias?: boolean;
+}
+
+export interface GRULayerArgs extends RNNLayerArgs {
+  /** Default 'sigmoid' (Keras; TensorFlow.js layers default to 'hardSigmoid'). */
+  recurrentActivation?: RnnActivation;
+  /** Apply the reset gate after the recurrent product (default true, as Keras 2+; bias [2, 3u]). */
+  resetAfter?: boolean;
+}
+
+/** What a call can take besides the input. */
+export interface RNNCallArgs extends Partial<CallContext> {
+  /** [h] (GRU, SimpleRNN) or [h, c] (LSTM), each [batch, units]. */
+  initialState?: Tensor[];
+}
+
+function activationArg(layer: string, key: string, v: string | undefined, fallback: RnnActivation): RnnActivation {
+  const a = (v ?? fallback) as RnnActivation;
+  if (!(RNN_ACTIVATIONS as readonly string[]).includes(a)) {
+    throw new Error(`${layer}: ${key} '${v}' is not supported in a recurrent layer (expected one of ${RNN_ACTIVATIONS.join(', ')})`);
+  }
+  return a;
+}
+
+function rateArg(layer: string, key: string, v: number | undefined): number {
+  const r = v ?? 0;
+  if (!(r >= 0 && r < 1)) throw new Error(`${layer}: ${key} must be in [0, 1), got ${v}`);
+  return r;
+}
+
+function initName(i: string | Initializer): string {
+  return typeof i === 'string' ? i : i.className;
+}
+
+/** The bias initializer of an LSTM with unitForgetBias: init for i, ones for f, init for c, o. */
+class UnitForgetBias implements Initializer {
+  readonly className = 'UnitForgetBias';
+  constructor(private init: Initializer, private units: number) {}
+  apply(shape: number[]): Tensor {
+    const u = this.units;
+    const a = this.init.apply([u]), f = ops.ones([u]), co = this.init.apply([2 * u]);
+    const out = ops.concat([a, f, co], 0);
+    a.dispose();
+    f.dispose();
+    co.dispose();
+    if (out.size !== shape.reduce((p, d) => p * d, 1)) throw new Error(`UnitForgetBias: expected shape [${4 * u}], got ${fmt(shape)}`);
+    return out;
+  }
+  getConfig() {
+    return {};
+  }
+}
+
+/** The shared machinery of LSTM, GRU and SimpleRNN. */
+export abstract class RNN extends Layer {
+  abstract readonly cell: RnnCell;
+  readonly units: number;
+  readonly activation: RnnActivation;
+  readonly recurrentActivation: RnnActivation;
+  readonly useBias: boolean;
+  readonly dropout: number;
+  readonly recurrentDropout: number;
+  readonly returnSequences: boolean;
+  readonly returnState: boolean;
+  readonly goBackwards: boolean;
+  kernel: Variable | null = null;
+  recurrentKernel: Variable | null = null;
+  bias: Variable | null = null;
+  protected kernelInit: string | Initializer;
+  protected recurrentInit: string | Initializer;
+  protected biasInit: string | Initializer;
+  /** The constructor arguments, for copies (Bidirectional). */
+  readonly args: RNNLayerArgs;
+
+  constructor(args: RNNLayerArgs & { recurrentActivation?: RnnActivation }, defaultName: string, className: string) {
+    // inputDim is the feature size here (TensorFlow.js RNN semantics), not a 2-D input shape.
+    super({ ...args, inputDim: undefined }, defaultName);
+    const name = `${this.name} (${className})`;
+    if (!Number.isInteger(args?.units) || args.units < 1) {
+      throw new Error(`${name}: units must be a positive integer, got ${args?.units}`);
+    }
+    if (args.stateful) throw new Error(`${name}: stateful recurrent layers are not supported; pass initialState to apply() instead`);
+    this.args = { ...args };
+    this.units = args.units;
+    this.activation = activationArg(name, 'activation', args.activation, 'tanh');
+    this.recurrentActivation = activationArg(name, 'recurrentActivation', args.recurrentActivation, 'sigmoid');
+    this.useBias = args.useBias ?? true;
+    this.kernelInit = args.kernelInitializer ?? 'glorotUniform';
+    this.recurrentInit = args.recurrentInitializer ?? 'orthogonal';
+    this.biasInit = args.biasInitializer ?? 'zeros';
+    this.dropout = rateArg(name, 'dropout', args.dropout);
+    this.recurrentDropout = rateArg(name, 'recurrentDropout', args.recurrentDropout);
+    this.returnSequences = args.returnSequences ?? false;
+    this.returnState = args.returnState ?? false;
+    this.goBackwards = args.goBackwards ?? false;
+    this.supportsMasking = true;
+    if (!this.batchInputShape && args.inputDim !== undefined) {
+      this.batchInputShape = [args.batchSize ?? null, args.inputLength ?? null, args.inputDim];
+    }
+  }
+
+  /** Gates side by side in the kernels: 4 (LSTM), 3 (GRU), 1. */
+  protected abstract get gates(): number;
+  protected get resetAfter(): boolean {
+    return true;
+  }
+  protected biasShape(): number[] {
+    return [this.gates * this.units];
+  }
+  protected biasInitializer(): string | Initializer {
+    return this.biasInit;
+  }
+
+  override build(inputShape: SymbolicShape): void {
+    const features = inputShape[inputShape.length - 1];
+    if (inputShape.length !== 3 || features === null) {
+      throw new Error(
+        `${this.name} (${this.className}): expected input of rank 3 [batch, steps, features] with known features, got [${inputShape.map((d) => d ?? 'null').join(', ')}]`,
+      );
+    }
+    const gu = this.gates * this.units;
+    this.kernel = this.addWeight('kernel', [features, gu], this.kernelInit);
+    this.recurrentKernel = this.addWeight('recurrent_kernel', [this.units, gu], this.recurrentInit);
+    if (this.useBias) this.bias = this.addWeight('bias', this.biasShape(), this.biasInitializer());
+    this.built = true;
+  }
+
+  /** Runs the layer: the output, and the final states when `withStates`. */
+  protected run(x: Tensor, a: RNNCallArgs, withStates: boolean): { output: Tensor; states: Tensor[] } {
+    if (!this.built) this.build(x.shape);
+    const k = this.kernel!;
+    this.assertInput(x, [null, null, k.shape[0]]);
+    const training = a.training ?? false;
+    const [batch, , features] = x.shape;
+    let input = x;
+    if (training && this.dropout > 0) input = ops.dropout(x, this.dropout, [batch, 1, features]);
+    let recurrentMask: Tensor | null = null;
+    if (training && this.recurrentDropout > 0) {
+      const rng = rngFor();
+      const keep = 1 / (1 - this.recurrentDropout);
+      const m = new Float32Array(batch * this.units);
+      for (let i = 0; i < m.length; i++) m[i] = rng() >= this.recurrentDropout ? keep : 0;
+      recurrentMask = ops.tensor(m, [batch, this.units]);
+    }
+    return ops.rnn(
+      input,
+      {
+        cell: this.cell, units: this.units, resetAfter: this.resetAfter,
+        activation: this.activation, recurrentActivation: this.recurrentActivation,
+        returnSequences: this.returnSequences, goBackwards: this.goBackwards, returnState: withStates,
+        name: `${this.name} (${this.className})`,
+      },
+      { kernel: k, recurrentKernel: this.recurrentKernel!, bias: this.bias },
+      { initialState: a.initialState, mask: a.mask ?? null, recurrentMask },
+    );
+  }
+
+  /** The output ([batch, steps, units] with returnSequences, else [batch, units]). */
+  override apply(x: Tensor, a: RNNCallArgs = {}): Tensor {
+    return this.run(x, a, false).output;
+  }
+
+  /** [output, ...final states] (Keras' returnState result): [output, h] or [output, h, c]. */
+  applyWithState(x: Tensor, a: RNNCallArgs = {}): Tensor[] {
+    const r = this.run(x, a, true);
+    return [r.output, ...r.states];
+  }
+
+  call(x: Tensor, ctx: CallContext): Tensor {
+    return this.run(x, ctx, false).output;
+  }
+
+  override computeOutputShape(s: SymbolicShape): SymbolicShape {
+    return this.returnSequences ? [s[0], s[1], this.units] : [s[0], this.units];
+  }
+
+  override computeMask(_x: Tensor, mask: Tensor | null): Tensor | null {
+    return this.returnSequences ? mask : null;
+  }
+
+  /** A new, unbuilt layer of the same kind with these arguments changed. */
+  abstract copyWith(changes: Partial<RNNLayerArgs>): RNN;
+
+  override getConfig() {
+    return {
+      ...super.getConfig(),
+      units: this.units,
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: initName(this.kernelInit),
+      recurrentInitializer: initName(this.recurrentInit),
+      biasInitializer: initName(this.biasInit),
+      dropout: this.dropout,
+      recurrentDropout: this.recurrentDropout,
+      returnSequences: this.returnSequences,
+      returnState: this.returnState,
+      goBackwards: this.goBackwards,
+      stateful: false,
+      unroll: false,
+    };
+  }
+}
+
+export class SimpleRNN extends RNN {
+  readonly className = 'SimpleRNN';
+  readonly cell = 'simple' as const;
+  constructor(args: SimpleRNNLayerArgs) {
+    super(args, 'simple_rnn', 'SimpleRNN');
+  }
+  protected get gates() {
+    return 1;
+  }
+  copyWith(changes: Partial<RNNLayerArgs>): SimpleRNN {
+    return new SimpleRNN({ ...this.args, ...changes });
+  }
+}
+
+export class LSTM extends RNN {
+  readonly className = 'LSTM';
+  readonly cell = 'lstm' as const;
+  readonly unitForgetBias: boolean;
+  constructor(args: LSTMLayerArgs) {
+    super(args, 'lstm', 'LSTM');
+    this.unitForgetBias = args.unitForgetBias ?? true;
+  }
+  protected get gates() {
+    return 4;
+  }
+  protected override biasInitializer(): string | Initializer {
+    return this.unitForgetBias ? new UnitForgetBias(getInitializer(this.biasInit, this.name), this.units) : this.biasInit;
+  }
+  copyWith(changes: Partial<LSTMLayerArgs>): LSTM {
+    return new LSTM({ ...(this.args as LSTMLayerArgs), ...changes });
+  }
+  override getConfig() {
+    return { ...super.getConfig(), recurrentActivation: this.recurrentActivation, unitForgetBias: this.unitForgetBias, implementation: 2 };
+  }
+}
+
+export class GRU extends RNN {
+  readonly className = 'GRU';
+  readonly cell = 'gru' as const;
+  private readonly resetAfterArg: boolean;
+  constructor(args: GRULayerArgs) {
+    super(args, 'gru', 'GRU');
+    this.resetAfterArg = args.resetAfter ?? true;
+  }
+  protected get gates() {
+    return 3;
+  }
+  protected override get resetAfter(): boolean {
+    return this.resetAfterArg;
+  }
+  protected override biasShape(): number[] {
+    return this.resetAfterArg ? [2, 3 * this.units] : [3 * this.units];
+  }
+  copyWith(changes: Partial<GRULayerArgs>): GRU {
+    return new GRU({ ...(this.args as GRULayerArgs), ...changes });
+  }
+  override getConfig() {
+    return { ...super.getConfig(), recurrentActivation: this.recurrentActivation, resetAfter: this.resetAfterArg, implementation: 2 };
+  }
+}
