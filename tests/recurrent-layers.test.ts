@@ -394,5 +394,10 @@ describe.each(BACKENDS)('fe.nn (PyTorch style) on %s', (backend) => {
     expect(ce(logits, soft).item()).toBeCloseTo((per[0] + per[1] + per[2]) / 3, 5);
     expect(() => ce(logits, fe.tensor([0, 1], undefined, 'int32'))).toThrow(/targets of shape \[2\] do not fit logits of shape \[3, 3\]/);
     expect(() => fe.tensor([1, 2]).item()).toThrow(/item\(\) needs exactly one/);
+    // fe.losses (labels first, as TensorFlow.js), with per-row weights that drop padding.
+    const ids = fe.tensor([0, 1, 0], undefined, 'int32');
+    expect(fe.losses.softmaxCrossEntropy(ids, logits).item()).toBeCloseTo((per[0] + per[1] + per[2]) / 3, 5);
+    expect(fe.losses.softmaxCrossEntropy(ids, logits, fe.tensor([1, 0, 1])).item()).toBeCloseTo((per[0] + per[2]) / 2, 5);
+    expect(() => fe.losses.softmaxCrossEntropy(ids, logits, fe.tensor([1, 0]))).toThrow(/weights of shape \[2\] must have the shape \[3\]/);
   });
 });

@@ -37,13 +37,24 @@ export { train, optim, SGD, Adam, RMSprop } from './optimizers/optimizers';
 export { Optimizer } from './optimizers/optimizer';
 export * as losses from './losses';
 export * as metrics from './metrics';
-export { callbacks, Callback, EarlyStopping } from './callbacks';
+export { Callback, EarlyStopping } from './callbacks';
 export type { CallbackHooks, Logs } from './callbacks';
+// fe.callbacks: earlyStopping, and modelCheckpoint (ts/callbacks/model-checkpoint.ts).
+import { callbacks as coreCallbacks } from './callbacks';
+import { modelCheckpoint } from './callbacks/model-checkpoint';
+export const callbacks = { ...coreCallbacks, modelCheckpoint };
+export { ModelCheckpoint } from './callbacks/model-checkpoint';
+export type { ModelCheckpointArgs, CheckpointInfo } from './callbacks/model-checkpoint';
+// Saving and loading in the TensorFlow.js layers format (ts/io).
+export * as io from './io/index';
+export { loadLayersModel } from './io/load';
 
 // Preprocessing, as Keras: fe.text.Tokenizer, fe.sequence.padSequences, fe.utils.toCategorical.
-import { Tokenizer, textToWordSequence } from './data/text/index';
-import { padSequences } from './data/sequence';
-import { toCategorical } from './data/utils';
-export const text = { Tokenizer, textToWordSequence };
-export const sequence = { padSequences };
-export const utils = { toCategorical };
+// Namespaces, so `fe.text.Tokenizer` is usable as a type too.
+export * as text from './data/text/index';
+export * as sequence from './data/sequence';
+export * as utils from './data/utils';
+
+// CTC decoders and error rates (the loss is fe.losses.ctc), and audio features for speech.
+export * as ctc from './ctc/index';
+// export * as audio from './audio/index';

@@ -6,6 +6,10 @@
 import * as ops from './ops/index';
 import { Tensor } from './tensor';
 import { fmt, shapesEqual } from './ops/util';
+import { ctcLossFn } from './ctc/loss';
+
+/** CTC loss, PyTorch style: fe.losses.ctc({ logits, labels, inputLengths, labelLengths }, options). */
+export { ctc } from './ctc/loss';
 
 export type LossFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
@@ -69,9 +73,21 @@ export function sigmoidCrossEntropy(labels: Tensor, logits: Tensor): Tensor {
   return ops.mean(ops.sigmoidCrossEntropyWithLogits(labels, logits));
 }
 
-/** Mean softmax cross-entropy on logits; labels one-hot (float) or class ids (int32). */
-export function softmaxCrossEntropy(labels: Tensor, logits: Tensor): Tensor {
-  return ops.mean(ops.softmaxCrossEntropyWithLogits(labels, logits));
+/**
+ * Mean softmax cross-entropy on logits [..., classes]; labels one-hot (float) or class ids
+ * (int32). With `weights` (one per row, the logits' shape without the class axis, e.g. 0 at
+ * padded steps of a sequence) it is Σ w·loss / (number of non-zero weights), as TensorFlow.js'
+ * default reduction.
+ */
+export function softmaxCrossEntropy(labels: Tensor, logits: Tensor, weights?: Tensor): Tensor {
+  const perRow = ops.softmaxCrossEntropyWithLogits(labels, logits);
+  if (!weights) return ops.mean(perRow);
+  if (!shapesEqual(weights.shape, perRow.shape)) {
+    throw new Error(`softmaxCrossEntropy: weights of shape ${fmt(weights.shape)} must have the shape ${fmt(perRow.shape)} of the logits without the class axis`);
+  }
+  const w = weights.dtype === 'float32' ? weights : ops.cast(weights, 'float32');
+  const nonZero = ops.maximum(ops.sum(ops.notEqual(w, 0)), 1);
+  return ops.div(ops.sum(ops.mul(perRow, w)), nonZero);
 }
 
 export const lossesByName: Record<string, LossFn> = {
@@ -80,6 +96,8 @@ export const lossesByName: Record<string, LossFn> = {
   sparseCategoricalCrossentropy,
   meanSquaredError,
   meanAbsoluteError,
+  // CTC on logits [batch, time, classes]; labels padded with -1 (see ts/ctc/loss.ts).
+  ctc: ctcLossFn(),
 };
 
 const aliases: Record<string, string> = {

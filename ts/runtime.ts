@@ -79,10 +79,13 @@ export function getBuild(): string | undefined {
   return ENGINE.backend?.build;
 }
 
-type TensorContainer = Tensor | TensorContainer[] | { [k: string]: TensorContainer } | void | number | string | null | undefined;
+export type TensorContainer =
+  | Tensor | TensorContainer[] | { [k: string]: TensorContainer }
+  | Float32Array | Int32Array | Uint8Array | void | number | string | boolean | null | undefined;
 
 function collect(result: TensorContainer, into: Set<number>): void {
   if (result instanceof Tensor) into.add(result.id);
+  else if (ArrayBuffer.isView(result)) return;
   else if (Array.isArray(result)) result.forEach((r) => collect(r, into));
   else if (result && typeof result === 'object') Object.values(result).forEach((r) => collect(r, into));
 }
@@ -106,6 +109,7 @@ export function tidy<T extends TensorContainer>(fn: () => T): T {
 /** Disposes a tensor or every tensor in a container. */
 export function dispose(x: TensorContainer): void {
   if (x instanceof Tensor) x.dispose();
+  else if (ArrayBuffer.isView(x)) return;
   else if (Array.isArray(x)) x.forEach(dispose);
   else if (x && typeof x === 'object') Object.values(x).forEach(dispose);
 }

@@ -24,8 +24,12 @@ export interface WorkloadEntry {
 export const WORKLOADS: WorkloadEntry[] = [
   { id: 'W1', title: 'sgemm', cases: CASES, load: () => import('./w1-sgemm') },
   { id: 'W2', title: 'text classifier', cases: CASES, load: () => import('./w2-text') },
+  { id: 'EW', title: 'element-wise and reductions', cases: CASES, load: () => import('./elementwise') },
+  { id: 'W3', title: 'LSTM sequence classifier', cases: CASES, load: () => import('./w3-lstm') },
   { id: 'W4', title: 'CNN', cases: CASES, load: () => import('./w4-cnn') },
+  { id: 'W5', title: 'GRU tagger', cases: CASES, load: () => import('./w5-gru') },
   { id: 'W6', title: 'op level', cases: CASES, load: () => import('./w6-ops') },
+  { id: 'W6L', title: 'op level: LSTM cell', cases: CASES, load: () => import('./w6-lstm-cell') },
 ];
 
 export function findWorkload(id: string): WorkloadEntry | undefined {

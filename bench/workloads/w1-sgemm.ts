@@ -72,6 +72,7 @@ function makeRunner(ctx: Ctx, a: Float32Array, b: Float32Array, { M, N, K }: Sha
 
 export async function run(ctx: Ctx): Promise<void> {
   const plainJs = isPlainJs(ctx.lib.kind, ctx.lib.build);
+  const rates = new Map<Shape, number>();
   for (const shape of SHAPES) {
     const metric = metricName(shape);
     const { M, N, K } = shape;
@@ -100,6 +101,7 @@ export async function run(ctx: Ctx): Promise<void> {
       spotCheck(last, a, b, shape, 32, 7);
       const seconds = res.details.median;
       const gflops = (2 * M * N * K) / seconds / 1e9;
+      rates.set(shape, gflops);
       ctx.emit({
         metric, value: gflops, unit: 'GFLOPS', better: 'higher', samples: res.samples,
         detail: `median ${fmtTime(seconds)} of ${res.samples} samples, ±${res.margin.toFixed(1)}%`,
@@ -109,6 +111,14 @@ export async function run(ctx: Ctx): Promise<void> {
     } finally {
       runner?.dispose();
     }
+  }
+  // How close the small LSTM-step product comes to the large square one (no packing pays off
+  // at 32×128×32, and per-call overhead weighs 400× more).
+  const lstm = SHAPES.find((s) => s.label === 'LSTM step')!;
+  const square = SHAPES.find((s) => s.M === 512 && s.N === 512 && s.K === 512)!;
+  const [a, b] = [rates.get(lstm), rates.get(square)];
+  if (a !== undefined && b !== undefined) {
+    ctx.emit({ metric: 'LSTM step rate ÷ 512³ rate', value: a / b, unit: '×', detail: `${a.toFixed(2)} / ${b.toFixed(2)} GFLOPS` });
   }
 }
 

@@ -14,7 +14,7 @@ import { serveStatic, type StaticServer } from './serve';
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const DIST = fileURLToPath(new URL('../../examples/web/dist/', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
-export const SCREENSHOT = `${ARTIFACTS}trained.png`;
+const SCREENSHOT = `${ARTIFACTS}trained.png`;
 
 // Background networking off: this machine refuses outside connections, and the page needs none.
 const FLAGS = [

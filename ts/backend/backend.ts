@@ -12,6 +12,7 @@
 
 import type { Conv2dGeometry, Pool2dGeometry } from './conv-geometry';
 import type { RnnBackwardArgs, RnnConfig, RnnForwardArgs } from './rnn-types';
+import type { SpectrogramGeometry } from './audio-geometry';
 
 export const MAX_RANK = 8;
 
@@ -37,6 +38,18 @@ export type UnaryOp =
  * `softplus`, `relu6` take the op's input x; `sigmoid` and `tanh` take its output y.
  */
 export type UnaryGradOp = 'relu' | 'sigmoid' | 'tanh' | 'leakyRelu' | 'elu' | 'selu' | 'gelu' | 'softplus' | 'relu6';
+
+/**
+ * Activations of the fused bias + activation kernels (a Dense layer's output). Their gradient
+ * reads the output y for 'linear', 'relu', 'sigmoid', 'tanh', the pre-activation x + bias
+ * for the others (see `biasActGradNeedsPre`).
+ */
+export type BiasActivation = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'softplus' | 'elu' | 'selu' | 'gelu';
+
+/** Whether biasActGrad reads the pre-activation (true) or the output y (false). */
+export function biasActGradNeedsPre(act: BiasActivation): boolean {
+  return !(act === 'linear' || act === 'relu' || act === 'sigmoid' || act === 'tanh');
+}
 
 export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
 export type ArgReduceOp = 'argMax' | 'argMin';
@@ -112,6 +125,17 @@ export interface Backend {
   clip(x: Storage, out: Storage, n: number, lo: number, hi: number): void;
   /** out[i] = cond[i] != 0 ? a[i] : b[i] (all contiguous, n elements). */
   where(cond: Storage, a: Storage, b: Storage, out: Storage, n: number): void;
+  /**
+   * out[r, c] = act(x[r, c] + bias[c]) over [rows, cols] in one pass (bias null: act(x));
+   * `pre` (unless null) receives x + bias. `alpha` is elu's α (default 1). No aliasing.
+   */
+  biasAct(act: BiasActivation, x: Storage, bias: Storage | null, out: Storage, pre: Storage | null, rows: number, cols: number, alpha?: number): void;
+  /**
+   * dx = dy · act'(…) over [rows, cols], with xOrY the output y or the pre-activation (see
+   * BiasActivation); dBias (unless null) = Σ over rows of dx, in the same pass. Kinks as
+   * unaryGrad (relu'(0) = 0, relu6' = 1 on (0, 6]).
+   */
+  biasActGrad(act: BiasActivation, xOrY: Storage, dy: Storage, dx: Storage, dBias: Storage | null, rows: number, cols: number, alpha?: number): void;
 
   // ---- reductions ---------------------------------------------------------------------
   /** x viewed as [outer, axis, inner] → out [outer, inner]. */
@@ -198,4 +222,33 @@ export interface Backend {
   avgPool2d(x: Storage, out: Storage, g: Pool2dGeometry): void;
   /** dx (overwritten) = the gradient of avgPool2d. */
   avgPool2dGrad(dy: Storage, dx: Storage, g: Pool2dGeometry): void;
+
+  // ---- CTC loss (crates/ferrite-core/src/ctc.rs; js: ts/backend/js/ctc.ts) ---------------
+  /**
+   * CTC loss and its gradient w.r.t. the logits in one call, in log space. logits float32
+   * [batch, time, classes] (before softmax); labels int32 [batch, maxLabel] (padded);
+   * inputLengths, labelLengths int32 [batch]. loss [batch] = −log p(label | logits) (+inf for
+   * an impossible sample, or 0 with zeroInfinity); grad [batch, time, classes] = d loss[b] /
+   * d logits, 0 past each input length and for impossible samples. Returns -1, or the first
+   * sample whose lengths or labels are out of range (a label equal to blank included). Throws
+   * when blank is outside [0, classes).
+   */
+  ctcLoss(
+    logits: Storage, labels: Storage, inputLengths: Storage, labelLengths: Storage, loss: Storage, grad: Storage,
+    batch: number, time: number, classes: number, maxLabel: number, blank: number, zeroInfinity: boolean,
+  ): number;
+
+  // ---- audio preprocessing (crates/ferrite-core/src/audio; see audio-geometry.ts) -------
+  /** out [n] = the Hann window, 0.5 − 0.5·cos(2πi/N), N = n (periodic) or n − 1. */
+  hannWindow(out: Storage, n: number, periodic: boolean): void;
+  /** out [rows, n/2 + 1, 2] = (re, im) of the real FFT of each row of x [rows, n]; any n ≥ 0. */
+  rfft(x: Storage, out: Storage, rows: number, n: number): void;
+  /** out [batch, frames, fftLength/2 + 1] = |rfft(window ⊙ frame)|^power; window null: none. */
+  spectrogram(signal: Storage, window: Storage | null, out: Storage, g: SpectrogramGeometry): void;
+  /** out [bins, mels] = tf.signal.linear_to_mel_weight_matrix (HTK mel scale, no DC weight). */
+  melWeightMatrix(out: Storage, numSpectrogramBins: number, numMelBins: number, sampleRate: number, lowerHz: number, upperHz: number): void;
+  /** out [rows, k] = √(2/n)·Σ_j x[j]·cos(πq(2j + 1)/2n), q < k ≤ n (the MFCC DCT-II of TensorFlow). */
+  dct(x: Storage, out: Storage, rows: number, n: number, k: number): void;
+  /** out [resampledLength(n, inRate, outRate)] = x [n] band-limited resampled (integer rates in Hz). */
+  resample(x: Storage, n: number, out: Storage, inRate: number, outRate: number): void;
 }

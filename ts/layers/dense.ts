@@ -1,5 +1,6 @@
 /** Dense: y = activation(x · kernel + bias), kernel [inputDim, units] (Keras layout). */
 import * as ops from '../ops/index';
+import { biasAddActivation, isFusedActivation } from '../ops/fused-dense';
 import type { Tensor, Variable } from '../tensor';
 import { ActivationIdentifier, getActivation } from './activations';
 import type { Initializer } from './initializers';
@@ -48,17 +49,25 @@ export class Dense extends Layer {
     this.built = true;
   }
 
-  /** x · kernel + bias, before the activation (losses fuse sigmoid/softmax themselves). */
-  callLogits(x: Tensor): Tensor {
+  /** x · kernel, checking the input's last dimension. */
+  private project(x: Tensor): Tensor {
     const k = this.kernel!;
     if (x.rank < 2 || x.shape[x.rank - 1] !== k.shape[0]) {
       throw new Error(`${this.name} (Dense): expected input with last dimension ${k.shape[0]}, got [${x.shape.join(', ')}]`);
     }
-    const y = ops.matMul(x, k);
-    return this.bias ? ops.add(y, this.bias) : y;
+    return ops.matMul(x, k);
+  }
+
+  /** x · kernel + bias, before the activation (losses fuse sigmoid/softmax themselves). */
+  callLogits(x: Tensor): Tensor {
+    const y = this.project(x);
+    return this.bias ? biasAddActivation(y, this.bias, 'linear', `${this.name} (Dense)`) : y;
   }
 
   call(x: Tensor, _ctx: CallContext): Tensor {
+    // bias + activation (and their gradients) in one kernel where there is one
+    const act = this.activation;
+    if (act !== 'linear' && isFusedActivation(act)) return biasAddActivation(this.project(x), this.bias, act, `${this.name} (Dense)`);
     return this.activationFn(this.callLogits(x));
   }
 

@@ -45,7 +45,7 @@ export abstract class Layer {
   /** Keras class name ('Dense', 'Embedding', …). */
   abstract readonly className: string;
   readonly name: string;
-  trainable: boolean;
+  private _trainable = true;
   built = false;
   /** Whether a mask arriving from upstream may pass through this layer. */
   supportsMasking = false;
@@ -58,6 +58,16 @@ export abstract class Layer {
     if (args.batchInputShape) this.batchInputShape = [...args.batchInputShape];
     else if (args.inputShape) this.batchInputShape = [args.batchSize ?? null, ...args.inputShape];
     else if (args.inputDim !== undefined) this.batchInputShape = [args.batchSize ?? null, args.inputDim];
+  }
+
+  /** Whether fit and optimizers update this layer's weights (settable, as Keras' layer.trainable). */
+  get trainable(): boolean {
+    return this._trainable;
+  }
+
+  set trainable(value: boolean) {
+    this._trainable = value;
+    for (const w of this.weightList) w.requiresGrad = value && w.trainable;
   }
 
   /** Creates the weights for this input shape. */
@@ -89,7 +99,10 @@ export abstract class Layer {
   /** Adds a weight, initialised now, in Keras layout. */
   protected addWeight(name: string, shape: number[], init: Initializer | string, trainable = true): Variable {
     const t = getInitializer(init, this.name).apply(shape);
-    const v = variable(t, trainable && this.trainable, `${this.name}/${name}`);
+    // The variable keeps its own trainability (BatchNorm's moving statistics have none);
+    // a frozen layer only stops its gradients.
+    const v = variable(t, trainable, `${this.name}/${name}`);
+    v.requiresGrad = trainable && this._trainable;
     t.dispose();
     this.weightList.push(v);
     return v;

@@ -34,7 +34,10 @@ export interface RNNLayerArgs extends LayerArgs {
   recurrentDropout?: number;
   /** Output the whole sequence [batch, steps, units] (default: the last output [batch, units]). */
   returnSequences?: boolean;
-  /** applyWithState() then also returns the final states (apply() returns the output only). */
+  /**
+   * Keras' flag, kept in the config. apply() returns the output; applyWithState() returns
+   * [output, ...final states] either way.
+   */
   returnState?: boolean;
   /** Process the sequence from its last step (the output sequence is in that order). */
   goBackwards?: boolean;

@@ -16,6 +16,8 @@ import { getOptimizer } from '../optimizers/optimizers';
 import type { Optimizer } from '../optimizers/optimizer';
 import { Tensor, Variable } from '../tensor';
 import { ProgressBar } from './progress';
+import { saveModel } from '../io/save';
+import type { IOHandler, SaveConfig, SaveResult } from '../io/types';
 
 export interface SequentialArgs {
   layers?: Layer[];
@@ -160,7 +162,7 @@ export class Sequential {
 
   /** The forward pass through every layer, carrying masks. `logitsHead` stops before a fused head. */
   private forward(x: Tensor, training: boolean, logitsHead: Head = null): Tensor {
-    if (!this.built) this.build([null, ...x.shape.slice(1)]);
+    if (!this.built) this.build(this.inputShape ?? [null, ...x.shape.slice(1)]);
     this.checkInput(x);
     let h = x;
     let mask: Tensor | null = null;
@@ -277,7 +279,7 @@ export class Sequential {
       this.metricValues(y, pred, logs);
       return logs;
     } finally {
-      for (const v of this.trainableWeights) {
+      for (const v of this.weights) {
         if (v.grad) {
           v.grad.dispose();
           v.grad = null;
@@ -295,7 +297,7 @@ export class Sequential {
     if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`${this.name}.fit: epochs must be a positive integer, got ${epochs}`);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`${this.name}.fit: batchSize must be a positive integer, got ${batchSize}`);
     checkPair(this.name, x, y);
-    if (!this.built) this.build([null, ...x.shape.slice(1)]);
+    if (!this.built) this.build(this.inputShape ?? [null, ...x.shape.slice(1)]);
     this.checkInput(x);
     checkFinite(this.name, 'x', x);
     checkFinite(this.name, 'y', y);
@@ -334,7 +336,12 @@ export class Sequential {
     try {
       for (const h of hooks) await h.onTrainBegin?.({});
       for (let epoch = args.initialEpoch ?? 0; epoch < epochs && !this.stopTraining; epoch++) {
-        if (args.shuffle ?? true) shuffleInPlace(order, rng);
+        if (args.shuffle ?? true) {
+          // From the identity each epoch: the order depends only on the generator's state, so a
+          // run resumed from a checkpoint shuffles as the uninterrupted one did.
+          for (let i = 0; i < n; i++) order[i] = i;
+          shuffleInPlace(order, rng);
+        }
         for (const h of hooks) await h.onEpochBegin?.(epoch, {});
         bar?.epochBegin(epoch, steps);
         const sums: Logs = {};
@@ -473,6 +480,30 @@ export class Sequential {
     printFn(`Trainable params: ${trainable}`);
     printFn(`Non-trainable params: ${this.countParams() - trainable}`);
     printFn(line('_'));
+  }
+
+  /**
+   * Saves topology and weights in the TensorFlow.js layers format (ts/io): 'file://dir' (Node),
+   * 'indexeddb://name', 'downloads://name', 'http(s)://…', or an IOHandler such as
+   * fe.io.withSaveHandler. includeOptimizer also saves the compile() arguments and the
+   * optimizer's state.
+   */
+  save(handlerOrURL: string | IOHandler, config?: SaveConfig): Promise<SaveResult> {
+    return saveModel(this, handlerOrURL, config);
+  }
+
+  /** @internal what saving reads besides the public fields. */
+  get saveState(): { inputShape: SymbolicShape | null; loss: string | null; metrics: (string | MetricFn)[] } {
+    return { inputShape: this.inputShape, loss: this.lossId, metrics: this.metricsArg };
+  }
+
+  private userMetadata: Record<string, unknown> | undefined;
+  /** JSON saved with the model (model.json's userDefinedMetadata). */
+  setUserDefinedMetadata(metadata: Record<string, unknown> | undefined): void {
+    this.userMetadata = metadata;
+  }
+  getUserDefinedMetadata(): Record<string, unknown> | undefined {
+    return this.userMetadata;
   }
 
   /** Frees the weights and the optimizer state. */

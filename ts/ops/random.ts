@@ -8,19 +8,34 @@ export type Rng = () => number;
 /** A uniform [0, 1) generator from a 32-bit seed. */
 export function mulberry32(seed: number): Rng {
   let a = seed >>> 0;
-  return () => {
+  const next = () => {
     a = (a + 0x6d2b79f5) | 0;
     let t = Math.imul(a ^ (a >>> 15), a | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  // The position can be read and restored (checkpoints resume the same random stream).
+  return Object.assign(next, { getState: () => a >>> 0, setState: (s: number) => { a = s | 0; } });
 }
+
+type StatefulRng = Rng & { getState(): number; setState(s: number): void };
 
 let globalRng: Rng = mulberry32((Math.random() * 4294967296) >>> 0);
 
 /** Seeds the generator behind initializers, dropout, shuffling and unseeded random ops. */
 export function setRandomSeed(seed: number): void {
   globalRng = mulberry32(seed);
+}
+
+/** The shared generator's state (a 32-bit integer), e.g. to store in a checkpoint. */
+export function getRandomState(): number {
+  return (globalRng as StatefulRng).getState();
+}
+
+/** Restores the shared generator's state, in place (a generator already handed out follows it). */
+export function setRandomState(state: number): void {
+  if (!Number.isInteger(state)) throw new Error(`setRandomState: expected an integer state, got ${state}`);
+  (globalRng as StatefulRng).setState(state);
 }
 
 /** @internal the shared generator, or a fresh one for an explicit seed. */

@@ -41,18 +41,9 @@ fn pow2i(n: I32x4) -> F32x4 {
     n.add(I32x4::splat(127)).shl::<23>().bits()
 }
 
-/// e^x.
+/// e^r on [−ln2/2, ln2/2] (Cephes expf coefficients).
 #[inline(always)]
-pub fn exp(x: F32x4) -> F32x4 {
-    // Clamping keeps n in [−150, 129] (a NaN is restored at the end).
-    let xc = x.pmax(s(-104.0)).pmin(s(89.0));
-    // n = round(x·log2 e) by the 1.5·2^23 shifter: the sum's low mantissa bits are n, which
-    // avoids the slow float→int conversion of V8 on x64.
-    let t = xc.madd(s(LOG2E), s(SHIFTER));
-    let nf = t.sub(s(SHIFTER));
-    let r = nf.mul(s(-LN2_HI)).add(xc);
-    let r = nf.mul(s(-LN2_LO)).add(r);
-    // e^r on [−ln2/2, ln2/2] (Cephes expf coefficients).
+fn exp_reduced(r: F32x4) -> F32x4 {
     let p = s(1.987_569_1e-4);
     let p = p.madd(r, s(1.398_199_9e-3));
     let p = p.madd(r, s(8.333_452e-3));
@@ -60,7 +51,40 @@ pub fn exp(x: F32x4) -> F32x4 {
     let p = p.madd(r, s(1.666_666_5e-1));
     let p = p.madd(r, s(5.000_000_1e-1));
     let r2 = r.mul(r);
-    let p = p.madd(r2, r).add(s(1.0));
+    p.madd(r2, r).add(s(1.0))
+}
+
+/// e^x.
+#[inline(always)]
+pub fn exp(x: F32x4) -> F32x4 {
+    // For |x| ≤ 87 (nearly always) 2^n is one normal power of two, and a NaN flows through.
+    // n = round(x·log2 e) by a shifter of 1.5·2^23 + 127: the sum's low mantissa bits are
+    // n + 127, the biased exponent of 2^n (this also avoids V8's slow float→int conversion).
+    let t = x.madd(s(LOG2E), s(SHIFTER + 127.0));
+    let nf = t.sub(s(SHIFTER + 127.0));
+    let r = nf.mul(s(-LN2_HI)).add(x);
+    let r = nf.mul(s(-LN2_LO)).add(r);
+    let y = exp_reduced(r).mul(t.bits().shl::<23>().bits());
+    // Other lanes are redone out of line. The common path is computed unconditionally: in
+    // a branch, V8 would rebuild its constants on every iteration instead of hoisting them.
+    let wide = x.abs().gt(s(87.0));
+    if wide.any() {
+        F32x4::select(wide, exp_wide(x), y)
+    } else {
+        y
+    }
+}
+
+/// e^x for any x, including results that overflow or are subnormal.
+#[inline(never)]
+fn exp_wide(x: F32x4) -> F32x4 {
+    // Clamping keeps n in [−150, 129] (a NaN is restored at the end).
+    let xc = x.pmax(s(-104.0)).pmin(s(89.0));
+    let t = xc.madd(s(LOG2E), s(SHIFTER));
+    let nf = t.sub(s(SHIFTER));
+    let r = nf.mul(s(-LN2_HI)).add(xc);
+    let r = nf.mul(s(-LN2_LO)).add(r);
+    let p = exp_reduced(r);
     // 2^n as two factors so that n outside the normal exponent range still scales correctly:
     // the last multiply rounds into subnormals or overflows to +inf.
     let n = t.bits().sub(I32x4::splat(0x4b40_0000));
@@ -138,12 +162,15 @@ pub fn tanh(x: F32x4) -> F32x4 {
     let p = p.madd(z, s(1.333_144_2e-1));
     let p = p.madd(z, s(-3.333_328_2e-1));
     let small = p.mul(z).madd(x, x);
-    // Large |x|: 1 − 2/(e^{2|x|} + 1), saturating to 1 as e^{2|x|} → inf.
-    let e = exp(a.add(a));
+    // Large |x|: 1 − 2/(e^{2|x|} + 1); tanh is 1 in f32 from |x| = 9.1 on, so clamping at 10
+    // keeps e^{2|x|} finite (and exp on its fast path).
+    let ac = a.pmin(s(10.0));
+    let e = exp(ac.add(ac));
     let big = s(1.0).sub(s(2.0).div(e.add(s(1.0))));
     let sign = x.and(s(-0.0));
-    // Both branches have the sign of x (this also keeps tanh(−0) = −0).
-    F32x4::select(a.lt(s(0.625)), small, big).or(sign)
+    // Both branches have the sign of x (this also keeps tanh(−0) = −0); a NaN fails the
+    // comparison and takes the polynomial, which is NaN.
+    F32x4::select(a.ge(s(0.625)), big, small).or(sign)
 }
 
 /// The lower tail ½·erfc(|x|/√2) of the standard normal as two factors (f, g), g = e^{−x²/2}

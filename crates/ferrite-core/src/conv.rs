@@ -75,6 +75,15 @@ impl Conv2dGeom {
         p(&[g.n, g.oh, g.ow, g.f])?;
         p(&[g.kh, g.kw, g.c, g.f])?;
         p(&[g.n, g.oh, g.ow, g.kh, g.kw, g.c])?;
+        // The padded images the kernels read (forward and filter gradient; input gradient,
+        // whose image is dy spread over the input's extent) must fit too.
+        let span = |o: usize, s: usize, k: usize, d: usize| -> Option<usize> {
+            let v = (o.max(1) as u64 - 1) * s as u64 + (k as u64 - 1) * d as u64 + 1;
+            (v <= MAX_ELEMENTS).then_some(v as usize)
+        };
+        p(&[span(g.oh, g.sh, g.kh, g.dh)?, span(g.ow, g.sw, g.kw, g.dw)?, g.c.next_multiple_of(4) + 4])?;
+        p(&[span(g.h, 1, g.kh, g.dh)?, span(g.w, 1, g.kw, g.dw)?, g.f.next_multiple_of(4) + 4])?;
+        p(&[g.kh, g.kw, g.c.next_multiple_of(8), g.f.next_multiple_of(8)])?;
         Some(g)
     }
 
@@ -160,18 +169,23 @@ pub fn conv2d(
         oh: g.oh, ow: g.ow, f, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw,
         top: g.pt as isize, left: g.pl as isize,
     };
-    if f % 8 == 0 {
-        return direct(&src, &plan, filter, f, bias, relu, out);
-    }
-    // Rows of the filter padded to a multiple of 8 columns: the kernel reads 8 at a time.
-    let f8 = f.next_multiple_of(8);
-    with_scratch(&WEIGHTS, k * f8, |wp| {
-        for (d, s) in wp.chunks_exact_mut(f8).zip(filter.chunks_exact(f)) {
-            d[..f].copy_from_slice(s);
-            d[f..].fill(0.0);
-        }
-        direct(&src, &plan, wp, f8, bias, relu, out)
+    with_scratch(&WEIGHTS, k * f.next_multiple_of(8), |wp| {
+        panels(wp, k, f, |kk, j| filter[kk * f + j]);
+        direct(&src, &plan, wp, bias, relu, out)
     })?
+}
+
+/// The filter as the kernels read it: panels of 8 output channels, panel t holding
+/// dst[(t·k + kk)·8 + j] = at(kk, 8t + j) for kk < k (zero for columns ≥ n).
+fn panels(dst: &mut [f32], k: usize, n: usize, at: impl Fn(usize, usize) -> f32) {
+    for (t, panel) in dst[..k * n.next_multiple_of(8)].chunks_exact_mut(k * 8).enumerate() {
+        for (kk, row) in panel.chunks_exact_mut(8).enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                let col = t * 8 + j;
+                *v = if col < n { at(kk, col) } else { 0.0 };
+            }
+        }
+    }
 }
 
 /// Gradient w.r.t. the filter: d_filter = colᵀ · dy (overwritten, not accumulated).
@@ -268,28 +282,20 @@ pub fn conv2d_backprop_input(g: &Conv2dGeom, dy: &[f32], filter: &[f32], dx: &mu
     if g.sh == 1 && g.sw == 1 {
         // dx[iy, ix] = Σ dy[iy + pt − ky·dh, ix + pl − kx·dw] · filter[ky, kx]ᵀ
         //           = Σ dy_pad[iy + ky'·dh, ix + kx'·dw] · flipped[ky', kx'],  ky' = kh − 1 − ky.
-        let c8 = c.next_multiple_of(8);
         let src = Image { data: dy, n: g.n, h: g.oh, w: g.ow, c: f };
         let plan = Plan {
             oh: g.h, ow: g.w, f: c, kh: g.kh, kw: g.kw, sh: 1, sw: 1, dh: g.dh, dw: g.dw,
             top: ((g.kh - 1) * g.dh) as isize - g.pt as isize,
             left: ((g.kw - 1) * g.dw) as isize - g.pl as isize,
         };
-        return with_scratch(&WEIGHTS, g.kh * g.kw * f * c8, |wf| {
-            for ky in 0..g.kh {
-                for kx in 0..g.kw {
-                    let from = ((g.kh - 1 - ky) * g.kw + (g.kw - 1 - kx)) * c * f;
-                    let to = (ky * g.kw + kx) * f * c8;
-                    for fo in 0..f {
-                        let d = &mut wf[to + fo * c8..to + (fo + 1) * c8];
-                        for (ci, v) in d[..c].iter_mut().enumerate() {
-                            *v = filter[from + ci * f + fo];
-                        }
-                        d[c..].fill(0.0);
-                    }
-                }
-            }
-            direct(&src, &plan, wf, c8, None, false, dx)
+        let (kk_len, kwf) = (g.kh * g.kw * f, g.kw * f);
+        return with_scratch(&WEIGHTS, kk_len * c.next_multiple_of(8), |wf| {
+            // Row (ky', kx', fo) of the flipped filter, column ci.
+            panels(wf, kk_len, c, |r, ci| {
+                let (ky, kx, fo) = (g.kh - 1 - r / kwf, g.kw - 1 - (r % kwf) / f, r % f);
+                filter[((ky * g.kw + kx) * c + ci) * f + fo]
+            });
+            direct(&src, &plan, wf, None, false, dx)
         })?;
     }
     dx.fill(0.0);
@@ -344,16 +350,16 @@ struct Taps {
 /// Accumulators of a 4×8 tile: row r holds columns 0..4 in `[r][0]`, 4..8 in `[r][1]`.
 type Tile = [[F32x4; 2]; 4];
 
-/// out = conv(src, wk) (+ bias, relu) without an im2col matrix: each image is copied once
+/// out = conv(src, filter) (+ bias, relu) without an im2col matrix: each image is copied once
 /// into a zero-padded buffer, then every 4 consecutive output pixels × 8 output channels are
-/// accumulated in registers straight from it. wk is [kh, kw, c, ·] with rows of `ldb` ≥ f
-/// values, readable 8 at a time (ldb a multiple of 8, or f one).
+/// accumulated in registers straight from it. `panels` is the filter [kh, kw, c, f] as
+/// `panels()` lays it out.
 fn direct(
-    src: &Image, p: &Plan, wk: &[f32], ldb: usize, bias: Option<&[f32]>, relu: bool, out: &mut [f32],
+    src: &Image, p: &Plan, panels: &[f32], bias: Option<&[f32]>, relu: bool, out: &mut [f32],
 ) -> Result<(), ConvError> {
     let c = src.c;
-    debug_assert!(ldb >= p.f && (ldb % 8 == 0 || p.f % 8 == 0));
-    assert!(wk.len() >= p.kh * p.kw * c * ldb);
+    let k = p.kh * p.kw * c;
+    assert!(panels.len() >= k * p.f.next_multiple_of(8));
     let hp = (p.oh - 1) * p.sh + (p.kh - 1) * p.dh + 1;
     let wp = (p.ow - 1) * p.sw + (p.kw - 1) * p.dw + 1;
     let img = hp * wp * c;
@@ -379,8 +385,8 @@ fn direct(
                         let nr = (p.ow - ox0).min(4);
                         let a = row + ox0 * p.sw * c;
                         // Reads pixel r's taps at a + r·sw·c + ky·ky_step + kx·kx_step + j
-                        // (inside pad, slack included) and wk rows at f0..f0+8.
-                        let t = unsafe { conv_tile(pad[a..].as_ptr(), p.sw * c, &taps, wk[f0..].as_ptr(), ldb) };
+                        // (inside pad, slack included) and the panel of channels f0..f0+8.
+                        let t = unsafe { conv_tile(pad[a..].as_ptr(), p.sw * c, &taps, panels[f0 * k..].as_ptr()) };
                         store_tile(&t, &mut out_img[(oy * p.ow + ox0) * p.f + f0..], p.f, nr, nc, b, relu);
                     }
                 }
@@ -421,10 +427,10 @@ fn pad_image(src: &Image, n: usize, top: isize, left: isize, hp: usize, wp: usiz
 /// Σ over the taps of 4 output pixels (`pix` apart) of pixel values × 8 columns of b.
 ///
 /// # Safety
-/// Every read described by `t` from a + r·pix (r < 4), and 8 values at b + k·ldb for each
-/// of the kh·nkx·len taps k, must be in bounds.
+/// Every read described by `t` from a + r·pix (r < 4), and 8 values of b per tap (the panel
+/// of 8 output channels, one row per tap in order), must be in bounds.
 #[inline(never)]
-unsafe fn conv_tile(a: *const f32, pix: usize, t: &Taps, b: *const f32, ldb: usize) -> Tile {
+unsafe fn conv_tile(a: *const f32, pix: usize, t: &Taps, b: *const f32) -> Tile {
     let (mut c00, mut c01, mut c10, mut c11) = (F32x4::zero(), F32x4::zero(), F32x4::zero(), F32x4::zero());
     let (mut c20, mut c21, mut c30, mut c31) = (F32x4::zero(), F32x4::zero(), F32x4::zero(), F32x4::zero());
     unsafe {
@@ -455,7 +461,7 @@ unsafe fn conv_tile(a: *const f32, pix: usize, t: &Taps, b: *const f32, ldb: usi
                     p1 = p1.add(1);
                     p2 = p2.add(1);
                     p3 = p3.add(1);
-                    b = b.add(ldb);
+                    b = b.add(8);
                 }
                 seg = seg.add(t.kx_step);
             }
@@ -823,5 +829,12 @@ mod tests {
         v[3] = 1 << 12;
         assert!(Conv2dGeom::from_i32(&v).is_none());
         assert!(Conv2dGeom::from_i32(&v[..14]).is_none());
+        // Strides or dilations whose padded image would not fit the address space.
+        let mut v = [1, 5, 5, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1];
+        v[9] = 1 << 30;
+        assert!(Conv2dGeom::from_i32(&v).is_none());
+        v[9] = 1;
+        v[12] = 1 << 29;
+        assert!(Conv2dGeom::from_i32(&v).is_none());
     }
 }

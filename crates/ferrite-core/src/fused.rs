@@ -68,62 +68,109 @@ macro_rules! with_grad {
 /// out[r, c] = act(x[r, c] + bias[c]) over [rows, cols] (no bias: act(x)); `pre`, when given,
 /// receives x + bias. `alpha` is elu's α.
 pub fn bias_act(
-    act: BiasAct, x: &[f32], bias: Option<&[f32]>, out: &mut [f32], mut pre: Option<&mut [f32]>,
+    act: BiasAct, x: &[f32], bias: Option<&[f32]>, out: &mut [f32], pre: Option<&mut [f32]>,
     rows: usize, cols: usize, alpha: f32,
 ) {
     let n = rows * cols;
-    let (x, out) = (&x[..n], &mut out[..n]);
-    let bias = bias.map(|b| &b[..cols]);
-    if let Some(p) = pre.as_deref_mut() {
-        assert!(p.len() >= n);
-    }
-    with_forward!(act, alpha, |f| {
-        for r in 0..rows {
-            let o = r * cols;
+    assert!(x.len() >= n && out.len() >= n);
+    let b = bias.map(|b| &b[..cols]);
+    let p = pre.map(|p| &mut p[..n]);
+    with_forward!(act, alpha, |f| match (b, p) {
+        (Some(b), Some(p)) => forward_rows::<true, true>(f, x, b, out, p, rows, cols),
+        (Some(b), None) => forward_rows::<true, false>(f, x, b, out, &mut [], rows, cols),
+        (None, Some(p)) => forward_rows::<false, true>(f, x, &[], out, p, rows, cols),
+        (None, None) => forward_rows::<false, false>(f, x, &[], out, &mut [], rows, cols),
+    })
+}
+
+/// The forward loop, one variant per (bias, pre) so the row loop has no branches.
+#[inline(always)]
+fn forward_rows<const BIAS: bool, const PRE: bool>(
+    f: impl Fn(F32x4) -> F32x4, x: &[f32], bias: &[f32], out: &mut [f32], pre: &mut [f32], rows: usize, cols: usize,
+) {
+    let c4 = cols - cols % 4;
+    for r in 0..rows {
+        let o = r * cols;
+        let (xr, or) = (&x[o..o + cols], &mut out[o..o + cols]);
+        let pr: &mut [f32] = if PRE { &mut pre[o..o + cols] } else { &mut [] };
+        // SAFETY: j + 4 ≤ c4 ≤ cols, the length of every row slice (and of bias).
+        unsafe {
             let mut j = 0;
-            while j < cols {
-                let len = (cols - j).min(4);
-                let mut v = ld(x, o + j, len);
-                if let Some(b) = bias {
-                    v = v.add(ld(b, j, len));
+            while j < c4 {
+                let mut v = F32x4::load(xr.as_ptr().add(j));
+                if BIAS {
+                    v = v.add(F32x4::load(bias.as_ptr().add(j)));
                 }
-                if let Some(p) = pre.as_deref_mut() {
-                    st(v, p, o + j, len);
+                if PRE {
+                    v.store(pr.as_mut_ptr().add(j));
                 }
-                st(f(v), out, o + j, len);
+                f(v).store(or.as_mut_ptr().add(j));
                 j += 4;
             }
         }
-    })
+        if c4 < cols {
+            let len = cols - c4;
+            let mut v = ld(xr, c4, len);
+            if BIAS {
+                v = v.add(ld(bias, c4, len));
+            }
+            if PRE {
+                st(v, pr, c4, len);
+            }
+            st(f(v), or, c4, len);
+        }
+    }
 }
 
 /// dx[r, c] = dy[r, c]·act'(…) over [rows, cols], reading `xy` = the output y or the
 /// pre-activation (see `BiasAct::grad_needs_pre`); `dbias`, when given, is set to Σ_r dx[r, ·].
 /// At kinks the TF.js choice holds (relu'(0) = 0, relu6' = 1 on (0, 6]).
 pub fn bias_act_grad(
-    act: BiasAct, xy: &[f32], dy: &[f32], dx: &mut [f32], mut dbias: Option<&mut [f32]>,
+    act: BiasAct, xy: &[f32], dy: &[f32], dx: &mut [f32], dbias: Option<&mut [f32]>,
     rows: usize, cols: usize, alpha: f32,
 ) {
     let n = rows * cols;
-    let (xy, dy, dx) = (&xy[..n], &dy[..n], &mut dx[..n]);
-    if let Some(db) = dbias.as_deref_mut() {
-        db[..cols].fill(0.0);
-    }
-    with_grad!(act, alpha, |g| {
-        for r in 0..rows {
-            let o = r * cols;
+    assert!(xy.len() >= n && dy.len() >= n && dx.len() >= n);
+    with_grad!(act, alpha, |g| match dbias {
+        Some(db) => {
+            let db = &mut db[..cols];
+            db.fill(0.0);
+            grad_rows::<true>(g, xy, dy, dx, db, rows, cols)
+        }
+        None => grad_rows::<false>(g, xy, dy, dx, &mut [], rows, cols),
+    })
+}
+
+#[inline(always)]
+fn grad_rows<const DBIAS: bool>(
+    g: impl Fn(F32x4, F32x4) -> F32x4, xy: &[f32], dy: &[f32], dx: &mut [f32], db: &mut [f32], rows: usize, cols: usize,
+) {
+    let c4 = cols - cols % 4;
+    for r in 0..rows {
+        let o = r * cols;
+        let (xr, gr, dr) = (&xy[o..o + cols], &dy[o..o + cols], &mut dx[o..o + cols]);
+        // SAFETY: j + 4 ≤ c4 ≤ cols, the length of every row slice (and of db when used).
+        unsafe {
             let mut j = 0;
-            while j < cols {
-                let len = (cols - j).min(4);
-                let d = g(ld(xy, o + j, len), ld(dy, o + j, len));
-                st(d, dx, o + j, len);
-                if let Some(db) = dbias.as_deref_mut() {
-                    st(ld(db, j, len).add(d), db, j, len);
+            while j < c4 {
+                let d = g(F32x4::load(xr.as_ptr().add(j)), F32x4::load(gr.as_ptr().add(j)));
+                d.store(dr.as_mut_ptr().add(j));
+                if DBIAS {
+                    let bp = db.as_mut_ptr().add(j);
+                    F32x4::load(bp).add(d).store(bp);
                 }
                 j += 4;
             }
         }
-    })
+        if c4 < cols {
+            let len = cols - c4;
+            let d = g(ld(xr, c4, len), ld(gr, c4, len));
+            st(d, dr, c4, len);
+            if DBIAS {
+                st(ld(db, c4, len).add(d), db, c4, len);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,10 @@
 #![allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 
 pub mod approx;
+pub mod audio;
 pub mod broadcast;
 pub mod conv;
+pub mod ctc;
 pub mod elementwise;
 pub mod fused;
 pub mod gemm;

@@ -53,15 +53,22 @@ fn reduce_with(
         return;
     }
     if inner == 1 {
-        // Contiguous rows: vector accumulator, combined across lanes at the end.
+        // Contiguous rows: four vector accumulators (independent chains, so the loop runs at
+        // load speed rather than at the latency of one add), combined at the end.
         for (o, row) in out.iter_mut().zip(x.chunks_exact(axis)) {
-            let mut acc = F32x4::splat(identity);
-            let mut it = row.chunks_exact(4);
+            let mut acc = [F32x4::splat(identity); 4];
+            let mut it = row.chunks_exact(16);
             for v in &mut it {
-                acc = f(acc, F32x4::from_slice(v));
+                for q in 0..4 {
+                    acc[q] = f(acc[q], F32x4::from_slice(&v[4 * q..]));
+                }
             }
-            acc = f(acc, F32x4::load_partial(it.remainder(), identity));
-            *o = horizontal(acc);
+            let mut rest = it.remainder().chunks_exact(4);
+            for v in &mut rest {
+                acc[0] = f(acc[0], F32x4::from_slice(v));
+            }
+            acc[1] = f(acc[1], F32x4::load_partial(rest.remainder(), identity));
+            *o = horizontal(f(f(acc[0], acc[1]), f(acc[2], acc[3])));
         }
     } else {
         // Accumulate whole inner rows, SIMD across `inner`.
@@ -126,7 +133,7 @@ mod tests {
     fn reductions_along_first_middle_last_axis() {
         let mut rng = Rng::new(9);
         // [outer, axis, inner] covering axis first (outer=1), middle and last (inner=1)
-        let shapes = [(1, 7, 5), (1, 1, 9), (3, 9, 6), (4, 33, 1), (1, 130, 1), (5, 1, 1), (2, 3, 17), (6, 0, 3)];
+        let shapes = [(1, 7, 5), (1, 1, 9), (3, 9, 6), (4, 33, 1), (1, 130, 1), (5, 1, 1), (2, 3, 17), (6, 0, 3), (3, 15, 1), (2, 16, 1), (2, 17, 1), (1, 1000, 1)];
         for op in ReduceOp::ALL {
             for &(outer, axis, inner) in &shapes {
                 let lo = if op == ReduceOp::Prod { 0.5 } else { -2.0 };

@@ -23,7 +23,10 @@
 // The ABI passes shapes as separate sizes.
 #![allow(clippy::too_many_arguments)]
 
+mod audio;
 mod conv;
+mod ctc;
+mod fused;
 mod mem;
 mod rnn;
 

@@ -22,6 +22,11 @@ import {
   type Conv2dGeometry, type Pool2dGeometry,
 } from '../conv-geometry';
 import * as jsConv from './conv';
+import * as jsFused from './fused';
+import * as jsCtc from './ctc';
+import * as jsAudio from './audio';
+import type { SpectrogramGeometry } from '../audio-geometry';
+import type { BiasActivation } from '../backend';
 
 /** `size` 4-byte elements: one ArrayBuffer seen as float32 and as int32. */
 export class JsStorage implements Storage {
@@ -420,6 +425,30 @@ export class JsBackend implements Backend {
     const B = sb.i32;
     const O = so.i32;
     for (let i = 0; i < n; i++) O[i] = C[i] !== 0 ? A[i] : B[i];
+  }
+
+  biasAct(act: BiasActivation, x: Storage, bias: Storage | null, out: Storage, pre: Storage | null, rows: number, cols: number, alpha?: number): void {
+    const n = rows * cols;
+    const sx = this.st(x);
+    const so = this.st(out);
+    checkRange(sx, 0, n, `biasAct ${act} x`);
+    checkRange(so, 0, n, `biasAct ${act} out`);
+    const sb = bias === null ? null : this.st(bias);
+    if (sb) checkRange(sb, 0, cols, `biasAct ${act} bias`);
+    const sp = pre === null ? null : this.st(pre);
+    if (sp) checkRange(sp, 0, n, `biasAct ${act} pre`);
+    jsFused.biasAct(act, sx.f32, sb?.f32 ?? null, so.f32, sp?.f32 ?? null, rows, cols, alpha);
+  }
+
+  biasActGrad(act: BiasActivation, xOrY: Storage, dy: Storage, dx: Storage, dBias: Storage | null, rows: number, cols: number, alpha?: number): void {
+    const n = rows * cols;
+    const sx = this.st(xOrY);
+    const sdy = this.st(dy);
+    const sdx = this.st(dx);
+    for (const [s, w] of [[sx, 'xOrY'], [sdy, 'dy'], [sdx, 'dx']] as const) checkRange(s, 0, n, `biasActGrad ${act} ${w}`);
+    const sdb = dBias === null ? null : this.st(dBias);
+    if (sdb) checkRange(sdb, 0, cols, `biasActGrad ${act} dBias`);
+    jsFused.biasActGrad(act, sx.f32, sdy.f32, sdx.f32, sdb?.f32 ?? null, rows, cols, alpha);
   }
 
   // ---- reductions ---------------------------------------------------------------------
@@ -837,6 +866,39 @@ export class JsBackend implements Backend {
 
   rnnBackward(cfg: RnnConfig, a: RnnBackwardArgs): void {
     jsRnn.rnnBackward(cfg, a);
+  }
+
+  // ---- CTC and audio (ts/backend/js/ctc.ts, audio.ts) --------------------------------
+
+  ctcLoss(
+    logits: Storage, labels: Storage, inputLengths: Storage, labelLengths: Storage, loss: Storage, grad: Storage,
+    batch: number, time: number, classes: number, maxLabel: number, blank: number, zeroInfinity: boolean,
+  ): number {
+    return jsCtc.ctcLoss(logits, labels, inputLengths, labelLengths, loss, grad, batch, time, classes, maxLabel, blank, zeroInfinity);
+  }
+
+  hannWindow(out: Storage, n: number, periodic: boolean): void {
+    jsAudio.hannWindow(out, n, periodic);
+  }
+
+  rfft(x: Storage, out: Storage, rows: number, n: number): void {
+    jsAudio.rfft(x, out, rows, n);
+  }
+
+  spectrogram(signal: Storage, window: Storage | null, out: Storage, g: SpectrogramGeometry): void {
+    jsAudio.spectrogram(signal, window, out, g);
+  }
+
+  melWeightMatrix(out: Storage, numSpectrogramBins: number, numMelBins: number, sampleRate: number, lowerHz: number, upperHz: number): void {
+    jsAudio.melWeightMatrix(out, numSpectrogramBins, numMelBins, sampleRate, lowerHz, upperHz);
+  }
+
+  dct(x: Storage, out: Storage, rows: number, n: number, k: number): void {
+    jsAudio.dct(x, out, rows, n, k);
+  }
+
+  resample(x: Storage, n: number, out: Storage, inRate: number, outRate: number): void {
+    jsAudio.resample(x, n, out, inRate, outRate);
   }
 }
 

@@ -34,6 +34,10 @@ export interface FerriteExports {
   ferrite_affine(x: number, out: number, n: number, scale: number, shift: number): void;
   ferrite_clip(x: number, out: number, n: number, lo: number, hi: number): void;
   ferrite_where(cond: number, a: number, b: number, out: number, n: number): void;
+  /** act: BIAS_ACTIVATIONS index; bias and pre 0 for none. */
+  ferrite_bias_act(act: number, x: number, bias: number, out: number, pre: number, rows: number, cols: number, alpha: number): void;
+  /** act: BIAS_ACTIVATIONS index; dBias 0 for none. */
+  ferrite_bias_act_grad(act: number, xy: number, dy: number, dx: number, dBias: number, rows: number, cols: number, alpha: number): void;
 
   /** op: REDUCE_OPS index. */
   ferrite_reduce(op: number, x: number, out: number, outer: number, axis: number, inner: number): void;
@@ -89,6 +93,22 @@ export interface FerriteExports {
   ferrite_max_pool2d_grad(x: number, dy: number, dx: number, geom: number): number;
   ferrite_avg_pool2d(x: number, out: number, geom: number): number;
   ferrite_avg_pool2d_grad(dy: number, dx: number, geom: number): number;
+
+  // CTC loss (crates/ferrite-wasm/src/ctc.rs): returns −1, the first invalid sample, −2 out of
+  // memory, −3 blank ≥ classes.
+  ferrite_ctc_loss(
+    logits: number, labels: number, inputLengths: number, labelLengths: number, loss: number, grad: number,
+    batch: number, time: number, classes: number, maxLabel: number, blank: number, zeroInfinity: number,
+  ): number;
+
+  // Audio preprocessing (crates/ferrite-wasm/src/audio.rs): 0, −1 bad arguments, −2 out of memory.
+  ferrite_hann_window(out: number, n: number, periodic: number): void;
+  ferrite_rfft(x: number, out: number, rows: number, n: number): number;
+  /** geom: the i32 values of spectrogramGeometryValues (ts/backend/audio-geometry.ts); window 0: none. */
+  ferrite_spectrogram(signal: number, window: number, out: number, geom: number): number;
+  ferrite_mel_weight_matrix(out: number, bins: number, mels: number, sampleRate: number, lowerHz: number, upperHz: number): number;
+  ferrite_dct(x: number, out: number, rows: number, n: number, k: number): number;
+  ferrite_resample(x: number, n: number, out: number, inRate: number, outRate: number): number;
 }
 
 /** Op codes: the position in each list is the code the Rust side matches on. */
@@ -102,6 +122,7 @@ export const UNARY_OPS = [
   'step', 'log1p', 'elu', 'selu', 'gelu', 'relu6', 'leakyRelu',
 ] as const;
 export const UNARY_GRAD_OPS = ['relu', 'sigmoid', 'tanh', 'leakyRelu', 'elu', 'selu', 'gelu', 'softplus', 'relu6'] as const;
+export const BIAS_ACTIVATIONS = ['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'softplus', 'elu', 'selu', 'gelu'] as const;
 export const REDUCE_OPS = ['sum', 'max', 'min', 'prod'] as const;
 export const ARG_REDUCE_OPS = ['argMax', 'argMin'] as const;
 
@@ -121,6 +142,8 @@ export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, numbe
   ferrite_affine: 5,
   ferrite_clip: 5,
   ferrite_where: 5,
+  ferrite_bias_act: 8,
+  ferrite_bias_act_grad: 8,
   ferrite_reduce: 6,
   ferrite_arg_reduce: 6,
   ferrite_softmax: 4,
@@ -146,4 +169,11 @@ export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, numbe
   ferrite_max_pool2d_grad: 4,
   ferrite_avg_pool2d: 3,
   ferrite_avg_pool2d_grad: 3,
+  ferrite_ctc_loss: 12,
+  ferrite_hann_window: 3,
+  ferrite_rfft: 4,
+  ferrite_spectrogram: 4,
+  ferrite_mel_weight_matrix: 6,
+  ferrite_dct: 5,
+  ferrite_resample: 5,
 };

@@ -14,6 +14,8 @@ import {
   ARG_REDUCE_OPS, BINARY_OPS, EXPORT_ARITY, REDUCE_OPS, UNARY_GRAD_OPS, UNARY_OPS,
   type FerriteExports,
 } from './exports';
+import { BIAS_ACTIVATIONS } from './exports';
+import type { BiasActivation } from '../backend';
 import { enableRelaxedSimdFlag, wasmRelaxedSimdSupported, wasmSimdSupported } from './feature-detect';
 import { loadWasmModule, type WasmBuild, type WasmSources } from './loader';
 import type { RnnBackwardArgs, RnnConfig, RnnForwardArgs } from '../rnn-types';
@@ -22,6 +24,8 @@ import {
   conv2dGeometryValues, pool2dGeometryValues, type Conv2dGeometry, type Pool2dGeometry,
 } from '../conv-geometry';
 import { convStatus } from './conv-status';
+import * as ctcAudio from './ctc-audio';
+import type { SpectrogramGeometry } from '../audio-geometry';
 
 export interface WasmBackendOptions {
   /** Which build to run; default: 'relaxed' where the engine supports relaxed SIMD, else 'simd'. */
@@ -59,6 +63,7 @@ const UNARY_CODE = codes(UNARY_OPS);
 const UNARY_GRAD_CODE = codes(UNARY_GRAD_OPS);
 const REDUCE_CODE = codes(REDUCE_OPS);
 const ARG_REDUCE_CODE = codes(ARG_REDUCE_OPS);
+const BIAS_ACT_CODE = codes(BIAS_ACTIVATIONS);
 
 /** `alpha` when the caller gives none: leakyRelu slope 0.2 (as tf.leakyRelu), elu 1. */
 function alphaDefaults(names: readonly string[]): Float64Array {
@@ -272,6 +277,20 @@ export class WasmBackend implements Backend {
       (cond as WasmStorage).ptr, (a as WasmStorage).ptr, (b as WasmStorage).ptr, (out as WasmStorage).ptr, n);
   }
 
+  biasAct(act: BiasActivation, x: Storage, bias: Storage | null, out: Storage, pre: Storage | null, rows: number, cols: number, alpha = 1): void {
+    const code = BIAS_ACT_CODE.get(act) ?? badOp('biasAct', act);
+    this.x.ferrite_bias_act(
+      code, (x as WasmStorage).ptr, bias ? (bias as WasmStorage).ptr : 0, (out as WasmStorage).ptr,
+      pre ? (pre as WasmStorage).ptr : 0, rows, cols, alpha);
+  }
+
+  biasActGrad(act: BiasActivation, xOrY: Storage, dy: Storage, dx: Storage, dBias: Storage | null, rows: number, cols: number, alpha = 1): void {
+    const code = BIAS_ACT_CODE.get(act) ?? badOp('biasActGrad', act);
+    this.x.ferrite_bias_act_grad(
+      code, (xOrY as WasmStorage).ptr, (dy as WasmStorage).ptr, (dx as WasmStorage).ptr,
+      dBias ? (dBias as WasmStorage).ptr : 0, rows, cols, alpha);
+  }
+
   // ---- reductions ---------------------------------------------------------------------
 
   reduce(op: ReduceOp, x: Storage, out: Storage, outer: number, axis: number, inner: number): void {
@@ -426,6 +445,39 @@ export class WasmBackend implements Backend {
   avgPool2dGrad(dy: Storage, dx: Storage, g: Pool2dGeometry): void {
     convStatus('avgPool2dGrad', this.x.ferrite_avg_pool2d_grad(
       (dy as WasmStorage).ptr, (dx as WasmStorage).ptr, this.geometry(pool2dGeometryValues(g))), this.memory);
+  }
+
+  // ---- CTC and audio (ts/backend/wasm/ctc-audio.ts) ----------------------------------
+
+  ctcLoss(
+    logits: Storage, labels: Storage, inputLengths: Storage, labelLengths: Storage, loss: Storage, grad: Storage,
+    batch: number, time: number, classes: number, maxLabel: number, blank: number, zeroInfinity: boolean,
+  ): number {
+    return ctcAudio.ctcLoss(this.x, logits, labels, inputLengths, labelLengths, loss, grad, batch, time, classes, maxLabel, blank, zeroInfinity);
+  }
+
+  hannWindow(out: Storage, n: number, periodic: boolean): void {
+    ctcAudio.hannWindow(this.x, out, n, periodic);
+  }
+
+  rfft(x: Storage, out: Storage, rows: number, n: number): void {
+    ctcAudio.rfft(this.x, x, out, rows, n);
+  }
+
+  spectrogram(signal: Storage, window: Storage | null, out: Storage, g: SpectrogramGeometry): void {
+    ctcAudio.spectrogram(this.x, signal, window, out, g, (v) => this.geometry(v));
+  }
+
+  melWeightMatrix(out: Storage, numSpectrogramBins: number, numMelBins: number, sampleRate: number, lowerHz: number, upperHz: number): void {
+    ctcAudio.melWeightMatrix(this.x, out, numSpectrogramBins, numMelBins, sampleRate, lowerHz, upperHz);
+  }
+
+  dct(x: Storage, out: Storage, rows: number, n: number, k: number): void {
+    ctcAudio.dct(this.x, x, out, rows, n, k);
+  }
+
+  resample(x: Storage, n: number, out: Storage, inRate: number, outRate: number): void {
+    ctcAudio.resample(this.x, x, n, out, inRate, outRate);
   }
 }
 

@@ -47,4 +47,4 @@ pub const DIRECT_B_MAX_N: usize = 512;
 /// contiguous) is read in place instead of packed.
 pub const DIRECT_A_MAX_N: usize = 48;
 
-const _: () = assert!(MC % MR == 0 && NC % NR == 0 && NR == 8);
+const _: () = assert!(MC.is_multiple_of(MR) && NC.is_multiple_of(NR) && NR == 8);

@@ -48,7 +48,7 @@ pub fn run(
                 for (t, jr) in (0..nc).step_by(NR).enumerate() {
                     pack_sliver::<NR>(&mut bbuf[t * kc * NR..], bt, jc + jr, (nc - jr).min(NR), pc, kc, true);
                 }
-            } else if nc % NR != 0 {
+            } else if !nc.is_multiple_of(NR) {
                 let jr = nc - nc % NR;
                 pack_sliver::<NR>(bbuf, bt, jc + jr, nc - jr, pc, kc, true);
             }
@@ -77,6 +77,8 @@ pub fn run(
                         };
                         // SAFETY: slivers cover kc steps of rows × 8 (packed, or in bounds of
                         // the operand: rows ≤ m − i, cols = 8 ≤ n − j); the C tile is inside c.
+                        // (One call per tile: a loop over tiles around the kernel's loop gets
+                        // unrolled by LLVM and then spills in V8.)
                         unsafe {
                             let out = Out { c: cp.add((ic + ir) * ldc + jc + jr), ldc, alpha, beta };
                             tile_any(rows, cols, kc, ap, a_step, bp, b_step, out);

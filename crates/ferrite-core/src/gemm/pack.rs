@@ -33,6 +33,7 @@ impl View<'_> {
 struct Line([f32; 16]);
 
 /// A growable, 64-byte aligned f32 buffer.
+#[derive(Default)]
 pub struct PackBuf(Vec<Line>);
 
 impl PackBuf {
@@ -63,7 +64,7 @@ pub fn pack_sliver<const W: usize>(dst: &mut [f32], x: View, i0: usize, w: usize
     if x.rs == 1 {
         // The W rows are contiguous at each depth p.
         let src = &x.data[p0 * x.cs + i0..(p0 + kc - 1) * x.cs + i0 + w];
-        if w == W && W % 4 == 0 {
+        if w == W && W.is_multiple_of(4) {
             for (p, d) in dst.chunks_exact_mut(W).enumerate() {
                 let s = &src[p * x.cs..p * x.cs + W];
                 for v in 0..W / 4 {
@@ -73,6 +74,8 @@ pub fn pack_sliver<const W: usize>(dst: &mut [f32], x: View, i0: usize, w: usize
         } else {
             for (p, d) in dst.chunks_exact_mut(W).enumerate() {
                 let s = &src[p * x.cs..p * x.cs + w];
+                // element by element: w < W is tiny, a copy_from_slice would call memcpy
+                #[allow(clippy::manual_memcpy)]
                 for r in 0..w {
                     d[r] = s[r];
                 }

@@ -92,7 +92,7 @@ fn forward_impl<P: Pair>(
                 }
                 let rgb = &rg[b * g3..(b + 1) * g3];
                 let hb = &mut h[b * u..(b + 1) * u];
-                lanes(u, |j, w| {
+                lanes!(u, |j, w| {
                     let z = pr.ract(ld(g, j, w).add(ld(rgb, j, w)));
                     let rr = pr.ract(ld(g, u + j, w).add(ld(rgb, u + j, w)));
                     let rh = ld(rgb, 2 * u + j, w);
@@ -114,7 +114,7 @@ fn forward_impl<P: Pair>(
                     continue;
                 }
                 let rgb = &rg[b * 2 * u..(b + 1) * 2 * u];
-                lanes(u, |j, w| {
+                lanes!(u, |j, w| {
                     let z = pr.ract(ld(g, j, w).add(ld(rgb, j, w)));
                     let rr = pr.ract(ld(g, u + j, w).add(ld(rgb, u + j, w)));
                     st(z, g, j, w);
@@ -135,7 +135,7 @@ fn forward_impl<P: Pair>(
                 let g = &mut gates[r * g3..(r + 1) * g3];
                 let (hp, rgb) = (&heff[b * u..(b + 1) * u], &rgh[b * u..(b + 1) * u]);
                 let hb = &mut h[b * u..(b + 1) * u];
-                lanes(u, |j, w| {
+                lanes!(u, |j, w| {
                     let z = ld(g, j, w);
                     let hh = pr.act(ld(g, 2 * u + j, w).add(ld(rgb, j, w)));
                     st(hh, g, 2 * u + j, w);
@@ -195,7 +195,7 @@ fn finish_dh(p: &Inputs, t: usize, dh: &mut [f32], direct: &[f32], rec: &[f32]) 
         match p.rmask {
             Some(m) => {
                 let m = &m[b * u..(b + 1) * u];
-                lanes(u, |j, w| st(ld(d, j, w).add(ld(r, j, w)).mul(ld(m, j, w)), dhb, j, w));
+                lanes!(u, |j, w| st(ld(d, j, w).add(ld(r, j, w)).mul(ld(m, j, w)), dhb, j, w));
             }
             None => super::add_into(dhb, d, r),
         }
@@ -232,7 +232,7 @@ fn backward_after<P: Pair>(pr: P, p: &Inputs, ws: &[f32], up: Upstream, gr: Grad
             let g = &gates[r * g3..(r + 1) * g3];
             let (hp, ax) = (&hprev[r * u..(r + 1) * u], &aux[r * u..(r + 1) * u]);
             let dhdb = &mut dhd[b * u..(b + 1) * u];
-            lanes(u, |j, w| {
+            lanes!(u, |j, w| {
                 let (z, rr, hh) = (ld(g, j, w), ld(g, u + j, w), ld(g, 2 * u + j, w));
                 let dhv = ld(dhb, j, w);
                 let dz = dhv.mul(ld(hp, j, w).sub(hh)).mul(pr.dract(z));
@@ -297,7 +297,7 @@ fn backward_before<P: Pair>(pr: P, p: &Inputs, ws: &[f32], up: Upstream, gr: Gra
                 continue;
             }
             let g = &gates[r * g3..(r + 1) * g3];
-            lanes(u, |j, w| {
+            lanes!(u, |j, w| {
                 let (z, hh) = (ld(g, j, w), ld(g, 2 * u + j, w));
                 let dhh = ld(dhb, j, w).mul(F32x4::splat(1.0).sub(z)).mul(pr.dact(hh));
                 st(dhh, dhtb, j, w);
@@ -319,7 +319,7 @@ fn backward_before<P: Pair>(pr: P, p: &Inputs, ws: &[f32], up: Upstream, gr: Gra
             let hp = &hprev[r * u..(r + 1) * u];
             let (dhb, dhtb, drhb) = (&dh[b * u..(b + 1) * u], &dht[b * u..(b + 1) * u], &drh[b * u..(b + 1) * u]);
             let dhdb = &mut dhd[b * u..(b + 1) * u];
-            lanes(u, |j, w| {
+            lanes!(u, |j, w| {
                 let (z, rr, hh) = (ld(g, j, w), ld(g, u + j, w), ld(g, 2 * u + j, w));
                 let (dhv, hv, drv) = (ld(dhb, j, w), ld(hp, j, w), ld(drhb, j, w));
                 let dz = dhv.mul(hv.sub(hh)).mul(pr.dract(z));

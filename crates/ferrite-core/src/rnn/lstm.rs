@@ -56,7 +56,7 @@ fn forward_impl<P: Pair>(
                 let g = &mut gates[r * g4..(r + 1) * g4];
                 let rgb = &rg[b * g4..(b + 1) * g4];
                 let tcr = &mut tc[r * u..(r + 1) * u];
-                lanes(u, |j, w| {
+                lanes!(u, |j, w| {
                     let i = pr.ract(ld(g, j, w).add(ld(rgb, j, w)));
                     let f = pr.ract(ld(g, u + j, w).add(ld(rgb, u + j, w)));
                     let gg = pr.act(ld(g, 2 * u + j, w).add(ld(rgb, 2 * u + j, w)));
@@ -127,7 +127,7 @@ fn backward_impl<P: Pair>(pr: P, p: &Inputs, ws: &[f32], up: Upstream, gr: Grads
             let gt = &gates[r * g4..(r + 1) * g4];
             let (tcr, cpr) = (&tc[r * u..(r + 1) * u], &cprev[r * u..(r + 1) * u]);
             let dcb = &mut dc[b * u..(b + 1) * u];
-            lanes(u, |j, w| {
+            lanes!(u, |j, w| {
                 let (i, f) = (ld(gt, j, w), ld(gt, u + j, w));
                 let (gg, o) = (ld(gt, 2 * u + j, w), ld(gt, 3 * u + j, w));
                 let a = ld(tcr, j, w);

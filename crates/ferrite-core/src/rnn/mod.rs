@@ -24,7 +24,6 @@ pub mod simple;
 #[cfg(test)]
 mod tests;
 
-use crate::approx;
 use crate::simd::F32x4;
 
 /// Activations the recurrent kernels fuse. Codes: the position in this list.
@@ -36,6 +35,36 @@ pub enum Act {
     /// Keras / TensorFlow.js: clip(0.2·x + 0.5, 0, 1).
     HardSigmoid,
     Relu,
+}
+
+// Coefficients are kept as published, beyond f32 precision.
+#[allow(clippy::excessive_precision)]
+/// tanh as a rational function (the odd/even minimax pair Eigen and XLA use): no exp, one
+/// division; absolute error below 1e-6 (tested), exact sign, ±1 beyond |x| ≈ 7.9.
+#[inline(always)]
+pub fn fast_tanh(x: F32x4) -> F32x4 {
+    let s = F32x4::splat;
+    let xc = x.pmax(s(-7.905_311_107_635_498)).pmin(s(7.905_311_107_635_498));
+    let x2 = xc.mul(xc);
+    let p = x2.madd(s(-2.760_768_477_423_55e-16), s(2.000_187_904_824_77e-13));
+    let p = x2.madd(p, s(-8.604_671_522_137_35e-11));
+    let p = x2.madd(p, s(5.122_297_090_371_14e-8));
+    let p = x2.madd(p, s(1.485_722_357_179_79e-5));
+    let p = x2.madd(p, s(6.372_619_288_754_36e-4));
+    let p = x2.madd(p, s(4.893_524_558_917_86e-3));
+    let q = x2.madd(s(1.198_258_394_667_02e-6), s(1.185_347_056_866_54e-4));
+    let q = x2.madd(q, s(2.268_434_632_439e-3));
+    let q = x2.madd(q, s(4.893_525_185_543_85e-3));
+    let y = xc.mul(p).div(q);
+    // A NaN input stays NaN (pmin/pmax may drop it).
+    F32x4::select(x.eq(x), y, x)
+}
+
+/// σ(x) = ½·tanh(x/2) + ½ (absolute error below 1e-6).
+#[inline(always)]
+pub fn fast_sigmoid(x: F32x4) -> F32x4 {
+    let h = F32x4::splat(0.5);
+    fast_tanh(x.mul(h)).madd(h, h)
 }
 
 impl Act {
@@ -54,8 +83,8 @@ impl Act {
     pub fn apply(self, x: F32x4) -> F32x4 {
         match self {
             Act::Linear => x,
-            Act::Tanh => approx::tanh(x),
-            Act::Sigmoid => approx::sigmoid(x),
+            Act::Tanh => fast_tanh(x),
+            Act::Sigmoid => fast_sigmoid(x),
             Act::HardSigmoid => x.mul(F32x4::splat(0.2)).add(F32x4::splat(0.5)).max(F32x4::zero()).min(F32x4::splat(1.0)),
             Act::Relu => x.max(F32x4::zero()),
         }
@@ -192,11 +221,11 @@ pub(crate) struct TanhSigmoid;
 impl Pair for TanhSigmoid {
     #[inline(always)]
     fn act(self, x: F32x4) -> F32x4 {
-        approx::tanh(x)
+        fast_tanh(x)
     }
     #[inline(always)]
     fn ract(self, x: F32x4) -> F32x4 {
-        approx::sigmoid(x)
+        fast_sigmoid(x)
     }
     #[inline(always)]
     fn dact(self, y: F32x4) -> F32x4 {
@@ -268,23 +297,31 @@ pub fn workspace_len(cell: Cell, steps: usize, batch: usize, units: usize) -> (u
 
 // ---- small SIMD helpers over rows of length n (any n; the tail uses partial vectors) ----------
 
-/// Calls f(j, w) for j = 0, 4, 8, … with w = 4, and once with w < 4 for a tail.
-#[inline(always)]
-pub(crate) fn lanes(n: usize, mut f: impl FnMut(usize, usize)) {
-    let mut j = 0;
-    while j + 4 <= n {
-        f(j, 4);
-        j += 4;
-    }
-    if j < n {
-        f(j, n - j);
-    }
+/// Runs `$body` for j = 0, 4, 8, … with w = 4, then once with w < 4 for a tail. A macro, not
+/// a closure: the body is inlined twice, so w is the constant 4 in the main loop.
+macro_rules! lanes {
+    ($n:expr, |$j:ident, $w:ident| $body:expr) => {{
+        let n: usize = $n;
+        let mut $j = 0usize;
+        while $j + 4 <= n {
+            let $w = 4usize;
+            $body;
+            $j += 4;
+        }
+        if $j < n {
+            let $w = n - $j;
+            $body;
+        }
+    }};
 }
+pub(crate) use lanes;
 
 #[inline(always)]
 pub(crate) fn ld(s: &[f32], j: usize, w: usize) -> F32x4 {
     if w == 4 {
-        F32x4::from_slice(&s[j..j + 4])
+        assert!(j + 4 <= s.len());
+        // SAFETY: checked just above.
+        unsafe { F32x4::load(s.as_ptr().add(j)) }
     } else {
         F32x4::load_partial(&s[j..j + w], 0.0)
     }
@@ -293,7 +330,9 @@ pub(crate) fn ld(s: &[f32], j: usize, w: usize) -> F32x4 {
 #[inline(always)]
 pub(crate) fn st(v: F32x4, s: &mut [f32], j: usize, w: usize) {
     if w == 4 {
-        v.write_to(&mut s[j..j + 4])
+        assert!(j + 4 <= s.len());
+        // SAFETY: checked just above.
+        unsafe { v.store(s.as_mut_ptr().add(j)) }
     } else {
         v.write_partial(&mut s[j..j + w])
     }
@@ -302,19 +341,19 @@ pub(crate) fn st(v: F32x4, s: &mut [f32], j: usize, w: usize) {
 /// dst = a + b.
 #[inline(always)]
 pub(crate) fn add_into(dst: &mut [f32], a: &[f32], b: &[f32]) {
-    lanes(dst.len(), |j, w| st(ld(a, j, w).add(ld(b, j, w)), dst, j, w));
+    lanes!(dst.len(), |j, w| st(ld(a, j, w).add(ld(b, j, w)), dst, j, w));
 }
 
 /// dst += a.
 #[inline(always)]
 pub(crate) fn add_assign(dst: &mut [f32], a: &[f32]) {
-    lanes(dst.len(), |j, w| st(ld(dst, j, w).add(ld(a, j, w)), dst, j, w));
+    lanes!(dst.len(), |j, w| st(ld(dst, j, w).add(ld(a, j, w)), dst, j, w));
 }
 
 /// dst = a·b.
 #[inline(always)]
 pub(crate) fn mul_into(dst: &mut [f32], a: &[f32], b: &[f32]) {
-    lanes(dst.len(), |j, w| st(ld(a, j, w).mul(ld(b, j, w)), dst, j, w));
+    lanes!(dst.len(), |j, w| st(ld(a, j, w).mul(ld(b, j, w)), dst, j, w));
 }
 
 /// out[c] = Σ_r g[r·cols + c] (column sums of a rows × cols matrix).

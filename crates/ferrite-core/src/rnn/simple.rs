@@ -38,7 +38,7 @@ pub fn forward(p: &Inputs, h0: Option<&[f32]>, y: &mut [f32], h_n: &mut [f32], w
             let hb = &mut h[b * u..(b + 1) * u];
             if seq.live(p.mask, b, t) {
                 let (hr, rgb) = (&mut hs[r * u..(r + 1) * u], &rg[b * u..(b + 1) * u]);
-                lanes(u, |j, w| {
+                lanes!(u, |j, w| {
                     let v = act.apply(ld(hr, j, w).add(ld(rgb, j, w)));
                     st(v, hr, j, w);
                     st(v, hb, j, w);
@@ -87,7 +87,7 @@ pub fn backward(p: &Inputs, ws: &[f32], up: Upstream, gr: Grads, bws: &mut [f32]
                 dgtb.iter_mut().for_each(|v| *v = 0.0);
             } else {
                 let hr = &hs[r * u..(r + 1) * u];
-                lanes(u, |j, w| st(ld(dhb, j, w).mul(act.grad_from_y(ld(hr, j, w))), dgtb, j, w));
+                lanes!(u, |j, w| st(ld(dhb, j, w).mul(act.grad_from_y(ld(hr, j, w))), dgtb, j, w));
             }
             dg[r * u..(r + 1) * u].copy_from_slice(dgtb);
         }

@@ -403,6 +403,29 @@ fn masked_steps_carry_state() {
 }
 
 #[test]
+fn fast_tanh_and_sigmoid_accuracy() {
+    let (mut et, mut es) = (0f64, 0f64);
+    let mut x = -30.0f32;
+    while x <= 30.0 {
+        let t = fast_tanh(F32x4::splat(x)).lane0() as f64;
+        let s = fast_sigmoid(F32x4::splat(x)).lane0() as f64;
+        et = et.max((t - (x as f64).tanh()).abs());
+        es = es.max((s - act64(Act::Sigmoid, x as f64)).abs());
+        assert!(t.abs() <= 1.0 && (0.0..=1.0).contains(&s), "range at {x}");
+        x += 0.001;
+    }
+    assert!(et < 1e-6 && es < 1e-6, "max abs error tanh {et:e}, sigmoid {es:e}");
+    // Odd symmetry, and tiny inputs.
+    for &v in &[1e-30f32, 1e-8, 1e-4, 0.3] {
+        let t = fast_tanh(F32x4::splat(v)).lane0();
+        assert_eq!(fast_tanh(F32x4::splat(-v)).lane0(), -t);
+        assert!(((t as f64) - (v as f64).tanh()).abs() <= 4e-7 * (v as f64) + 1e-37, "tanh({v}) = {t}");
+    }
+    assert!(fast_tanh(F32x4::splat(f32::NAN)).lane0().is_nan());
+    assert_eq!(fast_tanh(F32x4::splat(f32::INFINITY)).lane0(), 1.0);
+}
+
+#[test]
 fn activations_and_their_gradients() {
     for a in [Act::Linear, Act::Tanh, Act::Sigmoid, Act::HardSigmoid, Act::Relu] {
         for &x in &[-3.0f32, -0.7, -0.1, 0.3, 1.9, 4.0] {

@@ -1,0 +1,168 @@
+/**
+ * Optimizers in model.json's training config and their state in the weights manifest, as
+ * TensorFlow.js writes them (group 'optimizer'): 'iter' (int32 scalar), then one block per
+ * kind of slot over all trainable variables in order — Adam '<w>/m' then '<w>/v'; Momentum
+ * '<w>/momentum'; RMSProp '<w>/rms', '<w>/momentum' (and '<w>/mg' when centered).
+ *
+ * ferrite's SGD velocity is Keras' v = m·v − lr·g; TensorFlow.js' Momentum accumulation is
+ * a = m·a + g, so a = −v / lr. RMSProp's state is the same in both.
+ */
+import type { Storage } from '../backend/backend';
+import { ENGINE } from '../engine';
+import type { Optimizer } from '../optimizers/optimizer';
+import { Adam, RMSprop, SGD } from '../optimizers/optimizers';
+import type { Variable } from '../tensor';
+import { toCamelCase } from './serialization';
+import type { NamedArray } from './weights';
+
+/** { class_name, config } as TensorFlow.js' training config (camelCase config keys). */
+export function optimizerToConfig(opt: Optimizer): { class_name: string; config: Record<string, unknown> } {
+  if (opt instanceof Adam) {
+    return { class_name: 'Adam', config: { learningRate: opt.learningRate, beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon } };
+  }
+  if (opt instanceof SGD) {
+    if (opt.momentum > 0) {
+      return { class_name: 'Momentum', config: { learningRate: opt.learningRate, momentum: opt.momentum, useNesterov: opt.nesterov } };
+    }
+    return { class_name: 'SGD', config: { learningRate: opt.learningRate } };
+  }
+  if (opt instanceof RMSprop) {
+    return {
+      class_name: 'RMSProp',
+      config: { learningRate: opt.learningRate, decay: opt.rho, momentum: opt.momentum, epsilon: opt.epsilon, centered: opt.centered },
+    };
+  }
+  throw new Error(`save: cannot save the state of optimizer ${opt.className} (ferrite saves Adam, SGD, Momentum and RMSProp)`);
+}
+
+/** An optimizer from TensorFlow.js' (camelCase) or Keras' (snake_case) optimizer config. */
+export function optimizerFromConfig(spec: { class_name?: string; className?: string; config?: Record<string, unknown> }): Optimizer {
+  const cls = String(spec?.class_name ?? spec?.className ?? '');
+  const c: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(spec?.config ?? {})) c[toCamelCase(k)] = v;
+  const n = (...keys: string[]) => {
+    for (const k of keys) if (typeof c[k] === 'number') return c[k] as number;
+    return undefined;
+  };
+  const lr = n('learningRate', 'lr');
+  switch (cls.toLowerCase()) {
+    case 'adam':
+      return new Adam(lr ?? 0.001, n('beta1') ?? 0.9, n('beta2') ?? 0.999, n('epsilon') ?? 1e-7);
+    case 'sgd': {
+      const m = n('momentum') ?? 0;
+      return new SGD(lr ?? 0.01, m, Boolean(c.nesterov ?? c.useNesterov));
+    }
+    case 'momentum':
+      return new SGD(lr ?? 0.01, n('momentum') ?? 0, Boolean(c.useNesterov ?? c.nesterov));
+    case 'rmsprop':
+      return new RMSprop(lr ?? 0.001, n('decay', 'rho') ?? 0.9, n('momentum') ?? 0, n('epsilon') ?? 1e-7, Boolean(c.centered));
+    default:
+      throw new Error(`model.json: unknown optimizer class '${cls}' in the training config (ferrite loads Adam, SGD, Momentum, RMSProp)`);
+  }
+}
+
+/** One kind of per-variable state, in TensorFlow.js order, and how it maps to ferrite's slots. */
+interface SlotKind {
+  suffix: string;
+  /** The saved values from ferrite's slots (null slots: never stepped). */
+  read(slots: Storage[] | null, v: Variable): Float32Array;
+  /** Writes the saved values into ferrite's slots (absent slot: ignored). */
+  write(values: Float32Array, slots: Storage[]): void;
+}
+
+function slotCount(opt: Optimizer): number {
+  if (opt instanceof Adam) return 2;
+  if (opt instanceof SGD) return opt.momentum > 0 ? 1 : 0;
+  if (opt instanceof RMSprop) return 1 + (opt.centered ? 1 : 0) + (opt.momentum > 0 ? 1 : 0);
+  return 0;
+}
+
+function kindsOf(opt: Optimizer): SlotKind[] {
+  const b = () => ENGINE.get();
+  const plain = (suffix: string, slot: () => number | null): SlotKind => ({
+    suffix,
+    read: (slots, v) => {
+      const i = slot();
+      return slots && i !== null ? b().readF32(slots[i]) : new Float32Array(v.size);
+    },
+    write: (values, slots) => {
+      const i = slot();
+      if (i !== null) b().write(slots[i], values);
+    },
+  });
+  if (opt instanceof Adam) return [plain('m', () => 0), plain('v', () => 1)];
+  if (opt instanceof SGD) {
+    if (opt.momentum === 0) return [];
+    const lr = opt.learningRate;
+    return [{
+      suffix: 'momentum',
+      read: (slots, v) => {
+        const out = slots ? b().readF32(slots[0]) : new Float32Array(v.size);
+        for (let i = 0; i < out.length; i++) out[i] = -out[i] / lr;
+        return out;
+      },
+      write: (values, slots) => {
+        const v = new Float32Array(values.length);
+        for (let i = 0; i < v.length; i++) v[i] = -values[i] * lr;
+        b().write(slots[0], v);
+      },
+    }];
+  }
+  if (opt instanceof RMSprop) {
+    const mom = opt.momentum > 0 ? (opt.centered ? 2 : 1) : null;
+    const kinds = [plain('rms', () => 0), plain('momentum', () => mom)];
+    if (opt.centered) kinds.push(plain('mg', () => 1));
+    return kinds;
+  }
+  throw new Error(`save: cannot save the state of optimizer ${opt.className}`);
+}
+
+/** The optimizer's state for `vars` (named `names`), TensorFlow.js order. */
+export function optimizerWeights(opt: Optimizer, vars: Variable[], names: string[]): NamedArray[] {
+  const out: NamedArray[] = [{ name: 'iter', shape: [], dtype: 'int32', values: Int32Array.of(opt.iterations) }];
+  const state = opt.stateMap;
+  if (!vars.some((v) => state.has(v.id))) return out;
+  for (const k of kindsOf(opt)) {
+    vars.forEach((v, i) => {
+      out.push({ name: `${names[i]}/${k.suffix}`, shape: [...v.shape], dtype: 'float32', values: k.read(state.get(v.id) ?? null, v) });
+    });
+  }
+  return out;
+}
+
+/**
+ * Restores the optimizer's state for `vars` from saved arrays (TensorFlow.js order). Checks
+ * every count and shape before it changes anything.
+ */
+export function setOptimizerWeights(opt: Optimizer, vars: Variable[], saved: NamedArray[]): void {
+  if (saved.length === 0) return;
+  const [iter, ...rest] = saved;
+  if (iter.values.length !== 1) throw new Error(`model.json: the optimizer's first weight '${iter.name}' must be the iteration count (a scalar)`);
+  const kinds = kindsOf(opt);
+  if (rest.length !== 0 && rest.length !== kinds.length * vars.length) {
+    throw new Error(
+      `model.json: ${opt.className} state has ${rest.length} tensors; expected ${kinds.length * vars.length} ` +
+        `(${kinds.map((k) => k.suffix).join(', ') || 'none'} for each of ${vars.length} trainable weights)`,
+    );
+  }
+  rest.forEach((a, j) => {
+    const v = vars[j % vars.length];
+    if (a.shape.length !== v.shape.length || a.shape.some((d, i) => d !== v.shape[i])) {
+      throw new Error(`model.json: optimizer weight '${a.name}' has shape [${a.shape.join(', ')}], but ${v.name} has [${v.shape.join(', ')}]`);
+    }
+  });
+  const b = ENGINE.get();
+  const state = opt.stateMap;
+  for (const slots of state.values()) slots.forEach((s) => b.free(s));
+  state.clear();
+  opt.iterations = Number(iter.values[0]);
+  if (rest.length === 0) return;
+  const n = slotCount(opt);
+  for (const v of vars) state.set(v.id, Array.from({ length: n }, () => b.alloc(v.size)));
+  kinds.forEach((k, ki) => {
+    vars.forEach((v, vi) => {
+      const a = rest[ki * vars.length + vi];
+      k.write(a.values instanceof Float32Array ? a.values : Float32Array.from(a.values), state.get(v.id)!);
+    });
+  });
+}
