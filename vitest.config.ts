@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Uninitialized outputs are filled with NaN, so a kernel that leaves part unwritten fails.
+    env: { FERRITE_POISON_UNINIT: '1' },
     // Memory tests collect garbage to count only reachable tensors.
     poolOptions: { forks: { execArgv: ['--expose-gc'] } },
   },

@@ -162,10 +162,13 @@ const md = report(all);
 console.log('\n' + md);
 const outDir = path.join(here, 'results');
 mkdirSync(outDir, { recursive: true });
-const mdPath = path.join(outDir, `${date}-${cpuSlug}.md`);
+// A run of some workloads only gets files of its own, so it never overwrites a full run's record.
+const subset = workloads.length < WORKLOADS.length ? `-${workloads.map((w) => w.id).join('-')}` : '';
+const mdPath = path.join(outDir, `${date}-${cpuSlug}${subset}.md`);
+const jsonPath = path.join(outDir, `latest${subset}.json`);
 writeFileSync(mdPath, md);
-writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(all, null, 2) + '\n');
-console.error(`wrote ${path.relative(root, mdPath)} and bench/results/latest.json`);
+writeFileSync(jsonPath, JSON.stringify(all, null, 2) + '\n');
+console.error(`wrote ${path.relative(root, mdPath)} and ${path.relative(root, jsonPath)}`);
 
 function report(results: Result[]): string {
   const lines: string[] = [];

@@ -86,6 +86,21 @@ describe('backends', () => {
       expect(be.name).toBe('wasm');
       expect(be.build).toBe(label.slice('wasm-'.length));
     });
+    it(`${label}: alloc is zero-filled; allocUninit is poisoned in the test suites (FERRITE_POISON_UNINIT)`, () => {
+      expect(process.env.FERRITE_POISON_UNINIT).toBe('1');
+      const dirty = be.alloc(37);
+      be.write(dirty, new Float32Array(37).fill(5));
+      be.free(dirty);
+      const z = be.alloc(37);
+      const u = be.allocUninit(37);
+      try {
+        expect(Array.from(be.readF32(z))).toEqual(new Array(37).fill(0));
+        expect(be.readF32(u).every((v) => Number.isNaN(v))).toBe(true);
+      } finally {
+        be.free(z);
+        be.free(u);
+      }
+    });
   }
   if (WASM.skipped.length > 0 && WASM.errors.length === 0) {
     it.skip(`wasm variants skipped: ${WASM.skipped.join('; ')}`, () => {});

@@ -168,8 +168,17 @@ export function makeTensor(storage: Storage, shape: Shape, dtype: DType): Tensor
   return new Tensor(storage, shape, dtype, ENGINE.get());
 }
 
-/** @internal a new zero-filled tensor on the active backend. */
+/**
+ * @internal a new tensor on the active backend whose contents are unspecified: the caller's
+ * kernel must write every element (zeroTensor when it accumulates or writes only some).
+ */
 export function emptyTensor(shape: Shape, dtype: DType = 'float32'): Tensor {
+  const b = ENGINE.get();
+  return new Tensor(b.allocUninit(sizeOf(shape)), shape, dtype, b);
+}
+
+/** @internal a new zero-filled tensor on the active backend. */
+export function zeroTensor(shape: Shape, dtype: DType = 'float32'): Tensor {
   const b = ENGINE.get();
   return new Tensor(b.alloc(sizeOf(shape)), shape, dtype, b);
 }

@@ -63,6 +63,11 @@ export interface Backend {
   // ---- memory -------------------------------------------------------------------------
   /** A new storage of `size` elements, zero-filled. Throws a clear Error when out of memory. */
   alloc(size: number): Storage;
+  /**
+   * A new storage of `size` elements whose contents are unspecified: for outputs a kernel
+   * overwrites completely (zero-filling them would be a wasted pass over memory).
+   */
+  allocUninit(size: number): Storage;
   free(s: Storage): void;
   /** Copies `data` into `s` starting at element `offset` (default 0). */
   write(s: Storage, data: Float32Array | Int32Array, offset?: number): void;

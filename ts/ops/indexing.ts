@@ -1,7 +1,7 @@
 /** gather (embedding lookups) with its scatter-add gradient, and oneHot. */
 import { record } from '../autograd';
 import { ENGINE } from '../engine';
-import { emptyTensor, sizeOf, Tensor } from '../tensor';
+import { emptyTensor, sizeOf, Tensor, zeroTensor } from '../tensor';
 import { tensor } from './creation';
 import { toTensor, TensorOrNumber } from './convert';
 import { fmt, normalizeAxis } from './util';
@@ -30,7 +30,7 @@ export function gather(input: TensorOrNumber, indices: Tensor | number[], axis =
     }
   }
   const result = record(out, 'gather', [x], (dy) => {
-    const dx = emptyTensor(x.shape);
+    const dx = zeroTensor(x.shape); // scatterAdd accumulates into it
     ENGINE.get().scatterAdd(dy.storage, idx.storage, dx.storage, outer, axisLen, inner, idx.size);
     return [dx];
   });

@@ -1,7 +1,7 @@
 /** where, dropout and other small ops. */
 import { record } from '../autograd';
 import { ENGINE } from '../engine';
-import { emptyTensor, Tensor } from '../tensor';
+import { emptyTensor, Tensor, zeroTensor } from '../tensor';
 import { tensor } from './creation';
 import { binaryRaw } from './binary';
 import { rngFor } from './random';
@@ -15,7 +15,7 @@ export function where(condition: Tensor, a: Tensor, b: Tensor): Tensor {
   }
   if (a.dtype !== b.dtype) throw new Error(`where: a (${a.dtype}) and b (${b.dtype}) must have the same dtype`);
   const out = emptyTensor(a.shape, a.dtype);
-  const zeros = emptyTensor(a.shape, a.dtype);
+  const zeros = zeroTensor(a.shape, a.dtype);
   const bk = ENGINE.get();
   if (out.size) bk.where(condition.storage, a.storage, b.storage, out.storage, a.size);
   const result = record(out, 'where', [a, b], (dy) => {

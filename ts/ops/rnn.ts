@@ -7,7 +7,7 @@ import { needsGrad, record } from '../autograd';
 import type { RnnActivation, RnnCell, RnnConfig } from '../backend/rnn-types';
 import { RNN_ACTIVATIONS, rnnBiasSize, rnnGates } from '../backend/rnn-types';
 import { ENGINE } from '../engine';
-import { emptyTensor, Tensor } from '../tensor';
+import { emptyTensor, Tensor, zeroTensor } from '../tensor';
 import { reshape, slice, stridedCopy } from './shape';
 import { fmt } from './util';
 
@@ -156,11 +156,12 @@ export function rnn(x: Tensor, c: RnnOpConfig, w: RnnOpWeights, o: RnnOpOptions 
 
   const backward = (dy: Tensor | null, dhN: Tensor | null, dcN: Tensor | null): (Tensor | null)[] => {
     const k = ENGINE.get();
-    const dx = x.requiresGrad ? emptyTensor(x.shape) : null;
-    const dK = emptyTensor(w.kernel.shape), dU = emptyTensor(w.recurrentKernel.shape);
-    const dB = bias ? emptyTensor(bias.shape) : null;
-    const dh0 = h0 ? emptyTensor(h0.shape) : null, dc0 = c0 ? emptyTensor(c0.shape) : null;
-    const scratch = emptyTensor([k.rnnWorkspaceSize(cfg).backward]);
+    // The backward kernel accumulates into these over the time steps: they start at zero.
+    const dx = x.requiresGrad ? zeroTensor(x.shape) : null;
+    const dK = zeroTensor(w.kernel.shape), dU = zeroTensor(w.recurrentKernel.shape);
+    const dB = bias ? zeroTensor(bias.shape) : null;
+    const dh0 = h0 ? zeroTensor(h0.shape) : null, dc0 = c0 ? zeroTensor(c0.shape) : null;
+    const scratch = zeroTensor([k.rnnWorkspaceSize(cfg).backward]);
     k.rnnBackward(cfg, {
       x: x.storage, kernel: w.kernel.storage, recurrentKernel: w.recurrentKernel.storage, bias: bias?.storage ?? null,
       mask: mask?.storage ?? null, recurrentMask: o.recurrentMask?.storage ?? null, workspace: ws.storage,

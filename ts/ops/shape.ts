@@ -1,7 +1,7 @@
 /** Shape and layout ops: reshape, cast, transpose, slice, concat, stack, tile, pad, … */
 import { record } from '../autograd';
 import { ENGINE } from '../engine';
-import { DType, emptyTensor, sizeOf, Tensor } from '../tensor';
+import { DType, emptyTensor, sizeOf, Tensor, zeroTensor } from '../tensor';
 import { toTensor, TensorOrNumber } from './convert';
 import { collapseAxes, fmt, normalizeAxis, shapesEqual, stridesOf } from './util';
 
@@ -145,7 +145,7 @@ export function slice(input: TensorOrNumber, begin: number | number[], size?: nu
   }
   const out = sliceRaw(x, b, sz);
   return record(out, 'slice', [x], (dy) => {
-    const dx = emptyTensor(x.shape);
+    const dx = zeroTensor(x.shape); // only the sliced region is written
     const xs = stridesOf(x.shape);
     let offset = 0;
     for (let i = 0; i < x.rank; i++) offset += b[i] * xs[i];
@@ -268,7 +268,7 @@ export function pad(input: TensorOrNumber, paddings: [number, number][], constan
     throw new Error(`pad: need one [before, after] pair of non-negative integers per axis of ${fmt(x.shape)}`);
   }
   const outShape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
-  const out = emptyTensor(outShape, x.dtype);
+  const out = constantValue === 0 ? zeroTensor(outShape, x.dtype) : emptyTensor(outShape, x.dtype);
   if (constantValue !== 0) ENGINE.get().fill(out.storage, constantValue, out.size, x.dtype === 'int32');
   const os = stridesOf(outShape);
   const offset = paddings.reduce((s, [b], i) => s + b * os[i], 0);

@@ -2,7 +2,7 @@
 import type { UnaryGradOp, UnaryOp } from '../backend/backend';
 import { record } from '../autograd';
 import { ENGINE } from '../engine';
-import { emptyTensor, Tensor } from '../tensor';
+import { emptyTensor, Tensor, zeroTensor } from '../tensor';
 import { toTensor, TensorOrNumber } from './convert';
 import { binaryRaw } from './binary';
 import { castTo } from './shape';
@@ -38,7 +38,7 @@ function defineUnary(op: UnaryOp, grad: Grad | null, defaultAlpha = 0) {
       y = i;
     }
     if (grad) record(y, op, [x], (dy) => [grad(dy, x, y, alpha)]);
-    else record(y, op, [x], (dy) => [emptyTensor(dy.shape)]); // piecewise constant: zero gradient
+    else record(y, op, [x], (dy) => [zeroTensor(dy.shape)]); // piecewise constant: zero gradient
     return y;
   };
 }

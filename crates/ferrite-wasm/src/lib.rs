@@ -69,7 +69,18 @@ pub extern "C" fn ferrite_alloc(bytes: u32) -> u32 {
     p as usize as u32
 }
 
-/// Frees a block from `ferrite_alloc`; `bytes` must be the size it was allocated with.
+/// As `ferrite_alloc`, but the contents are whatever the allocator had there: for outputs a
+/// kernel overwrites completely, where zero-filling would be a wasted pass over memory.
+#[unsafe(no_mangle)]
+pub extern "C" fn ferrite_alloc_uninit(bytes: u32) -> u32 {
+    let Some(l) = layout(bytes) else { return 0 };
+    // SAFETY: the layout has a non-zero size.
+    let p = unsafe { std::alloc::alloc(l) };
+    p as usize as u32
+}
+
+/// Frees a block from `ferrite_alloc` or `ferrite_alloc_uninit`; `bytes` must be the size it
+/// was allocated with.
 #[unsafe(no_mangle)]
 pub extern "C" fn ferrite_free(ptr: u32, bytes: u32) {
     if ptr == 0 {

@@ -159,6 +159,11 @@ export class JsBackend implements Backend {
     return s;
   }
 
+  /** Typed arrays are always zero-filled: the same as alloc. */
+  allocUninit(size: number): Storage {
+    return this.alloc(size);
+  }
+
   free(s: Storage): void {
     const x = this.st(s);
     x.freed = true;

@@ -10,6 +10,8 @@ export interface FerriteExports {
 
   /** 16-byte aligned, zero-filled block of `bytes`; 0 when memory cannot grow. */
   ferrite_alloc(bytes: number): number;
+  /** As ferrite_alloc, contents unspecified (for outputs a kernel overwrites). */
+  ferrite_alloc_uninit(bytes: number): number;
   ferrite_free(ptr: number, bytes: number): void;
 
   ferrite_fill_f32(out: number, value: number, n: number): void;
@@ -129,6 +131,7 @@ export const ARG_REDUCE_OPS = ['argMax', 'argMin'] as const;
 /** Names of all functions above (memory excluded), with their arity. */
 export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, number> = {
   ferrite_alloc: 1,
+  ferrite_alloc_uninit: 1,
   ferrite_free: 2,
   ferrite_fill_f32: 3,
   ferrite_fill_i32: 3,

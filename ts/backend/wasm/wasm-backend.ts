@@ -76,6 +76,14 @@ function badOp(kind: string, op: string): never {
   throw new Error(`ferrite: unknown ${kind} op '${op}'`);
 }
 
+/**
+ * With FERRITE_POISON_UNINIT=1 (the test suites set it), allocUninit fills its blocks with a
+ * NaN pattern, so a kernel that leaves part of an output unwritten fails loudly instead of
+ * passing on whatever zeros the allocator happened to hand out.
+ */
+const POISON_UNINIT = typeof process !== 'undefined' && process.env?.FERRITE_POISON_UNINIT === '1';
+const POISON_BITS = 0x7fc0dead;
+
 function mb(bytes: number): string {
   return (bytes / 2 ** 20).toFixed(1);
 }
@@ -151,6 +159,21 @@ export class WasmBackend implements Backend {
     if (ptr === 0) {
       throw new Error(
         `ferrite: out of WebAssembly memory allocating ${bytes} bytes (heap is ${mb(this.memory.buffer.byteLength)} MB)`);
+    }
+    return new WasmStorage(ptr, size);
+  }
+
+  allocUninit(size: number): WasmStorage {
+    if (!(size >= 0) || !Number.isInteger(size)) throw new Error(`ferrite: cannot allocate ${size} elements`);
+    const bytes = Math.max(size, 1) * 4;
+    const ptr = bytes <= MAX_ALLOC_BYTES ? this.x.ferrite_alloc_uninit(bytes) >>> 0 : 0;
+    if (ptr === 0) {
+      throw new Error(
+        `ferrite: out of WebAssembly memory allocating ${bytes} bytes (heap is ${mb(this.memory.buffer.byteLength)} MB)`);
+    }
+    if (POISON_UNINIT) {
+      this.views();
+      this.i32.fill(POISON_BITS, ptr >>> 2, (ptr >>> 2) + size);
     }
     return new WasmStorage(ptr, size);
   }
