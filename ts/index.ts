@@ -57,4 +57,4 @@ export * as utils from './data/utils';
 
 // CTC decoders and error rates (the loss is fe.losses.ctc), and audio features for speech.
 export * as ctc from './ctc/index';
-// export * as audio from './audio/index';
+export * as audio from './audio/index';
