@@ -207,8 +207,11 @@ export class Sequential {
     return y;
   }
 
-  /** Loss (scalar tensor, recorded) and predictions for one batch. */
-  private lossAndPredictions(x: Tensor, y: Tensor, training: boolean): [Tensor, Tensor] {
+  /**
+   * Loss (scalar tensor, recorded) for one batch, and its predictions on demand: a model
+   * compiled without metrics never computes the head's sigmoid / softmax.
+   */
+  private lossAndPredictions(x: Tensor, y: Tensor, training: boolean): [Tensor, () => Tensor] {
     const head = this.head();
     const out = this.forward(x, training, head);
     if (head === 'sigmoid') {
@@ -218,7 +221,7 @@ export class Sequential {
       }
       const fl = labels.dtype === 'float32' ? labels : ops.cast(labels, 'float32');
       const loss = ops.mean(ops.sigmoidCrossEntropyWithLogits(fl, out));
-      return [loss, noGrad(() => ops.sigmoid(out))];
+      return [loss, () => noGrad(() => ops.sigmoid(out))];
     }
     if (head === 'softmax') {
       let labels: Tensor;
@@ -230,11 +233,11 @@ export class Sequential {
         labels = y.dtype === 'float32' ? y : ops.cast(y, 'float32');
       }
       const loss = ops.mean(ops.softmaxCrossEntropyWithLogits(labels, out));
-      return [loss, noGrad(() => ops.softmax(out))];
+      return [loss, () => noGrad(() => ops.softmax(out))];
     }
     const labels = this.alignLabels(y, out);
     const fl = labels.dtype === 'float32' || this.lossId === 'sparseCategoricalCrossentropy' ? labels : ops.cast(labels, 'float32');
-    return [this.lossFn!(fl, out), out];
+    return [this.lossFn!(fl, out), () => out];
   }
 
   private ensureCompiled(what: string): void {
@@ -252,7 +255,9 @@ export class Sequential {
     }
   }
 
-  private metricValues(y: Tensor, pred: Tensor, into: Logs): void {
+  private metricValues(y: Tensor, predictions: () => Tensor, into: Logs): void {
+    if (!this.metricFns.length) return;
+    const pred = predictions();
     for (const [key, fn] of this.metricFns) {
       const labels = this.alignLabels(y, pred);
       const v = noGrad(() => fn(labels, pred));
