@@ -85,18 +85,20 @@ export function ctcLossFn(options: CtcKerasLossOptions = {}): (yTrue: Tensor, yP
   return (yTrue: Tensor, yPred: Tensor): Tensor => {
     if (yPred.rank !== 3) throw new Error(`ctc loss: predictions must have shape [batch, time, classes], got ${fmt(yPred.shape)}`);
     const [batch, time] = yPred.shape;
-    const y = yTrue.rank === 1 && batch === 1 ? ops.reshape(yTrue, [1, yTrue.size]) : yTrue;
-    if (y.rank !== 2 || y.shape[0] !== batch) {
+    // A single sample's targets may come as one row.
+    const row = yTrue.rank === 1 && batch === 1;
+    if (!row && (yTrue.rank !== 2 || yTrue.shape[0] !== batch)) {
       throw new Error(`ctc loss: targets must have shape [${batch}, ${withInputLengths ? '1 + ' : ''}maxLabel], got ${fmt(yTrue.shape)}`);
     }
-    const width = y.shape[1] - (withInputLengths ? 1 : 0);
-    if (width < 0) throw new Error('ctc loss: withInputLengths needs targets with an input-length column');
-    const v = y.dataSync();
+    const cols = row ? yTrue.size : yTrue.shape[1];
+    const width = cols - (withInputLengths ? 1 : 0);
+    if (width < 0) throw new Error(`ctc loss: withInputLengths needs targets [${batch}, 1 + maxLabel], got ${fmt(yTrue.shape)}`);
+    const v = yTrue.dataSync();
     const labels = new Int32Array(batch * width);
     const labelLengths = new Int32Array(batch);
     const inputLengths = new Int32Array(batch).fill(time);
     for (let b = 0; b < batch; b++) {
-      let at = b * y.shape[1];
+      let at = b * cols;
       if (withInputLengths) inputLengths[b] = Math.trunc(v[at++]);
       let n = 0;
       while (n < width && v[at + n] >= 0) n++;
@@ -104,7 +106,13 @@ export function ctcLossFn(options: CtcKerasLossOptions = {}): (yTrue: Tensor, yP
       for (let j = 0; j < n; j++) labels[b * width + j] = Math.trunc(v[at + j]);
     }
     const logits = looksLikeProbabilities(yPred) ? ops.log(ops.maximum(yPred, 1e-30)) : yPred;
-    return ctcLoss(logits, ops.tensor(labels, [batch, width], 'int32'), inputLengths, labelLengths, rest);
+    // The kernel reads the labels during the call only: free them here, error or not.
+    const lab = ops.tensor(labels, [batch, width], 'int32');
+    try {
+      return ctcLoss(logits, lab, inputLengths, labelLengths, rest);
+    } finally {
+      lab.dispose();
+    }
   };
 }
 

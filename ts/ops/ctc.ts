@@ -34,7 +34,10 @@ function toInt32(name: string, x: IntsLike): { t: Tensor; owned: boolean } {
   if (Array.isArray(x) && x.length > 0 && Array.isArray(x[0])) {
     const rows = x as number[][];
     const cols = rows[0].length;
-    if (rows.some((r) => r.length !== cols)) throw new Error(`ctcLoss: ${name} rows must all have the same length (pad them)`);
+    const bad = rows.findIndex((r) => r.length !== cols);
+    if (bad >= 0) {
+      throw new Error(`ctcLoss: ${name} rows must all have the same length (pad them): row 0 has ${cols}, row ${bad} has ${rows[bad].length}`);
+    }
     return { t: ops.tensor(rows.flat(), [rows.length, cols], 'int32'), owned: true };
   }
   const flat = Array.from(x as ArrayLike<number>);

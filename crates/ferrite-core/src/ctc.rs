@@ -60,13 +60,32 @@ fn row_len(max_label: usize) -> usize {
     (2 * max_label + 1).div_ceil(4) * 4 + 4
 }
 
+/// Exponent arguments are clamped here: −inf states are common (blank states have no skip,
+/// unreachable states stay −inf), and `approx::exp` leaves its fast path for |x| > 87.
+const EXP_FLOOR: f32 = -87.0;
+
+/// e^x for x ≤ 87 on the fast path, 0 below EXP_FLOOR (and for −inf); NaN stays NaN.
+#[inline(always)]
+fn exp_nonpos(x: F32x4) -> F32x4 {
+    let floor = F32x4::splat(EXP_FLOOR);
+    F32x4::select(x.lt(floor), F32x4::zero(), approx::exp(x.pmax(floor)))
+}
+
 /// log(e^a + e^b + e^c) per lane; −inf when all three are −inf.
 #[inline(always)]
 fn lse3(a: F32x4, b: F32x4, c: F32x4) -> F32x4 {
-    let m = a.max(b).max(c);
-    let ms = F32x4::select(m.eq(F32x4::splat(NEG_INF)), F32x4::zero(), m);
-    let s = approx::exp(a.sub(ms)).add(approx::exp(b.sub(ms))).add(approx::exp(c.sub(ms)));
-    ms.add(approx::log(s))
+    // The largest term is e^0 = 1: only the other two need an exponential. With
+    // hi = max(a, b): those two are min(a, b) and min(hi, c).
+    let (hi, lo) = (a.max(b), a.min(b));
+    let m = hi.max(c);
+    let mid = hi.min(c);
+    let none = m.eq(F32x4::splat(NEG_INF));
+    let ms = F32x4::select(none, F32x4::zero(), m);
+    // Clamped terms (e^−87 at most) cannot move a sum that holds a 1.
+    let floor = F32x4::splat(EXP_FLOOR);
+    let e = |v: F32x4| approx::exp(v.sub(ms).pmax(floor));
+    let s = F32x4::splat(1.0).add(e(lo)).add(e(mid));
+    F32x4::select(none, F32x4::splat(NEG_INF), ms.add(approx::log(s)))
 }
 
 fn lse2(a: f32, b: f32) -> f32 {
@@ -203,7 +222,7 @@ fn sample(d: &CtcDims, tb: usize, lab: &[i32], x: &[f32], g: &mut [f32], ws: &mu
         let mut total = F32x4::zero();
         for s in (0..w).step_by(4) {
             let bv = F32x4::from_slice(&beta[s..]);
-            let gv = approx::exp(F32x4::from_slice(&arow[s..]).add(bv).sub(vll));
+            let gv = exp_nonpos(F32x4::from_slice(&arow[s..]).add(bv).sub(vll));
             gv.write_to(&mut gam[s..]);
             total = total.add(gv);
             bv.add(F32x4::from_slice(&erow[s..])).write_to(&mut beta[s..]);
@@ -215,10 +234,10 @@ fn sample(d: &CtcDims, tb: usize, lab: &[i32], x: &[f32], g: &mut [f32], ws: &mu
         let vt = F32x4::splat(total);
         let mut it = row.chunks_exact_mut(4);
         for v in &mut it {
-            approx::exp(F32x4::from_slice(v)).mul(vt).write_to(v);
+            exp_nonpos(F32x4::from_slice(v)).mul(vt).write_to(v);
         }
         let rest = it.into_remainder();
-        approx::exp(F32x4::load_partial(rest, 0.0)).mul(vt).write_partial(rest);
+        exp_nonpos(F32x4::load_partial(rest, 0.0)).mul(vt).write_partial(rest);
         let mut blank_occ = 0.0f32;
         for s in (0..s_len).step_by(2) {
             blank_occ += gam[s];
@@ -323,6 +342,40 @@ mod tests {
 
     fn dims(batch: usize, time: usize, classes: usize, max_label: usize, blank: usize) -> CtcDims {
         CtcDims { batch, time, classes, max_label, blank, zero_infinity: false }
+    }
+
+    #[test]
+    fn lse3_and_exp_nonpos_against_f64() {
+        let mut rng = Rng::new(13);
+        let pick = |rng: &mut Rng| match rng.below(6) {
+            0 => NEG_INF,
+            1 => -200.0 + rng.uniform(-1.0, 1.0), // far below the others: clamped, no effect
+            _ => rng.uniform(-30.0, 5.0),
+        };
+        for _ in 0..4000 {
+            let v: Vec<[f32; 4]> = (0..3).map(|_| [pick(&mut rng), pick(&mut rng), pick(&mut rng), pick(&mut rng)]).collect();
+            // Ties on some lanes.
+            let mut v = v;
+            v[1][0] = v[0][0];
+            v[2][1] = v[0][1];
+            let got = lse3(F32x4::from_array(v[0]), F32x4::from_array(v[1]), F32x4::from_array(v[2])).to_array();
+            for l in 0..4 {
+                let terms = [v[0][l] as f64, v[1][l] as f64, v[2][l] as f64];
+                let m = terms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let want = if m == f64::NEG_INFINITY { m } else { m + terms.iter().map(|t| (t - m).exp()).sum::<f64>().ln() };
+                if want == f64::NEG_INFINITY {
+                    assert_eq!(got[l], NEG_INF, "{:?}", terms);
+                } else {
+                    assert!((got[l] as f64 - want).abs() <= 1e-6 * want.abs().max(1.0), "{:?}: {} vs {want}", terms, got[l]);
+                }
+            }
+        }
+        let nan = lse3(F32x4::splat(f32::NAN), F32x4::splat(0.0), F32x4::splat(NEG_INF)).to_array();
+        assert!(nan.iter().all(|v| v.is_nan()));
+        let e = exp_nonpos(F32x4::new(NEG_INF, -87.5, -86.0, 0.0)).to_array();
+        assert_eq!(&e[..2], &[0.0, 0.0]);
+        assert!(((e[2] as f64) / (-86.0f64).exp() - 1.0).abs() < 1e-6 && e[3] == 1.0);
+        assert!(exp_nonpos(F32x4::splat(f32::NAN)).to_array().iter().all(|v| v.is_nan()));
     }
 
     #[test]

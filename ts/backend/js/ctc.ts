@@ -8,10 +8,11 @@ import { f32View, i32View } from './views';
 
 const NEG_INF = -Infinity;
 
+/** log(e^a + e^b); −inf terms (unreachable states, common) cost nothing. */
 function logAddExp(a: number, b: number): number {
-  const m = Math.max(a, b);
-  if (m === NEG_INF) return NEG_INF;
-  return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+  if (a === NEG_INF) return b;
+  if (b === NEG_INF) return a;
+  return a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
 }
 
 export function ctcLoss(
@@ -68,7 +69,8 @@ function sample(
   const S = 2 * lb + 1;
   const ext = new Int32Array(S);
   for (let s = 0; s < S; s++) ext[s] = s % 2 === 0 ? blank : Y[b * maxLabel + (s - 1) / 2];
-  const canSkip = (s: number) => s >= 2 && s % 2 === 1 && ext[s] !== ext[s - 2];
+  const canSkip = new Uint8Array(S);
+  for (let s = 3; s < S; s += 2) canSkip[s] = ext[s] !== ext[s - 2] ? 1 : 0;
 
   const alpha = new Float64Array(tb * S).fill(NEG_INF);
   alpha[0] = lp[ext[0]];
@@ -77,7 +79,7 @@ function sample(
     for (let s = 0; s < S; s++) {
       let a = alpha[(t - 1) * S + s];
       if (s >= 1) a = logAddExp(a, alpha[(t - 1) * S + s - 1]);
-      if (canSkip(s)) a = logAddExp(a, alpha[(t - 1) * S + s - 2]);
+      if (canSkip[s]) a = logAddExp(a, alpha[(t - 1) * S + s - 2]);
       alpha[t * S + s] = a + lp[t * classes + ext[s]];
     }
   }
@@ -93,11 +95,12 @@ function sample(
   beta[last + S - 1] = 0;
   if (S > 1) beta[last + S - 2] = 0;
   for (let t = tb - 2; t >= 0; t--) {
+    // From state s at frame t: stay, advance one, or skip a blank, each with frame t + 1's emission.
+    const n = (t + 1) * S, e = (t + 1) * classes;
     for (let s = 0; s < S; s++) {
-      const next = (q: number) => beta[(t + 1) * S + q] + lp[(t + 1) * classes + ext[q]];
-      let v = next(s);
-      if (s + 1 < S) v = logAddExp(v, next(s + 1));
-      if (s + 2 < S && canSkip(s + 2)) v = logAddExp(v, next(s + 2));
+      let v = beta[n + s] + lp[e + ext[s]];
+      if (s + 1 < S) v = logAddExp(v, beta[n + s + 1] + lp[e + ext[s + 1]]);
+      if (s + 2 < S && canSkip[s + 2]) v = logAddExp(v, beta[n + s + 2] + lp[e + ext[s + 2]]);
       beta[t * S + s] = v;
     }
   }
