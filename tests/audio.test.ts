@@ -103,7 +103,7 @@ describe.each(BACKENDS)('fe.audio on %s', (backend) => {
       expect(mel.shape).toEqual([spec.shape[0], mels]);
       const centres = Array.from({ length: mels }, (_, i) => melToHz(hzToMel(lower) + ((hzToMel(upper) - hzToMel(lower)) * (i + 1)) / (mels + 1)));
       const nearest = argmax(centres.map((c) => -Math.abs(hzToMel(c) - hzToMel(freq))));
-      expect(Math.abs(argmax(mel.dataSync().slice(0, mels)) - nearest)).toBeLessThanOrEqual(0);
+      expect(argmax(mel.dataSync().slice(0, mels))).toBe(nearest);
     }
   });
 
@@ -121,6 +121,33 @@ describe.each(BACKENDS)('fe.audio on %s', (backend) => {
       expect(Math.abs(argmax(col) - (centreHz * (bins - 1)) / (rate / 2))).toBeLessThanOrEqual(1);
       expect(Math.max(...col)).toBeGreaterThan(0.5);
     }
+  });
+
+  it('linearToMelWeightMatrix equals the triangles computed here; rows sum to 1 between the first and last centres', () => {
+    const bins = 33, mels = 6, rate = 8000, lower = 100, upper = 3500;
+    const v = fe.audio.linearToMelWeightMatrix(mels, bins, rate, lower, upper).dataSync();
+    const edge = (i: number) => hzToMel(lower) + ((hzToMel(upper) - hzToMel(lower)) * i) / (mels + 1);
+    for (let k = 0; k < bins; k++) {
+      const m = hzToMel((k * rate) / 2 / (bins - 1));
+      let sum = 0;
+      for (let i = 0; i < mels; i++) {
+        const want = k === 0 ? 0 : Math.max(0, Math.min((m - edge(i)) / (edge(i + 1) - edge(i)), (edge(i + 2) - m) / (edge(i + 2) - edge(i + 1))));
+        expect(Math.abs(v[k * mels + i] - want), `bin ${k} band ${i}`).toBeLessThan(1e-5);
+        sum += v[k * mels + i];
+      }
+      // Neighbouring triangles cross at ½ and add up to 1 wherever two of them overlap.
+      if (m >= edge(1) && m <= edge(mels)) expect(Math.abs(sum - 1), `row ${k} sum`).toBeLessThan(1e-5);
+      if (m <= edge(0) || m >= edge(mels + 1)) expect(sum, `row ${k} outside the bands`).toBe(0);
+    }
+    // By hand: one band over 0–4000 Hz (mel 0 to 2146.06, centre 1073.03), bins at 0, 2000 and
+    // 4000 Hz; 2000 Hz is mel 1521.36, on the falling side: (2146.06 − 1521.36) / 1073.03 = 0.58219.
+    const one = fe.audio.linearToMelWeightMatrix(1, 3, 8000, 0, 4000).dataSync();
+    expect(one[0]).toBe(0);
+    expect(Math.abs(one[1] - 0.58219)).toBeLessThan(1e-5);
+    expect(one[2]).toBe(0);
+    // Defaults: 20 Hz to 4000 Hz, or to the Nyquist frequency when that is lower.
+    close(fe.audio.linearToMelWeightMatrix(10, 129, 16000).dataSync(), fe.audio.linearToMelWeightMatrix(10, 129, 16000, 20, 4000).dataSync(), 0, 'defaults');
+    close(fe.audio.linearToMelWeightMatrix(10, 129, 6000).dataSync(), fe.audio.linearToMelWeightMatrix(10, 129, 6000, 20, 3000).dataSync(), 0, 'defaults at 6 kHz');
   });
 
   it('logMelSpectrogram is log(mel + offset); silence stays finite', () => {
@@ -177,12 +204,42 @@ describe.each(BACKENDS)('fe.audio on %s', (backend) => {
 
   it('bad arguments name the function and the values', () => {
     expect(() => fe.audio.frame([1, 2, 3], 0, 1)).toThrow(/audio\.frame: frameLength must be a positive integer, got 0/);
+    expect(() => fe.audio.frame([1, 2, 3], 2, 1.5)).toThrow(/audio\.frame: frameStep must be a positive integer, got 1\.5/);
+    expect(() => fe.audio.frame(fe.scalar(1), 2, 1)).toThrow(/audio\.frame: expected a signal of rank ≥ 1, got a scalar/);
+    expect(() => fe.audio.spectrogram([1, 2, 3], { frameLength: -2, frameStep: 1 })).toThrow(/audio\.spectrogram: frameLength must be a positive integer, got -2/);
+    expect(() => fe.audio.rfft(fe.scalar(1))).toThrow(/audio\.rfft: expected a signal of rank ≥ 1/);
+    expect(() => fe.audio.hannWindow(0)).toThrow(/audio\.hannWindow: length must be a positive integer, got 0/);
     expect(() => fe.audio.spectrogram([1, 2, 3], { frameLength: 4, frameStep: 1, fftLength: 2 })).toThrow(/audio\.spectrogram: fftLength \(2\) must be ≥ frameLength \(4\)/);
     expect(() => fe.audio.spectrogram(fe.zeros([2, 2, 8]), { frameLength: 4, frameStep: 1 })).toThrow(/expected a signal \[n\] or \[batch, n\], got shape \[2, 2, 8\]/);
     expect(() => fe.audio.resample(fe.zeros([2, 8]), 8000, 16000)).toThrow(/audio\.resample: expected a 1-D signal, got shape \[2, 8\]/);
     expect(() => fe.audio.mfcc(fe.zeros([3, 4]), 5)).toThrow(/numCoefficients \(5\) exceeds the 4 mel bins/);
     expect(() => fe.audio.linearToMelWeightMatrix(10, 129, 8000, 100, 5000)).toThrow(/upperHz ≤ sampleRate \/ 2 \(4000\)/);
     expect(() => fe.audio.normalize(fe.zeros([3, 4]), { axis: 5 })).toThrow(/axis 5 is out of range/);
+    expect(() => fe.audio.melSpectrogram([1, 2, 3, 4], { sampleRate: 8000, frameLength: 2, frameStep: 1, upperHz: 5000 })).toThrow(/upperHz ≤ sampleRate \/ 2 \(4000\), got 20 and 5000/);
+    // Still usable afterwards.
+    expect(fe.audio.hannWindow(2).dataSync().length).toBe(2);
+  });
+
+  it('each kernel agrees between wasm and js', async () => {
+    const sig = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.11 * seed) + ((i * 7919 + seed) % 17) / 30 - 0.25);
+    const run = () => ({
+      rfft: [7, 16, 100, 1].map((n) => fe.audio.rfft(fe.tensor(sig(3 * n, n), [3, n])).dataSync()),
+      spec: fe.audio.spectrogram(fe.tensor(sig(2 * 777, 5), [2, 777]), { frameLength: 99, frameStep: 41, fftLength: 128 }).dataSync(),
+      specOdd: fe.audio.spectrogram(sig(500, 3), { frameLength: 45, frameStep: 20, fftLength: 45, window: null, power: 1 }).dataSync(),
+      mel: fe.audio.linearToMelWeightMatrix(23, 201, 16000, 30, 7600).dataSync(),
+      dct: fe.audio.mfcc(fe.tensor(sig(5 * 23, 2), [5, 23]), 13).dataSync(),
+      resample: [[16000, 8000], [8000, 16000], [44100, 16000]].map(([a, b]) => fe.audio.resample(sig(333, a % 7), a, b).dataSync()),
+    });
+    const here = run();
+    await useBackend(backend === 'js' ? 'wasm' : 'js');
+    const other = run();
+    await useBackend(backend);
+    here.rfft.forEach((v, i) => close(v, other.rfft[i], 1e-4, `rfft ${i}`));
+    close(here.spec, other.spec, 1e-4, 'spectrogram');
+    close(here.specOdd, other.specOdd, 1e-4, 'spectrogram, odd FFT, no window');
+    close(here.mel, other.mel, 1e-5, 'mel matrix');
+    close(here.dct, other.dct, 1e-5, 'dct');
+    here.resample.forEach((v, i) => close(v, other.resample[i], 1e-5, `resample ${i}`));
   });
 
   it('wasm and js agree on a log-mel pipeline (same kernels, independent code)', async () => {
@@ -197,12 +254,23 @@ describe.each(BACKENDS)('fe.audio on %s', (backend) => {
 });
 
 describe('WAV files', () => {
-  it('16-bit PCM: encode → decode keeps samples to within the quantization step', () => {
-    const x = Float32Array.from({ length: 1001 }, (_, i) => Math.sin(i / 7) * 0.9);
-    const d = fe.audio.decodeWav(fe.audio.encodeWav(x, 16000));
+  it('16-bit PCM: encode → decode keeps samples to within the quantization step 1/32768', () => {
+    const x = Float32Array.from({ length: 1001 }, (_, i) => Math.sin(i / 7) * (i % 2 ? 1 : 0.37));
+    x.set([1, -1, 0, 1 - 1e-6, -1 + 1e-6, 0.5, 1 / 65536], 0);
+    const bytes = fe.audio.encodeWav(x, 16000);
+    expect(bytes.length).toBe(44 + 2 * x.length);
+    const d = fe.audio.decodeWav(bytes);
     expect(d.sampleRate).toBe(16000);
     expect(d.channels.length).toBe(1);
-    close(d.channels[0], x, 2 / 32768, '16-bit');
+    const y = d.channels[0];
+    let worst = 0;
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(y[i] - x[i]));
+    expect(worst).toBeLessThanOrEqual(1 / 32768);
+    // −1 and 0.5 are exact; +1 clips to the largest sample, 1 − 2⁻¹⁵.
+    expect(Array.from(y.slice(0, 3))).toEqual([1 - 2 ** -15, -1, 0]);
+    expect(y[5]).toBe(0.5);
+    // Out-of-range input clips instead of wrapping.
+    expect(Array.from(fe.audio.decodeWav(fe.audio.encodeWav(Float32Array.from([3, -3]), 8000)).channels[0])).toEqual([1 - 2 ** -15, -1]);
   });
 
   it('float32: exact; stereo de-interleaves; toMono averages', () => {

@@ -101,7 +101,7 @@ export interface EncodeWavOptions {
   bitDepth?: 16 | 32;
 }
 
-/** A WAV file of the given channels (equal lengths): 16-bit PCM (clipped to [−1, 1]) or float32. */
+/** A WAV file of the given channels (equal lengths): 16-bit PCM (clipped to [−1, 1 − 2⁻¹⁵]) or float32. */
 export function encodeWav(channels: Float32Array | Float32Array[], sampleRate: number, options: EncodeWavOptions = {}): Uint8Array {
   const chs = Array.isArray(channels) ? channels : [channels];
   const bitDepth = options.bitDepth ?? 16;
@@ -132,7 +132,8 @@ export function encodeWav(channels: Float32Array | Float32Array[], sampleRate: n
   for (let i = 0; i < n; i++) {
     for (const c of chs) {
       if (bitDepth === 32) dv.setFloat32(p, c[i], true);
-      else dv.setInt16(p, Math.round(Math.max(-1, Math.min(1, c[i])) * 32767), true);
+      // The decoder's scale (v / 32768), so a round trip is off by at most half a step (one at +1).
+      else dv.setInt16(p, Math.max(-32768, Math.min(32767, Math.round(c[i] * 32768))), true);
       p += width;
     }
   }
