@@ -153,27 +153,26 @@ export class WasmBackend implements Backend {
   // ---- memory -------------------------------------------------------------------------
 
   alloc(size: number): WasmStorage {
-    if (!(size >= 0) || !Number.isInteger(size)) throw new Error(`ferrite: cannot allocate ${size} elements`);
-    const bytes = Math.max(size, 1) * 4;
-    const ptr = bytes <= MAX_ALLOC_BYTES ? this.x.ferrite_alloc(bytes) >>> 0 : 0;
-    if (ptr === 0) {
-      throw new Error(
-        `ferrite: out of WebAssembly memory allocating ${bytes} bytes (heap is ${mb(this.memory.buffer.byteLength)} MB)`);
-    }
-    return new WasmStorage(ptr, size);
+    return this.allocWith(size, this.x.ferrite_alloc);
   }
 
   allocUninit(size: number): WasmStorage {
+    const w = this.allocWith(size, this.x.ferrite_alloc_uninit);
+    if (POISON_UNINIT) {
+      this.views();
+      this.i32.fill(POISON_BITS, w.ptr >>> 2, (w.ptr >>> 2) + size);
+    }
+    return w;
+  }
+
+  /** A block of `size` elements from one of the module's allocators, or a clear error. */
+  private allocWith(size: number, allocate: (bytes: number) => number): WasmStorage {
     if (!(size >= 0) || !Number.isInteger(size)) throw new Error(`ferrite: cannot allocate ${size} elements`);
     const bytes = Math.max(size, 1) * 4;
-    const ptr = bytes <= MAX_ALLOC_BYTES ? this.x.ferrite_alloc_uninit(bytes) >>> 0 : 0;
+    const ptr = bytes <= MAX_ALLOC_BYTES ? allocate(bytes) >>> 0 : 0;
     if (ptr === 0) {
       throw new Error(
         `ferrite: out of WebAssembly memory allocating ${bytes} bytes (heap is ${mb(this.memory.buffer.byteLength)} MB)`);
-    }
-    if (POISON_UNINIT) {
-      this.views();
-      this.i32.fill(POISON_BITS, ptr >>> 2, (ptr >>> 2) + size);
     }
     return new WasmStorage(ptr, size);
   }
