@@ -12,15 +12,10 @@
  * Run: npm run example:lstm   (options: --epochs N, --backend js|wasm, --relaxed)
  */
 import * as fe from '../../ts/index';
+import { flag, option } from '../command-line';
 import { loadSpamAssassin } from '../text-classifier/spam-data';
 
 const THRESHOLD = 0.95;
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
 
 await fe.ready({ backend: option('backend', 'wasm') as 'wasm' | 'js', relaxedSimd: flag('relaxed') });
 console.log(`backend: ${fe.getBackend()} (${fe.getBuild()})`);

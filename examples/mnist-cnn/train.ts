@@ -14,15 +14,9 @@
  *   --epochs N (default 10; 6 in PyTorch style), --backend js|wasm, --relaxed
  */
 import * as fe from '../../ts/index';
+import { flag, option } from '../command-line';
 import { mulberry32 } from '../../ts/ops/random';
 import { loadMnist, SIZE, type DigitSet } from './mnist-data';
-
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
 
 await fe.ready({ backend: option('backend', 'wasm') as 'wasm' | 'js', relaxedSimd: flag('relaxed') });
 console.log(`backend: ${fe.getBackend()} (${fe.getBuild()})`);
@@ -37,7 +31,6 @@ console.log(`MNIST: ${train.count} training and ${test.count} test digits, 28×2
 const toImages = (s: DigitSet) => fe.tensor4d(s.images, [s.count, SIZE, SIZE, 3]);
 const xTrain = toImages(train), yTrain = fe.tensor1d(train.labels, undefined, 'int32');
 const xTest = toImages(test), yTest = fe.tensor1d(test.labels, undefined, 'int32');
-
 
 /** The model as a Keras Sequential: compile, fit, evaluate. */
 async function kerasStyle(): Promise<number> {

@@ -16,16 +16,11 @@
  *      --backend js|wasm, --relaxed)
  */
 import * as fe from '../../ts/index';
+import { flag, option } from '../command-line';
 import { mulberry32 } from '../../ts/ops/random';
 import { editDistance, loadCmudict, type Entry } from './cmudict-data';
 
 const THRESHOLD = 0.83;
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
 
 await fe.ready({ backend: option('backend', 'wasm') as 'wasm' | 'js', relaxedSimd: flag('relaxed') });
 console.log(`backend: ${fe.getBackend()} (${fe.getBuild()})`);

@@ -17,6 +17,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as fe from '../../ts/index';
+import { flag, option } from '../command-line';
 import { mulberry32 } from '../../ts/ops/random';
 import { batchesOf, disposeBatch, makeBatch } from './batches';
 import { classDigit, loadDigits, NUM_CLASSES, type Example } from './dataset';
@@ -26,12 +27,6 @@ import { score, trainStep } from './recognize';
 import { TEST_VARIANTS, TRAIN_VARIANTS } from './synth';
 
 const THRESHOLD = 0.1;
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
 
 await fe.ready({ backend: option('backend', 'wasm') as 'wasm' | 'js', relaxedSimd: flag('relaxed') });
 console.log(`backend: ${fe.getBackend()} (${fe.getBuild()})`);

@@ -7,14 +7,8 @@
  * Run: npm run demo   (options: --epochs N, --backend js|wasm, --relaxed)
  */
 import * as fe from '../../ts/index';
+import { flag, option } from '../command-line';
 import { loadSpamAssassin } from './spam-data';
-
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
 
 await fe.ready({
   backend: option('backend', 'wasm') as 'wasm' | 'js',
