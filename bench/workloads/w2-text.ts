@@ -8,6 +8,7 @@
  * epoch 1 is the warm-up). Accuracy: held-out, after the 5 epochs.
  */
 import { median, mulberry32 } from '../lib/common';
+import { epochRate } from '../lib/epoch-rate';
 import type { Ctx } from './index';
 
 const LEN = 100, VOCAB = 1000, EPOCHS = 5, BATCH = 32;
@@ -33,22 +34,7 @@ export function makeData(n: number, seed: number): { x: Int32Array; y: Float32Ar
 export async function run(ctx: Ctx): Promise<void> {
   const train = makeData(2048, 2), test = makeData(512, 22);
   const nTrain = 2048;
-  const epochStart: number[] = [], epochSeconds: number[] = [];
-  const callbacks = {
-    onEpochBegin: async () => { epochStart.push(performance.now()); },
-    onEpochEnd: async (epoch: number, logs?: Record<string, unknown>) => {
-      const s = (performance.now() - epochStart[epochStart.length - 1]) / 1000;
-      epochSeconds.push(s);
-      ctx.log(`epoch ${epoch + 1}: ${(nTrain / s).toFixed(0)} samples/s, loss ${Number(logs?.loss).toFixed(4)}`);
-    },
-  };
-  const emitRate = (note?: string) => {
-    const rates = epochSeconds.slice(1).map((s) => nTrain / s);
-    ctx.emit({
-      metric: RATE, value: median(rates), unit: 'samples/s', better: 'higher', samples: rates.length, note,
-      detail: `epochs 1–5: ${epochSeconds.map((s) => (nTrain / s).toFixed(0)).join(', ')} samples/s; median over epochs 2–5`,
-    });
-  };
+  const { callbacks, emit: emitRate } = epochRate(ctx, nTrain, RATE);
 
   const lib = ctx.lib;
   if (lib.kind === 'ferrite') {

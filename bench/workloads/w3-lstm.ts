@@ -9,6 +9,7 @@
  * time; epoch 1 is the warm-up).
  */
 import { median, mulberry32 } from '../lib/common';
+import { epochRate } from '../lib/epoch-rate';
 import type { Ctx } from './index';
 
 const N = 1024, LEN = 100, VOCAB = 1000, CLASSES = 10, EPOCHS = 4, BATCH = 32;
@@ -26,22 +27,7 @@ export function makeData(): { x: Int32Array; y: Float32Array } {
 
 export async function run(ctx: Ctx): Promise<void> {
   const data = makeData();
-  const epochStart: number[] = [], epochSeconds: number[] = [];
-  const callbacks = {
-    onEpochBegin: async () => { epochStart.push(performance.now()); },
-    onEpochEnd: async (epoch: number, logs?: Record<string, unknown>) => {
-      const s = (performance.now() - epochStart[epochStart.length - 1]) / 1000;
-      epochSeconds.push(s);
-      ctx.log(`epoch ${epoch + 1}: ${(N / s).toFixed(0)} samples/s, loss ${Number(logs?.loss).toFixed(4)}`);
-    },
-  };
-  const emitRate = () => {
-    const rates = epochSeconds.slice(1).map((s) => N / s);
-    ctx.emit({
-      metric: RATE, value: median(rates), unit: 'samples/s', better: 'higher', samples: rates.length,
-      detail: `per epoch: ${epochSeconds.map((s) => (N / s).toFixed(0)).join(', ')} samples/s (epoch 1 excluded)`,
-    });
-  };
+  const { callbacks, emit: emitRate } = epochRate(ctx, N, RATE);
 
   const lib = ctx.lib;
   if (lib.kind === 'ferrite') {

@@ -9,7 +9,8 @@
  * Throughput: the median of the per-epoch rates of epochs 2–5 (512 samples / epoch wall time;
  * epoch 1 is the warm-up).
  */
-import { median, mulberry32 } from '../lib/common';
+import { mulberry32 } from '../lib/common';
+import { epochRate } from '../lib/epoch-rate';
 import type { Ctx } from './index';
 import { fail, timeBatches } from './w3-lstm';
 
@@ -30,22 +31,7 @@ export function makeData(): { x: Int32Array; tags: Int32Array } {
 
 export async function run(ctx: Ctx): Promise<void> {
   const data = makeData();
-  const epochStart: number[] = [], epochSeconds: number[] = [];
-  const callbacks = {
-    onEpochBegin: async () => { epochStart.push(performance.now()); },
-    onEpochEnd: async (epoch: number, logs?: Record<string, unknown>) => {
-      const s = (performance.now() - epochStart[epochStart.length - 1]) / 1000;
-      epochSeconds.push(s);
-      ctx.log(`epoch ${epoch + 1}: ${(N / s).toFixed(0)} samples/s, loss ${Number(logs?.loss).toFixed(4)}`);
-    },
-  };
-  const emitRate = () => {
-    const rates = epochSeconds.slice(1).map((s) => N / s);
-    ctx.emit({
-      metric: RATE, value: median(rates), unit: 'samples/s', better: 'higher', samples: rates.length,
-      detail: `per epoch: ${epochSeconds.map((s) => (N / s).toFixed(0)).join(', ')} samples/s (epoch 1 excluded)`,
-    });
-  };
+  const { callbacks, emit: emitRate } = epochRate(ctx, N, RATE);
 
   const lib = ctx.lib;
   if (lib.kind === 'ferrite') {
