@@ -1,6 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Tests import the library by its package name, from the sources.
+  resolve: { alias: { 'ferrite-ml': fileURLToPath(new URL('./ts/index.ts', import.meta.url)) } },
   test: {
     include: ['tests/**/*.test.ts'],
     testTimeout: 120_000,

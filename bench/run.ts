@@ -98,10 +98,10 @@ const started = new Date();
 const loadBefore = os.loadavg()[0];
 // What was measured: the wasm files as they are now (they may be rebuilt while a run goes on).
 const wasmFiles = ['simd', 'relaxed'].map((b) => {
-  const f = path.join(root, 'wasm', `ferrite-${b}.wasm`);
-  if (!existsSync(f)) return `ferrite-${b}.wasm missing`;
+  const f = path.join(root, 'wasm', `ferrite-ml-${b}.wasm`);
+  if (!existsSync(f)) return `ferrite-ml-${b}.wasm missing`;
   const bytes = readFileSync(f);
-  return `ferrite-${b}.wasm ${bytes.length.toLocaleString('en-US')} B sha256 ${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}`;
+  return `ferrite-ml-${b}.wasm ${bytes.length.toLocaleString('en-US')} B sha256 ${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}`;
 });
 let commit = 'unknown';
 try {

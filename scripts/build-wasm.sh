@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the two WebAssembly builds of ferrite-wasm into wasm/:
-#   ferrite-simd.wasm     simd128
-#   ferrite-relaxed.wasm  simd128 + relaxed-simd (fused multiply-add)
+#   ferrite-ml-simd.wasm     simd128
+#   ferrite-ml-relaxed.wasm  simd128 + relaxed-simd (fused multiply-add)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +24,8 @@ build() { # name target-features
     RUSTFLAGS="${flags}" cargo build --release -p ferrite-wasm \
       --target wasm32-unknown-unknown --target-dir "$target_dir"
   fi
-  cp "$target_dir/wasm32-unknown-unknown/release/ferrite_wasm.wasm" "wasm/ferrite-${name}.wasm"
-  echo "built wasm/ferrite-${name}.wasm ($(wc -c < "wasm/ferrite-${name}.wasm") bytes)"
+  cp "$target_dir/wasm32-unknown-unknown/release/ferrite_wasm.wasm" "wasm/ferrite-ml-${name}.wasm"
+  echo "built wasm/ferrite-ml-${name}.wasm ($(wc -c < "wasm/ferrite-ml-${name}.wasm") bytes)"
 }
 
 build simd +simd128

@@ -14,7 +14,7 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** What the package must carry; packing without them would ship a broken package. */
 export const BUILT_FILES = [
   'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts',
-  'wasm/ferrite-simd.wasm', 'wasm/ferrite-relaxed.wasm',
+  'wasm/ferrite-ml-simd.wasm', 'wasm/ferrite-ml-relaxed.wasm',
 ];
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

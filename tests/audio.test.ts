@@ -4,7 +4,7 @@
  * answers can be worked out by hand, on both backends.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as fe from '../ts/index';
+import * as fe from 'ferrite-ml';
 import { BACKENDS, useBackend } from './helpers/backends';
 
 const close = (got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what = '') => {

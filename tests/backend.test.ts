@@ -42,7 +42,7 @@ function message(e: unknown): string {
 }
 
 async function loadWasm(): Promise<WasmLoad> {
-  const built = WASM_BUILDS.filter((b) => existsSync(join(ROOT, 'wasm', `ferrite-${b}.wasm`)));
+  const built = WASM_BUILDS.filter((b) => existsSync(join(ROOT, 'wasm', `ferrite-ml-${b}.wasm`)));
   const out: WasmLoad = { variants: [], errors: [], skipped: [] };
   const problem = (msg: string) => (built.length > 0 ? out.errors : out.skipped).push(msg);
   if (built.length === 0) out.skipped.push('no wasm/ferrite-*.wasm in the repository (run `npm run build:wasm`)');

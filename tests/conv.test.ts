@@ -4,8 +4,8 @@
  * (config keys, weight order, moving statistics), clear errors, and a small CNN that learns.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as fe from '../ts/index';
-import type { Tensor } from '../ts/index';
+import * as fe from 'ferrite-ml';
+import type { Tensor } from 'ferrite-ml';
 import { conv2dFused } from '../ts/ops/conv';
 import type { Padding } from '../ts/ops/conv-util';
 import { backends, expectGradcheck, Gen, mulberry32, useBackend } from './helpers/gradcheck';

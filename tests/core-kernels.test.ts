@@ -9,8 +9,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import * as fe from '../ts/index';
-import type { Tensor } from '../ts/index';
+import * as fe from 'ferrite-ml';
+import type { Tensor } from 'ferrite-ml';
 import { biasActGradNeedsPre, type Backend, type BiasActivation, type UnaryOp } from '../ts/backend/backend';
 import { createJsBackend } from '../ts/backend/js/js-backend';
 import { createWasmBackend } from '../ts/backend/wasm/wasm-backend';
@@ -18,7 +18,7 @@ import { biasAddActivation } from '../ts/ops/fused-dense';
 import { backends, expectGradcheck, Gen, useBackend } from './helpers/gradcheck';
 import { Arena, expectClose, mulberry32, naiveMatmul, uniform, type Rng } from './helpers/reference';
 
-const built = (b: string) => existsSync(fileURLToPath(new URL(`../wasm/ferrite-${b}.wasm`, import.meta.url)));
+const built = (b: string) => existsSync(fileURLToPath(new URL(`../wasm/ferrite-ml-${b}.wasm`, import.meta.url)));
 const BUILDS: { label: string; be: Backend }[] = [];
 if (built('simd')) BUILDS.push({ label: 'wasm-simd', be: await createWasmBackend({ build: 'simd' }) });
 if (built('relaxed')) BUILDS.push({ label: 'wasm-relaxed', be: await createWasmBackend({ build: 'relaxed', relaxedSimd: true }) });

@@ -4,8 +4,8 @@
  * brute force, error rates by hand, clear errors, and both training styles on a toy task.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as fe from '../ts/index';
-import type { Tensor } from '../ts/index';
+import * as fe from 'ferrite-ml';
+import type { Tensor } from 'ferrite-ml';
 import { backends, expectGradcheck, Gen, mulberry32, useBackend } from './helpers/gradcheck';
 
 /** log-softmax of each frame, float64. */

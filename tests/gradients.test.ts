@@ -4,8 +4,8 @@
  * tensors used twice, dropout masks, explicit seeds, kinks.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as fe from '../ts/index';
-import type { Tensor } from '../ts/index';
+import * as fe from 'ferrite-ml';
+import type { Tensor } from 'ferrite-ml';
 import { record } from '../ts/autograd';
 import { backends, expectGradcheck, expectZeroGradcheck, Gen, input, mulberry32, useBackend, type Input } from './helpers/gradcheck';
 

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as fe from '../ts/index';
+import * as fe from 'ferrite-ml';
 import { formatCheckpointPath } from '../ts/callbacks/model-checkpoint';
 import { BACKENDS, useBackend } from './helpers/backends';
 import { mulberry32, uniform } from './helpers/reference';

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as fe from '../ts/index';
+import * as fe from 'ferrite-ml';
 import { BACKENDS, settleGc, useBackend } from './helpers/backends';
 import { mulberry32, uniform } from './helpers/reference';
 

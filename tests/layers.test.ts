@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as fe from '../ts/index';
+import * as fe from 'ferrite-ml';
 import { BACKENDS, useBackend } from './helpers/backends';
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {

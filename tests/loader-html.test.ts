@@ -18,7 +18,7 @@ describe('loading wasm from a server that sends an HTML page instead', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it('says the file is not served there, naming the build and the URL', async () => {
-    const url = `${base}assets/ferrite-simd.wasm`;
+    const url = `${base}assets/ferrite-ml-simd.wasm`;
     await expect(loadWasmModule('simd', { url })).rejects.toThrow(
       `cannot load the 'simd' WebAssembly build from ${url}: the server sent an HTML page, not the .wasm file`,
     );

@@ -12,7 +12,7 @@ import { defaultWasmUrls, loadWasmBytes, loadWasmModule, type WasmBuild } from '
 import { createWasmBackend, type WasmBackend } from '../ts/backend/wasm/wasm-backend';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const wasmPath = (build: WasmBuild) => `${root}wasm/ferrite-${build}.wasm`;
+const wasmPath = (build: WasmBuild) => `${root}wasm/ferrite-ml-${build}.wasm`;
 const nodeMajor = Number(process.versions.node.split('.')[0]);
 const featureDetect = `${root}ts/backend/wasm/feature-detect.ts`;
 const wasmBackend = `${root}ts/backend/wasm/wasm-backend.ts`;

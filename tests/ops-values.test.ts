@@ -3,8 +3,8 @@
  * rules and memory behaviour (tidy, dispose).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as fe from '../ts/index';
-import type { Tensor } from '../ts/index';
+import * as fe from 'ferrite-ml';
+import type { Tensor } from 'ferrite-ml';
 import { backends, useBackend } from './helpers/gradcheck';
 
 /** Checks shape, (optionally) dtype and values; tol is relative, with an absolute floor. */

@@ -13,7 +13,7 @@ import { BUILT_FILES, installTarball, packPackage, ROOT, type Packed } from '../
 
 let dir: string;
 let packed: Packed;
-const pkgDir = () => join(dir, 'node_modules', 'ferrite');
+const pkgDir = () => join(dir, 'node_modules', 'ferrite-ml');
 
 /** Runs a script file of the throw-away project in a fresh Node; returns its last line as JSON. */
 function runNode(file: string, source: string, args: string[] = []): Record<string, unknown> {
@@ -84,26 +84,28 @@ describe('the packed package', () => {
   });
 
   it('carries the bundles, their types and both wasm builds, and no sources', () => {
+    expect(packed.tarball.split('/').pop()).toBe(`ferrite-ml-${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}.tgz`);
+    expect(JSON.parse(readFileSync(join(pkgDir(), 'package.json'), 'utf8')).name).toBe('ferrite-ml');
     for (const f of [...BUILT_FILES, 'dist/index.browser.js', 'package.json', 'README.md']) {
       expect(packed.files).toContain(f);
     }
-    for (const f of packed.files) expect(f).toMatch(/^(dist\/[^/]+|wasm\/ferrite-(simd|relaxed)\.wasm|package\.json|README\.md)$/);
+    for (const f of packed.files) expect(f).toMatch(/^(dist\/[^/]+|wasm\/ferrite-ml-(simd|relaxed)\.wasm|package\.json|README\.md)$/);
     const pkg = JSON.parse(readFileSync(join(pkgDir(), 'package.json'), 'utf8'));
     expect(Object.keys(pkg.dependencies ?? {})).toEqual([]);
   });
 
   it('imports as an ES module in Node (import) and trains', () => {
-    const r = runNode('esm.mjs', `import * as fe from 'ferrite';\n${USE.replace('BUILD', "{ build: 'simd' }")}`);
+    const r = runNode('esm.mjs', `import * as fe from 'ferrite-ml';\n${USE.replace('BUILD', "{ build: 'simd' }")}`);
     checkUse(r, 'wasm', 'simd');
   });
 
   it('loads as CommonJS in Node (require) and trains', () => {
-    const r = runNode('cjs.cjs', `const fe = require('ferrite');\n(async () => {${USE.replace('BUILD', "{ build: 'simd' }")}})();`);
+    const r = runNode('cjs.cjs', `const fe = require('ferrite-ml');\n(async () => {${USE.replace('BUILD', "{ build: 'simd' }")}})();`);
     checkUse(r, 'wasm', 'simd');
   });
 
   it('picks the relaxed build in Node when relaxed SIMD is on', () => {
-    const r = runNode('relaxed.mjs', `import * as fe from 'ferrite';\n${USE.replace('BUILD', '{ relaxedSimd: true }')}`);
+    const r = runNode('relaxed.mjs', `import * as fe from 'ferrite-ml';\n${USE.replace('BUILD', '{ relaxedSimd: true }')}`);
     checkUse(r, 'wasm', 'relaxed');
   });
 
@@ -113,13 +115,13 @@ describe('the packed package', () => {
     const code = readFileSync(join(pkgDir(), browser), 'utf8');
     // One self-contained file: no import statements, dynamic imports or require calls at all.
     expect(code).not.toMatch(/^\s*import\s|^\s*export\s+\*\s+from|\bimport\s*\(|[^_\w]require\s*\(/m);
-    expect(code).toContain('new URL("../wasm/ferrite-simd.wasm", import.meta.url)');
-    expect(code).toContain('new URL("../wasm/ferrite-relaxed.wasm", import.meta.url)');
+    expect(code).toContain('new URL("../wasm/ferrite-ml-simd.wasm", import.meta.url)');
+    expect(code).toContain('new URL("../wasm/ferrite-ml-relaxed.wasm", import.meta.url)');
     // Bytes are how an app hands it the .wasm when its bundler does not emit the files.
     const r = runNode('browser-entry.mjs', `
       import { readFileSync } from 'node:fs';
-      import * as fe from './node_modules/ferrite/${browser.replace('./', '')}';
-      const bytes = readFileSync('./node_modules/ferrite/wasm/ferrite-simd.wasm');
+      import * as fe from './node_modules/ferrite-ml/${browser.replace('./', '')}';
+      const bytes = readFileSync('./node_modules/ferrite-ml/wasm/ferrite-ml-simd.wasm');
       ${USE.replace('BUILD', "{ build: 'simd', wasm: { bytes } }")}`);
     checkUse(r, 'wasm', 'simd');
   });
@@ -132,12 +134,12 @@ describe('the packed package', () => {
       const seqs: number[][] = fe.sequence.padSequences(tok.textsToSequences(['a b']), { maxlen: 4 });
       const model: fe.Sequential = fe.sequential({ layers: [fe.layers.dense({ units: 1, inputShape: [2] })] });
       model.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
-      const opts: fe.ReadyOptions = { build: 'simd', wasm: { url: '/ferrite-simd.wasm' } };
+      const opts: fe.ReadyOptions = { build: 'simd', wasm: { url: '/ferrite-ml-simd.wasm' } };
       export const used = [x, seqs, model, opts];
     `;
-    writeFileSync(join(dir, 'use.mts'), `import * as fe from 'ferrite';\n${use}`);
-    writeFileSync(join(dir, 'use.cts'), `import fe = require('ferrite');\n${use}`);
-    writeFileSync(join(dir, 'use-bundler.ts'), `import * as fe from 'ferrite';\n${use}`);
+    writeFileSync(join(dir, 'use.mts'), `import * as fe from 'ferrite-ml';\n${use}`);
+    writeFileSync(join(dir, 'use.cts'), `import fe = require('ferrite-ml');\n${use}`);
+    writeFileSync(join(dir, 'use-bundler.ts'), `import * as fe from 'ferrite-ml';\n${use}`);
     const base = { target: 'ES2022', strict: true, skipLibCheck: false, noEmit: true, types: [], lib: ['ES2022', 'DOM'] };
     writeFileSync(join(dir, 'tsconfig.node16.json'), JSON.stringify({
       compilerOptions: { ...base, module: 'Node16', moduleResolution: 'Node16' }, files: ['use.mts', 'use.cts'],

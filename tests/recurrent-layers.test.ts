@@ -3,7 +3,7 @@
 // hand-computed numbers, gradients against finite differences, Keras masking semantics, and
 // small models that learn.
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as fe from '../ts/index';
+import * as fe from 'ferrite-ml';
 import { BACKENDS, useBackend } from './helpers/backends';
 import { mulberry32, uniform } from './helpers/reference';
 

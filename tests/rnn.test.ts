@@ -2,7 +2,7 @@
 // finite differences, every cell and option, on each backend; the wasm kernels against the js
 // reference on random inputs.
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as fe from '../ts/index';
+import * as fe from 'ferrite-ml';
 import { rnn, type RnnOpConfig } from '../ts/ops/rnn';
 import { BACKENDS, useBackend, wasmBuilt } from './helpers/backends';
 import { mulberry32, uniform } from './helpers/reference';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as fe from '../ts/index';
+import * as fe from 'ferrite-ml';
 import { loadSpamAssassin } from '../examples/text-classifier/spam-data';
 import { useBackend, wasmBuilt } from './helpers/backends';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as fe from '../ts/index';
+import * as fe from 'ferrite-ml';
 import { mulberry32 } from '../ts/ops/random';
 import { batchesOf, disposeBatch, makeBatch } from '../examples/speech-digits/batches';
 import { loadDigits, NUM_CLASSES, type DigitsData } from '../examples/speech-digits/dataset';

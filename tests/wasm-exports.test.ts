@@ -12,7 +12,7 @@ v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 const builds = ['simd', 'relaxed'] as const;
 
 function wasmPath(build: string): string {
-  return fileURLToPath(new URL(`../wasm/ferrite-${build}.wasm`, import.meta.url));
+  return fileURLToPath(new URL(`../wasm/ferrite-ml-${build}.wasm`, import.meta.url));
 }
 
 function load(build: string): { module: WebAssembly.Module; exports: FerriteExports } {

@@ -1,7 +1,7 @@
 /**
  * ferrite: deep learning for TypeScript on a Rust/WebAssembly SIMD core.
  *
- *   import * as fe from 'ferrite';
+ *   import * as fe from 'ferrite-ml';
  *   await fe.ready();
  */
 import './tensor-methods';

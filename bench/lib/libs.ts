@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-export type Ferrite = typeof import('../../ts/index');
+export type Ferrite = typeof import('ferrite-ml');
 export type Tfjs = typeof import('@tensorflow/tfjs');
 
 export type Lib =
@@ -11,7 +11,7 @@ export type Lib =
 
 export async function loadLibrary(library: string, build: string): Promise<Lib> {
   if (library === 'ferrite') {
-    const fe: Ferrite = await import('../../ts/index');
+    const fe: Ferrite = await import('ferrite-ml');
     if (build === 'js') await fe.setBackend('js');
     else if (build === 'wasm-simd') await fe.ready({ backend: 'wasm', build: 'simd' });
     else if (build === 'wasm-relaxed') await fe.ready({ backend: 'wasm', build: 'relaxed', relaxedSimd: true });

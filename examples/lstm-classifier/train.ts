@@ -11,7 +11,7 @@
  *
  * Run: npm run example:lstm   (options: --epochs N, --backend js|wasm, --relaxed)
  */
-import * as fe from '../../ts/index';
+import * as fe from 'ferrite-ml';
 import { flag, option } from '../command-line';
 import { loadSpamAssassin } from '../text-classifier/spam-data';
 

@@ -13,7 +13,7 @@
  *                           module with train() / test() and zeroGrad / backward / step
  *   --epochs N (default 10; 6 in PyTorch style), --backend js|wasm, --relaxed
  */
-import * as fe from '../../ts/index';
+import * as fe from 'ferrite-ml';
 import { flag, option } from '../command-line';
 import { mulberry32 } from '../../ts/ops/random';
 import { loadMnist, SIZE, type DigitSet } from './mnist-data';

@@ -15,7 +15,7 @@
  * Run: npm run example:seq2seq   (options: --epochs N, --words N, --hidden N, --batch N, --lr X,
  *      --backend js|wasm, --relaxed)
  */
-import * as fe from '../../ts/index';
+import * as fe from 'ferrite-ml';
 import { flag, option } from '../command-line';
 import { mulberry32 } from '../../ts/ops/random';
 import { editDistance, loadCmudict, type Entry } from './cmudict-data';

@@ -2,7 +2,7 @@
  * Mini-batches for CTC training: zero-padded features with the mask of real steps, padded
  * labels and both lengths; utterances of similar length batched together (little padding).
  */
-import * as fe from '../../ts/index';
+import * as fe from 'ferrite-ml';
 import type { Example } from './dataset';
 
 export interface Batch {

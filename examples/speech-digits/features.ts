@@ -4,7 +4,7 @@
  * utterance, then `stack` consecutive frames concatenated into one (fewer, wider time steps:
  * the recurrent layers then run `stack` times fewer steps).
  */
-import * as fe from '../../ts/index';
+import * as fe from 'ferrite-ml';
 
 const audio = fe.audio;
 

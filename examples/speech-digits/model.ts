@@ -2,7 +2,7 @@
  * The recognizer, PyTorch style over ferrite's Keras layers: Conv1D (local spectral-temporal
  * patterns) → two bidirectional LSTMs → a Dense per frame giving logits over blank + 10 digits.
  */
-import * as fe from '../../ts/index';
+import * as fe from 'ferrite-ml';
 
 export interface ModelOptions {
   inputDim: number;

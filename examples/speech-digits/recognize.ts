@@ -2,7 +2,7 @@
  * One CTC training step (PyTorch style: zeroGrad, forward, fe.losses.ctc, backward, step) and
  * scoring by digit error rate with greedy and beam-search decoding.
  */
-import * as fe from '../../ts/index';
+import * as fe from 'ferrite-ml';
 import { mulberry32 } from '../../ts/ops/random';
 import { batchesOf, disposeBatch, makeBatch, type Batch } from './batches';
 import { BLANK, type Example } from './dataset';

@@ -16,7 +16,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as fe from '../../ts/index';
+import * as fe from 'ferrite-ml';
 import { flag, option } from '../command-line';
 import { mulberry32 } from '../../ts/ops/random';
 import { batchesOf, disposeBatch, makeBatch } from './batches';

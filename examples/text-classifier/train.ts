@@ -6,7 +6,7 @@
  *
  * Run: npm run demo   (options: --epochs N, --backend js|wasm, --relaxed)
  */
-import * as fe from '../../ts/index';
+import * as fe from 'ferrite-ml';
 import { flag, option } from '../command-line';
 import { loadSpamAssassin } from './spam-data';
 

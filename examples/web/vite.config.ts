@@ -9,7 +9,7 @@ export default defineConfig({
   worker: { format: 'es' },
   // The dev server's dependency pre-bundling moves ferrite's code away from its wasm/ folder,
   // so the .wasm files it finds by import.meta.url would not be there.
-  optimizeDeps: { exclude: ['ferrite'] },
+  optimizeDeps: { exclude: ['ferrite-ml'] },
   build: { target: 'es2022', outDir: 'dist', emptyOutDir: true },
   preview: { host: '127.0.0.1' },
 });

@@ -150,7 +150,7 @@ describe('the demo page in Chromium', () => {
       expect(run.status.backend).toBe('wasm');
       expect(run.status.build).toBe('relaxed');
       expect(await run.page.textContent('#build')).toBe('relaxed');
-      expect(run.wasmRequests.some((u) => /ferrite-relaxed-[^/]*\.wasm$/.test(u))).toBe(true);
+      expect(run.wasmRequests.some((u) => /ferrite-ml-relaxed-[^/]*\.wasm$/.test(u))).toBe(true);
       const summary = await checkTrained(run, 0.9);
       // The screenshot shows the trained page with a spam verdict.
       await run.page.fill('#text', SPAM_TEXT);
@@ -167,8 +167,8 @@ describe('the demo page in Chromium', () => {
     try {
       expect(run.status.backend).toBe('wasm');
       expect(run.status.build).toBe('simd');
-      expect(run.wasmRequests.some((u) => /ferrite-simd-[^/]*\.wasm$/.test(u))).toBe(true);
-      expect(run.wasmRequests.some((u) => /ferrite-relaxed-[^/]*\.wasm$/.test(u))).toBe(false);
+      expect(run.wasmRequests.some((u) => /ferrite-ml-simd-[^/]*\.wasm$/.test(u))).toBe(true);
+      expect(run.wasmRequests.some((u) => /ferrite-ml-relaxed-[^/]*\.wasm$/.test(u))).toBe(false);
       console.log(`simd: ${await checkTrained(run, 0.9)}`);
     } finally {
       await run.context.close();

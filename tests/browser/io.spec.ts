@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as fe from '../../ts/index';
+import * as fe from 'ferrite-ml';
 import { serveStatic, type StaticServer } from './serve';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';

@@ -1,9 +1,9 @@
 /** Which backends a suite runs on: js always, wasm (simd build) once it is built. */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as fe from '../../ts/index';
+import * as fe from 'ferrite-ml';
 
-export const wasmBuilt = existsSync(fileURLToPath(new URL('../../wasm/ferrite-simd.wasm', import.meta.url)));
+export const wasmBuilt = existsSync(fileURLToPath(new URL('../../wasm/ferrite-ml-simd.wasm', import.meta.url)));
 
 export const BACKENDS: ('js' | 'wasm')[] = wasmBuilt ? ['js', 'wasm'] : ['js'];
 

@@ -13,15 +13,15 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as fe from '../../ts/index';
-import type { Tensor } from '../../ts/index';
+import * as fe from 'ferrite-ml';
+import type { Tensor } from 'ferrite-ml';
 
 // ---- backends ---------------------------------------------------------------------------
 
 export type BackendName = 'js' | 'wasm';
 
-/** js always; wasm (simd build) when wasm/ferrite-simd.wasm exists. */
-export const backends: BackendName[] = existsSync(fileURLToPath(new URL('../../wasm/ferrite-simd.wasm', import.meta.url)))
+/** js always; wasm (simd build) when wasm/ferrite-ml-simd.wasm exists. */
+export const backends: BackendName[] = existsSync(fileURLToPath(new URL('../../wasm/ferrite-ml-simd.wasm', import.meta.url)))
   ? ['js', 'wasm']
   : ['js'];
 

@@ -1,6 +1,6 @@
 /**
  * Builds the demo page from the packed package, as an app that depends on ferrite would:
- *   1. `npm pack` the repository's built package and install the tarball here (node_modules/ferrite);
+ *   1. `npm pack` the repository's built package and install the tarball here (node_modules/ferrite-ml);
  *   2. write the SpamAssassin slice (public/data/spam.json) from the devDependency;
  *   3. typecheck src/ against the package's own .d.ts;
  *   4. `vite build` into dist/.
@@ -19,10 +19,10 @@ const HERE = fileURLToPath(new URL('..', import.meta.url));
 const t0 = performance.now();
 
 const { tarball } = packPackage();
-rmSync(join(HERE, 'node_modules', 'ferrite'), { recursive: true, force: true });
+rmSync(join(HERE, 'node_modules', 'ferrite-ml'), { recursive: true, force: true });
 installTarball(HERE, tarball);
 rmSync(tarball);
-console.log(`installed ${tarball.split('/').pop()} into examples/web/node_modules/ferrite`);
+console.log(`installed ${tarball.split('/').pop()} into examples/web/node_modules/ferrite-ml`);
 
 {
   const { bytes, data } = makeData();

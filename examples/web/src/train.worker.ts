@@ -6,7 +6,7 @@
  * Seed 000 §4.1: Tokenizer(1000, OOV) → padSequences(100) → Embedding(1000, 16)
  * → GlobalAveragePooling1D → Dense(32, relu) → Dense(1, sigmoid); Adam, binary cross-entropy.
  */
-import * as fe from 'ferrite';
+import * as fe from 'ferrite-ml';
 import type { BuildChoice, FromWorker, SpamData, ToWorker } from './protocol';
 
 const MAXLEN = 100;

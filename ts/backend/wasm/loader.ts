@@ -41,7 +41,7 @@ function isNode(): boolean {
 }
 
 /**
- * Default locations of `wasm/ferrite-<build>.wasm`, most likely first. The bundle lives in
+ * Default locations of `wasm/ferrite-ml-<build>.wasm`, most likely first. The bundle lives in
  * dist/ (wasm/ is one level up); the source module in ts/backend/wasm/ (three levels up).
  * The dist form is written as literal `new URL(…, import.meta.url)` so bundlers can pick up
  * the asset.
@@ -56,10 +56,10 @@ export function defaultWasmUrls(build: WasmBuild): URL[] {
   if (!here) return [];
   const dist =
     build === 'simd'
-      ? new URL('../wasm/ferrite-simd.wasm', import.meta.url)
-      : new URL('../wasm/ferrite-relaxed.wasm', import.meta.url);
+      ? new URL('../wasm/ferrite-ml-simd.wasm', import.meta.url)
+      : new URL('../wasm/ferrite-ml-relaxed.wasm', import.meta.url);
   if (!here.includes('/ts/backend/wasm/')) return [dist];
-  return [new URL('../../../wasm/' + `ferrite-${build}.wasm`, here), dist];
+  return [new URL('../../../wasm/' + `ferrite-ml-${build}.wasm`, here), dist];
 }
 
 export class WasmLoadError extends Error {
@@ -113,7 +113,7 @@ async function fetchResponse(url: URL | string): Promise<Response> {
   // Dev servers answer a missing file with their index page: say so rather than "bad magic word".
   if ((res.headers.get('content-type') ?? '').startsWith('text/html')) {
     const err = new Error(
-      "the server sent an HTML page, not the .wasm file: it is not served at this URL (with Vite's dev server, set optimizeDeps: { exclude: ['ferrite'] })",
+      "the server sent an HTML page, not the .wasm file: it is not served at this URL (with Vite's dev server, set optimizeDeps: { exclude: ['ferrite-ml'] })",
     );
     (err as Error & { status: number }).status = 404;
     throw err;
@@ -183,7 +183,7 @@ async function fromSource<T>(
   throw new WasmLoadError(build, candidates.map((u) => u.href).join(' or '), firstErr);
 }
 
-/** The bytes of a wasm build, from `source` or the package's `wasm/ferrite-<build>.wasm`. */
+/** The bytes of a wasm build, from `source` or the package's `wasm/ferrite-ml-<build>.wasm`. */
 export async function loadWasmBytes(build: WasmBuild, source?: WasmSources): Promise<Uint8Array<ArrayBuffer>> {
   const src = sourceFor(build, source);
   if (src?.bytes !== undefined) return toBytes(src.bytes);
