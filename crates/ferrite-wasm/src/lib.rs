@@ -29,6 +29,7 @@ mod ctc;
 mod fused;
 mod mem;
 mod rnn;
+mod threads;
 
 use ferrite_core::broadcast::{self, BinaryOp, MAX_RANK};
 use ferrite_core::elementwise::{self as ew, InOut, UnaryGradOp, UnaryOp};

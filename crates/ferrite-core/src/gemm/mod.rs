@@ -5,6 +5,7 @@
 //! - `pack`: packing of A and B slivers into aligned, contiguous buffers.
 //! - `nest`: the cache-blocked loop nest.
 //! - `small`: unpacked forms for one-row and narrow products, and the no-memory fallback.
+//! - `parallel`: the loop nest cut into tasks over C for several threads (same bits).
 //!
 //! Transposed operands are handled by the strides packing (or the kernel) reads with; nothing
 //! is transposed by copying. alpha/beta let gradients accumulate in place.
@@ -13,6 +14,7 @@ pub mod blocks;
 pub mod kernel;
 pub mod nest;
 pub mod pack;
+pub mod parallel;
 mod small;
 
 #[cfg(test)]
@@ -57,6 +59,10 @@ pub fn sgemm(
         pack_a: !(av.rs == 1 && n <= DIRECT_A_MAX_N),
         pack_b: !(bt.rs == 1 && (m <= DIRECT_B_MAX_M || (m <= DIRECT_B_MAX_M_NARROW && n <= DIRECT_B_MAX_N))),
     };
+    let tasks = parallel::tasks_for(m, n, k);
+    if tasks > 1 && parallel::run(m, n, k, alpha, av, bt, beta, c, n, plan, tasks) {
+        return;
+    }
     let done = PACK.with(|cell| match cell.try_borrow_mut() {
         Ok(mut bufs) => {
             let (abuf, bbuf) = &mut *bufs;
@@ -84,6 +90,24 @@ pub fn sgemm_batched(
     if batch > 1 && stride_b == 0 && !trans_a && stride_a == m * k && stride_c == m * n {
         sgemm(batch * m, n, k, alpha, a, false, b, trans_b, beta, c);
         return;
+    }
+    // Products too small to split, but many of them: one task per group of products, when
+    // their outputs are disjoint.
+    if batch > 1 && stride_c >= m * n && parallel::tasks_for(m, n, k) <= 1 {
+        let work = crate::parallel::madd_ns(batch * m, n, k);
+        let tasks = crate::parallel::tasks_for(work, batch);
+        if tasks > 1 {
+            let per = crate::parallel::chunk_len(batch, tasks);
+            let cs = crate::parallel::SharedMut::new(c);
+            crate::parallel::run(batch.div_ceil(per), |g| {
+                for t in crate::parallel::chunk_range(g, per, batch) {
+                    // SAFETY: C_t is c[t·stride_c..][..m·n], disjoint from the others.
+                    let ct = unsafe { cs.slice(t * stride_c..t * stride_c + m * n) };
+                    sgemm(m, n, k, alpha, &a[t * stride_a..], trans_a, &b[t * stride_b..], trans_b, beta, ct);
+                }
+            });
+            return;
+        }
     }
     for t in 0..batch {
         sgemm(
