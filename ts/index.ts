@@ -6,7 +6,7 @@
  */
 import './tensor-methods';
 
-export { ready, setBackend, getBackend, getBuild, tidy, dispose, keep, memory } from './runtime';
+export { ready, setBackend, getBackend, getBuild, getThreads, tidy, dispose, keep, memory } from './runtime';
 export type { ReadyOptions, BackendName, WasmBuild, MemoryInfo } from './runtime';
 export { Tensor, Variable } from './tensor';
 export type { DType, Shape, NestedArray, TypedArray } from './tensor';

@@ -111,6 +111,31 @@ export interface FerriteExports {
   ferrite_mel_weight_matrix(out: number, bins: number, mels: number, sampleRate: number, lowerHz: number, upperHz: number): number;
   ferrite_dct(x: number, out: number, rows: number, n: number, k: number): number;
   ferrite_resample(x: number, n: number, out: number, inRate: number, outRate: number): number;
+
+  // The thread pool (crates/ferrite-wasm/src/threads.rs; ts/backend/wasm/threads/). Every build
+  // has them; single-threaded builds report one thread and return at once.
+  /** Threads jobs may use (1 + parked helpers) and helpers' spin count; returns the count in effect. */
+  ferrite_threads_set(threads: number, spin: number): number;
+  ferrite_threads_get(): number;
+  ferrite_threads_epoch(): number;
+  /** A helper's loop, on its own instance; returns when the pool stops. */
+  ferrite_worker_run(id: number, epoch: number): void;
+  ferrite_threads_stop(): void;
+  /** Address of the 256-byte area a failing helper writes its message into. */
+  ferrite_threads_error_area(): number;
+  ferrite_worker_failed(): void;
+  /** After a trap on the caller: 1 when a helper had failed, else 0. */
+  ferrite_threads_recover(): number;
+  /** Pool diagnostics: task t writes the id of the thread that ran it to the int32 out[t]. */
+  ferrite_threads_probe(tasks: number, spin: number, trapOn: number, out: number): void;
+}
+
+/** What the threaded builds export besides FerriteExports (their memory is imported). */
+export interface ThreadedExports {
+  __stack_pointer: WebAssembly.Global;
+  __tls_size: WebAssembly.Global;
+  __tls_align: WebAssembly.Global;
+  __wasm_init_tls(tls: number): void;
 }
 
 /** Op codes: the position in each list is the code the Rust side matches on. */
@@ -179,4 +204,13 @@ export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, numbe
   ferrite_mel_weight_matrix: 6,
   ferrite_dct: 5,
   ferrite_resample: 5,
+  ferrite_threads_set: 2,
+  ferrite_threads_get: 0,
+  ferrite_threads_epoch: 0,
+  ferrite_worker_run: 2,
+  ferrite_threads_stop: 0,
+  ferrite_threads_error_area: 0,
+  ferrite_worker_failed: 0,
+  ferrite_threads_recover: 0,
+  ferrite_threads_probe: 4,
 };
