@@ -11,6 +11,13 @@ thread_local! {
     static THREADS: Cell<usize> = const { Cell::new(1) };
     static WORKER_ID: Cell<usize> = const { Cell::new(0) };
     static THRESHOLDS: Cell<bool> = const { Cell::new(true) };
+    /// Jobs this thread has spread over several threads (tests check their kernels split).
+    static JOBS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many jobs the calling thread has spread over several threads so far.
+pub fn jobs_spread() -> usize {
+    JOBS.with(Cell::get)
 }
 
 pub fn thresholds() -> bool {
@@ -50,6 +57,7 @@ pub fn run(tasks: usize, task: &(dyn Fn(usize) + Sync)) {
         }
         return;
     }
+    JOBS.with(|j| j.set(j.get() + 1));
     let next = AtomicUsize::new(0);
     let take = || loop {
         let t = next.fetch_add(1, Ordering::Relaxed);

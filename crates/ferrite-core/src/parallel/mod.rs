@@ -40,7 +40,7 @@ use wasm_pool as imp;
 #[cfg(not(target_arch = "wasm32"))]
 mod host;
 #[cfg(not(target_arch = "wasm32"))]
-pub use host::{with_threads, with_threads_and_thresholds};
+pub use host::{jobs_spread, with_threads, with_threads_and_thresholds};
 #[cfg(not(target_arch = "wasm32"))]
 use host as imp;
 
@@ -118,6 +118,7 @@ pub fn worker_id() -> usize {
 
 /// How many tasks `work_ns` (the estimated one-thread time of the whole job) is worth, at
 /// most `max_parts`: 1 when it is below MIN_PARALLEL_NS or there is one thread.
+#[inline]
 pub fn tasks_for(work_ns: usize, max_parts: usize) -> usize {
     let threads = threads();
     if threads <= 1 || max_parts <= 1 {
@@ -142,6 +143,23 @@ pub fn run(tasks: usize, task: impl Fn(usize) + Sync) {
         return;
     }
     imp::run(tasks, &task);
+}
+
+/// Runs `body(u)` for every unit u < units (images, rows, tiles: parts of the output), as
+/// `tasks` tasks of consecutive units; inline, in order, when `tasks` ≤ 1.
+pub fn run_units(units: usize, tasks: usize, body: impl Fn(usize) + Sync) {
+    if tasks <= 1 || units <= 1 {
+        for u in 0..units {
+            body(u);
+        }
+        return;
+    }
+    let per = chunk_len(units, tasks);
+    run(units.div_ceil(per), |t| {
+        for u in chunk_range(t, per, units) {
+            body(u);
+        }
+    });
 }
 
 /// Items per task when `n` items are cut into `tasks` tasks (the last may be shorter).
@@ -174,6 +192,52 @@ pub fn for_each_chunk<T: Send>(out: &mut [T], chunk: usize, f: impl Fn(usize, &m
     let shared = SharedMut::new(out);
     // SAFETY: the pieces of distinct tasks are disjoint.
     run(tasks, |t| f(t, unsafe { shared.slice(chunk_range(t, chunk, n)) }));
+}
+
+/// Cuts `out` into chunks of whole `align`-element blocks (the last takes the rest) as parallel
+/// tasks when a pass over it is worth it at `elements_per_ns` (its estimated one-thread
+/// speed), else makes one call with everything. `f(range, piece)` gets each chunk's element
+/// range in `out` (to slice the inputs with) and the chunk.
+pub fn for_each_range<T: Send>(
+    out: &mut [T], elements_per_ns: usize, align: usize, f: impl Fn(Range<usize>, &mut [T]) + Sync,
+) {
+    let n = out.len();
+    let tasks = tasks_for(n / elements_per_ns.max(1), n / align.max(1));
+    if tasks <= 1 {
+        f(0..n, out);
+        return;
+    }
+    let chunk = chunk_len_aligned(n, tasks, align);
+    for_each_chunk(out, chunk, |t, piece| f(chunk_range(t, chunk, n), piece));
+}
+
+/// For row-wise kernels: cuts `out` ([rows, row_len], row-major) into bands of whole rows as
+/// parallel tasks when `work_ns` (the estimated one-thread time of all rows) is worth it,
+/// else calls `f(0..rows, out)`. `f(rows range, band)` slices its inputs with the range.
+pub fn for_each_row_band<T: Send>(
+    out: &mut [T], rows: usize, row_len: usize, work_ns: usize, f: impl Fn(Range<usize>, &mut [T]) + Sync,
+) {
+    let out = &mut out[..rows * row_len];
+    let tasks = tasks_for(work_ns, rows);
+    if tasks <= 1 || row_len == 0 {
+        f(0..rows, out);
+        return;
+    }
+    let per = chunk_len(rows, tasks);
+    for_each_chunk(out, per * row_len, |t, band| f(chunk_range(t, per, rows), band));
+}
+
+/// Cuts the index range 0..n into pieces of whole `align` blocks as parallel tasks when
+/// `work_ns` (the estimated one-thread time of all n) is worth it, else calls `f(0..n)`.
+/// For kernels that write several outputs per index (give them `SharedMut`s).
+pub fn run_ranges(n: usize, work_ns: usize, align: usize, f: impl Fn(Range<usize>) + Sync) {
+    let tasks = tasks_for(work_ns, n / align.max(1));
+    if tasks <= 1 {
+        f(0..n);
+        return;
+    }
+    let chunk = chunk_len_aligned(n, tasks, align);
+    run(n.div_ceil(chunk), |t| f(chunk_range(t, chunk, n)));
 }
 
 /// A mutable slice that the tasks of one job write in disjoint parts (tiles, strided rows).
@@ -221,3 +285,5 @@ impl<'a, T> SharedMut<'a, T> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod kernel_tests;
