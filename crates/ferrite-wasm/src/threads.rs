@@ -40,6 +40,16 @@ pub extern "C" fn ferrite_threads_get() -> u32 {
     parallel::threads() as u32
 }
 
+/// Jobs handed out to helper threads since the module started (0 in single-threaded builds):
+/// diagnostics, e.g. to check that a kernel splits.
+#[unsafe(no_mangle)]
+pub extern "C" fn ferrite_threads_jobs() -> u32 {
+    #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+    return pool::jobs();
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "atomics")))]
+    0
+}
+
 /// The epoch a helper started now belongs to (pass it to `ferrite_worker_run`).
 #[unsafe(no_mangle)]
 pub extern "C" fn ferrite_threads_epoch() -> u32 {

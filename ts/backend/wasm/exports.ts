@@ -117,6 +117,8 @@ export interface FerriteExports {
   /** Threads jobs may use (1 + parked helpers) and helpers' spin count; returns the count in effect. */
   ferrite_threads_set(threads: number, spin: number): number;
   ferrite_threads_get(): number;
+  /** Jobs handed out to helper threads so far (0 in single-threaded builds). */
+  ferrite_threads_jobs(): number;
   ferrite_threads_epoch(): number;
   /** A helper's loop, on its own instance; returns when the pool stops. */
   ferrite_worker_run(id: number, epoch: number): void;
@@ -206,6 +208,7 @@ export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, numbe
   ferrite_resample: 5,
   ferrite_threads_set: 2,
   ferrite_threads_get: 0,
+  ferrite_threads_jobs: 0,
   ferrite_threads_epoch: 0,
   ferrite_worker_run: 2,
   ferrite_threads_stop: 0,

@@ -50,10 +50,10 @@ pub fn sgemm(
     let dot_fast = av.cs == 1 && bt.cs == 1;
     // A few rows of A (batch-1 inference): stream B's rows once, or take dot products.
     if m <= AXPY_MAX_M && bt.rs == 1 {
-        return small::axpy_form(m, n, k, alpha, av, bt, beta, c);
+        return parallel::columns(m, n, k, bt, c, |nn, btj, cj| small::axpy_form(m, nn, k, alpha, av, btj, beta, cj, n));
     }
     if (m == 1 || n < 4) && dot_fast {
-        return small::dot_form(m, n, k, alpha, av, bt, beta, c);
+        return parallel::columns(m, n, k, bt, c, |nn, btj, cj| small::dot_form(m, nn, k, alpha, av, btj, beta, cj, n));
     }
     let plan = Plan {
         pack_a: !(av.rs == 1 && n <= DIRECT_A_MAX_N),

@@ -23,6 +23,28 @@ thread_local! {
     static SHARED_B: RefCell<PackBuf> = const { RefCell::new(PackBuf::new()) };
 }
 
+/// The unpacked small-row products (gemm::small) over column ranges: `f(width, Bᵀ from column
+/// j0, C from column j0)` per range, ranges starting at multiples of 16 columns, so every
+/// element keeps its arithmetic (small.rs: only the last n % 4 columns differ).
+pub fn columns(
+    m: usize, n: usize, k: usize, bt: View, c: &mut [f32], f: impl Fn(usize, View, &mut [f32]) + Sync,
+) {
+    let tasks = parallel::tasks_for(parallel::madd_ns(m, n, k), n / 16);
+    if tasks <= 1 {
+        return f(n, bt, c);
+    }
+    let cols = parallel::chunk_len_aligned(n, tasks, 16);
+    let c = SharedMut::new(&mut c[..(m - 1) * n + n]);
+    parallel::run(n.div_ceil(cols), |t| {
+        let r = parallel::chunk_range(t, cols, n);
+        let btj = View { data: &bt.data[r.start * bt.rs..], ..bt };
+        // SAFETY: the slice spans the other tasks' columns in the rows between, but this task
+        // reads and writes only columns r (the kernels address rows with stride n).
+        let cj = unsafe { c.slice(r.start..(m - 1) * n + r.end) };
+        f(r.len(), btj, cj);
+    });
+}
+
 /// Tasks worth a product of m×n×k multiply-adds (1: run on one thread).
 pub fn tasks_for(m: usize, n: usize, k: usize) -> usize {
     let tiles = m.div_ceil(MR) * n.div_ceil(NR);
@@ -51,7 +73,8 @@ pub fn run(
         let bv = View { data: &bt.data[j0 * bt.rs + p0 * bt.cs..], ..bt };
         let prepacked = pb.map(|data| Prepacked { data, n_pad: n.next_multiple_of(NR), first: j0 / NR });
         // SAFETY: the rectangles of distinct tasks are disjoint: rows i0.. of C with stride
-        // ldc, columns j0..j0+nn.
+        // ldc, columns j0..j0+nn. (The slice spans other tasks' columns in the rows between;
+        // the nest reads and writes only its own, through the stride.)
         let cr = unsafe { c.slice(i0 * ldc + j0..(i0 + mm - 1) * ldc + j0 + nn) };
         let done = super::PACK.with(|cell| match cell.try_borrow_mut() {
             Ok(mut bufs) => {

@@ -54,6 +54,8 @@ static THREADS: AtomicU32 = AtomicU32::new(1);
 static EPOCH: AtomicU32 = AtomicU32::new(0);
 /// Spin iterations before an idle helper sleeps.
 static SPIN: AtomicU32 = AtomicU32::new(DEFAULT_SPIN);
+/// Jobs handed out to helpers so far (diagnostics: tests check kernels do split).
+static JOBS: AtomicU32 = AtomicU32::new(0);
 
 /// Roughly 100 µs of polling: long enough to span the gaps between the kernels of a training
 /// step, short enough not to burn a core between batches.
@@ -106,6 +108,7 @@ pub fn run(tasks: usize, task: Task) {
     NEXT.store(0, Relaxed);
     WORKERS.store(threads.min(tasks) as u32, Relaxed);
     IN_JOB.with(|f| f.set(true));
+    JOBS.fetch_add(1, Relaxed);
     let generation = GENERATION.load(Relaxed).wrapping_add(2);
     OPEN.store(generation, SeqCst);
     // SeqCst pairs with the helpers' SLEEPERS increment: either we see a sleeper and wake
@@ -193,6 +196,11 @@ fn wait_for_change(seen: u32) -> u32 {
         SLEEPERS.fetch_sub(1, SeqCst);
         i = 0;
     }
+}
+
+/// Jobs handed out to helpers so far.
+pub fn jobs() -> u32 {
+    JOBS.load(Relaxed)
 }
 
 /// Sets how many threads jobs may use (1 + helpers parked in `worker_loop`) and how long

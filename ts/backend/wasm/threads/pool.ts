@@ -173,7 +173,12 @@ export class WorkerPool {
       const why = err instanceof Error ? err.message : (err as { message?: string })?.message ?? String(err);
       settle.reject(new Error(`helper ${id} did not load: ${why || 'the worker script failed'}`));
     };
-    helper.worker = await createWorker(this.options.workerUrl, onMessage, onError, () => this.release(helper));
+    try {
+      helper.worker = await createWorker(this.options.workerUrl, onMessage, onError, () => this.release(helper));
+    } catch (err) {
+      this.release(helper);
+      throw err;
+    }
     helper.worker.postMessage({ module: this.module, memory: this.memory, id, epoch, stackTop: stack + STACK_BYTES, tls });
     return helper;
   }
