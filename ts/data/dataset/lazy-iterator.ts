@@ -6,7 +6,7 @@
  * async iterable (`for await (const x of it)`); leaving such a loop early, or `return()`,
  * closes it: open files are closed and elements buffered by shuffle / prefetch are freed.
  */
-import { disposeConsumed } from './element';
+import { disposeConsumed, disposeElement } from './element';
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
@@ -49,10 +49,18 @@ export abstract class LazyIterator<T> implements AsyncIterableIterator<T> {
     return this;
   }
 
-  /** Every remaining element, in order (only for streams that end and fit in memory). */
+  /**
+   * Every remaining element, in order (only for streams that end and fit in memory). If the
+   * stream fails, the elements already read are freed before the error is passed on.
+   */
   async toArray(): Promise<T[]> {
     const out: T[] = [];
-    for (let r = await this.next(); !r.done; r = await this.next()) out.push(r.value);
+    try {
+      for (let r = await this.next(); !r.done; r = await this.next()) out.push(r.value);
+    } catch (e) {
+      out.forEach(disposeElement);
+      throw e;
+    }
     return out;
   }
 
