@@ -228,7 +228,7 @@ export function datasetFromIteratorFn<T>(iteratorFn: () => Promise<LazyIterator<
  * A dataset of the items of an array. Each iteration yields copies whose tensors are clones,
  * so the pipeline may free them while the array's own tensors stay valid.
  */
-export function array<T extends DataElement>(items: T[]): Dataset<T> {
+export function array<T = DataElement>(items: T[]): Dataset<T> {
   if (!Array.isArray(items)) throw new TypeError(`data.array: expected an array of elements, got ${describeValue(items)}`);
   return datasetFromIteratorFn(async () => new ArrayIterator(items), items.length);
 }
