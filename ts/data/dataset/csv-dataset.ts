@@ -211,9 +211,18 @@ class CsvElementIterator extends LazyIterator<DataElement> {
   }
 }
 
+/** Empty or only spaces / tabs (checked without allocating: it runs for every field). */
+function isBlank(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9) return false;
+  }
+  return true;
+}
+
 function parseField(raw: string, col: Column, line: number): DataElement {
   const config = col.config;
-  if (raw.trim() === '') {
+  if (isBlank(raw)) {
     if (config?.default !== undefined) return config.default;
     if (config?.required || config?.isLabel) throw new Error(`csv: the required column '${col.name}' is empty on line ${line}`);
     return undefined;
