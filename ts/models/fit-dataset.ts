@@ -9,7 +9,7 @@
  */
 import type { CallbackHooks, Logs } from '../callbacks';
 import { Dataset } from '../data/dataset/dataset';
-import { describeValue, disposeConsumed, disposeElement, isContainer } from '../data/dataset/element';
+import { describeValue, disposeConsumed, disposeElement, isContainer, tensorsIn } from '../data/dataset/element';
 import type { LazyIterator } from '../data/dataset/lazy-iterator';
 import * as ops from '../ops/index';
 import type { Tensor } from '../tensor';
@@ -73,6 +73,11 @@ function splitElement(who: string, element: unknown): [TensorData, TensorData] {
 function toBatch(who: string, standardize: Standardize, element: unknown): Batch {
   try {
     const [x, y] = splitElement(who, element);
+    for (const [what, v] of [['xs', x], ['ys', y]] as const) {
+      if (tensorsIn(v).size === 0) {
+        throw new Error(`${who}: the element's ${what} holds no tensor (${describeValue(v)}); batch() the dataset to stack its elements into tensors`);
+      }
+    }
     const { xs, ys, n } = standardize(x, y);
     // Tensors of the element that are not inputs or targets (extra keys) are freed now; the
     // loop frees xs and ys after the step.
@@ -91,6 +96,11 @@ class BatchStream {
   exhausted = false;
 
   constructor(private readonly dataset: Dataset<unknown>) {}
+
+  /** Opens an iterator now (the next read uses it). */
+  async open(): Promise<void> {
+    this.it ??= await this.dataset.iterator();
+  }
 
   /** Closes the current iterator; the next read opens a new one. */
   async restart(): Promise<void> {
@@ -144,6 +154,10 @@ export async function fitDataset(model: DatasetModel, standardize: Standardize, 
   const steps = perEpoch ?? (dataset.size !== null && Number.isFinite(dataset.size) ? dataset.size : null);
   let warned = false;
   try {
+    // As TensorFlow.js, an iterator is made before the first epoch — the one batchesPerEpoch
+    // runs on — and, without batchesPerEpoch, a fresh one at each epoch. A seeded shuffle draws
+    // its order when an iterator is made, so epochs then see TensorFlow.js' orders.
+    await stream.open();
     return await trainingLoop(model, {
       epochs: args.epochs,
       initialEpoch,

@@ -4,12 +4,12 @@
  *
  *   tensors of one shape          → tf.stack (dtype kept)
  *   numbers / booleans            → a float32 tensor [n]
- *   arrays of numbers (nested)    → a float32 tensor [n, ...their shape]
+ *   arrays of numbers (nested, rectangular) → a float32 tensor [n, ...their shape]
  *   typed arrays of one length    → a tensor [n, length] (int32 for Int32Array)
  *   strings                       → an array of n strings (ferrite has no string tensors)
  *   plain objects                 → an object batched key by key
- *   arrays holding tensors, strings or objects → an array batched position by position
- *                                   (TensorFlow.js cannot batch those)
+ *   other arrays (holding tensors, strings, objects, or ragged) → an array batched position
+ *                                   by position (TensorFlow.js cannot batch those)
  */
 import { tensor } from '../../ops/creation';
 import { Tensor, TypedArray } from '../../tensor';
@@ -130,14 +130,19 @@ function stackTypedArrays(rows: unknown[], path: string): Tensor {
   return tensor(out, [rows.length, n], int ? 'int32' : 'float32');
 }
 
-/** A (nested) array whose leaves are numbers or booleans: it batches into one tensor. */
+/**
+ * A rectangular (nested) array of numbers or booleans: it batches into one tensor. Anything
+ * else — ragged, or holding tensors, strings or objects — is batched position by position.
+ */
 function isNumericArray(x: unknown[]): boolean {
-  let v: unknown = x;
-  while (Array.isArray(v)) {
-    if (v.length === 0) return true;
-    v = v[0];
-  }
-  return typeof v === 'number' || typeof v === 'boolean';
+  const shape = shapeOf(x);
+  const check = (v: unknown, depth: number): boolean => {
+    if (depth === shape.length) return typeof v === 'number' || typeof v === 'boolean';
+    if (!Array.isArray(v) || v.length !== shape[depth]) return false;
+    for (let i = 0; i < v.length; i++) if (!check(v[i], depth + 1)) return false;
+    return true;
+  };
+  return check(x, 0);
 }
 
 function shapeOf(x: unknown): number[] {
