@@ -228,10 +228,17 @@ describe('fitDataset options, callbacks and errors', () => {
     const seen: number[] = [];
     const short = await m.fitDataset(fe.data.array(rows).batch(5), {
       epochs: 3, batchesPerEpoch: 4, verbose: 0,
-      callbacks: { onEpochEnd: (_e, ) => { seen.push(_e); } },
+      callbacks: { onEpochEnd: (e) => { seen.push(e); } },
     });
     expect(short.epoch).toEqual([0, 1]); // 4 batches, then 2, then the data ran out
+    expect(seen).toEqual([0, 1]);
     expect(warn).toHaveBeenCalledWith(expect.stringMatching(/ran out of data.*batchesPerEpoch is 4.*repeat\(\)/));
+    // Running out exactly at an epoch's end stops there: no epoch without batches (and logs).
+    warn.mockClear();
+    const exact = await m.fitDataset(fe.data.array(rows).batch(5), { epochs: 3, batchesPerEpoch: 3, verbose: 0 });
+    expect(exact.epoch).toEqual([0, 1]);
+    expect(exact.history.loss.length).toBe(2);
+    expect(warn).toHaveBeenCalledTimes(1);
     warn.mockRestore();
   });
 

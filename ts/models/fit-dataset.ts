@@ -89,11 +89,12 @@ function toBatch(who: string, standardize: Standardize, element: unknown): Batch
   }
 }
 
-/** Pulls batches from a dataset's iterators: a fresh one each epoch, or one for the whole run. */
+/** Pulls elements from a dataset's iterators: a fresh one each epoch, or one for the whole run. */
 class BatchStream {
   private it: LazyIterator<unknown> | null = null;
-  private opening: Promise<LazyIterator<unknown>> | null = null;
-  exhausted = false;
+  /** An element read ahead by hasMore(), or the error reading it (thrown by the next read). */
+  private ahead: { value: unknown } | { error: unknown } | null = null;
+  private exhausted = false;
 
   constructor(private readonly dataset: Dataset<unknown>) {}
 
@@ -108,13 +109,16 @@ class BatchStream {
     this.exhausted = false;
   }
 
+  /** The next element, or null when the iterator has ended. */
   async next(): Promise<unknown | null> {
-    if (this.exhausted) return null;
-    if (!this.it) {
-      this.opening ??= this.dataset.iterator();
-      this.it = await this.opening;
-      this.opening = null;
+    if (this.ahead) {
+      const ahead = this.ahead;
+      this.ahead = null;
+      if ('error' in ahead) throw ahead.error;
+      return ahead.value;
     }
+    if (this.exhausted) return null;
+    this.it ??= await this.dataset.iterator();
     const r = await this.it.next();
     if (r.done) {
       this.exhausted = true;
@@ -123,7 +127,22 @@ class BatchStream {
     return r.value;
   }
 
+  /** Whether another element follows (reading it ahead). */
+  async hasMore(): Promise<boolean> {
+    if (this.ahead) return true;
+    try {
+      const v = await this.next();
+      if (v === null) return false;
+      this.ahead = { value: v };
+    } catch (error) {
+      this.ahead = { error };
+    }
+    return true;
+  }
+
   async close(): Promise<void> {
+    if (this.ahead && 'value' in this.ahead) disposeElement(this.ahead.value);
+    this.ahead = null;
     const it = this.it;
     this.it = null;
     await it?.return();
@@ -152,7 +171,13 @@ export async function fitDataset(model: DatasetModel, standardize: Standardize, 
   const validate = validation(model, who, args);
   const stream = new BatchStream(dataset);
   const steps = perEpoch ?? (dataset.size !== null && Number.isFinite(dataset.size) ? dataset.size : null);
-  let warned = false;
+  const ranOut = () => {
+    console.warn(
+      `${who}: the dataset ran out of data (batchesPerEpoch is ${perEpoch}, ${args.epochs} epochs need ` +
+        `${perEpoch! * args.epochs} batches); training stops after this epoch. Use repeat() on the dataset.`,
+    );
+    model.stopTraining = true;
+  };
   try {
     // As TensorFlow.js, an iterator is made before the first epoch — the one batchesPerEpoch
     // runs on — and, without batchesPerEpoch, a fresh one at each epoch. A seeded shuffle draws
@@ -164,8 +189,9 @@ export async function fitDataset(model: DatasetModel, standardize: Standardize, 
       verbose: args.verbose,
       callbacks: args.callbacks,
       yieldEvery: args.yieldEvery,
-      epoch: () => {
+      epoch: (epoch) => {
         let first = true;
+        let taken = 0;
         return {
           steps,
           ownsBatches: true,
@@ -175,17 +201,14 @@ export async function fitDataset(model: DatasetModel, standardize: Standardize, 
             first = false;
             const element = await stream.next();
             if (element === null) {
-              if (perEpoch !== undefined && !warned) {
-                warned = true;
-                console.warn(
-                  `${who}: the dataset ran out of data (batchesPerEpoch is ${perEpoch}, ${args.epochs} epochs need ` +
-                    `${perEpoch * args.epochs} batches); training stops after this epoch. Use repeat() on the dataset.`,
-                );
-                model.stopTraining = true;
-              }
+              if (perEpoch !== undefined) ranOut();
               return null;
             }
-            return toBatch(who, standardize, element);
+            const batch = toBatch(who, standardize, element);
+            // At an epoch's last batch with more epochs to go, look ahead: a dataset that has run
+            // out stops training now rather than after an epoch without batches.
+            if (perEpoch !== undefined && ++taken === perEpoch && epoch + 1 < args.epochs && !(await stream.hasMore())) ranOut();
+            return batch;
           },
         };
       },
