@@ -54,6 +54,7 @@ export const batchNormalization = (args?: BatchNormalizationArgs) => new BatchNo
 /** TensorFlow.js aliases. */
 export const maxPool2d = maxPooling2d;
 export const avgPool2d = averagePooling2d;
+export const avgPooling2d = averagePooling2d;
 export const globalMaxPool2d = globalMaxPooling2d;
 export const globalAvgPool2d = globalAveragePooling2d;
 
@@ -69,6 +70,8 @@ import { InputLayer, type InputLayerArgs } from './input-layer';
 export const inputLayer = (args: InputLayerArgs) => new InputLayer(args);
 export { InputLayer };
 export type { InputLayerArgs };
+/** tf.layers.input is tf.input. */
+export { input } from './input-layer';
 export type { ApplyArgs, CallKwargs, Mask } from './layer';
 export { SymbolicTensor } from './symbolic';
 
