@@ -9,6 +9,7 @@ pub mod approx;
 pub mod audio;
 pub mod broadcast;
 pub mod conv;
+pub mod conv3d;
 pub mod ctc;
 pub mod elementwise;
 pub mod fused;
