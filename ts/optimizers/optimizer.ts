@@ -40,6 +40,7 @@ export abstract class Optimizer {
         throw new Error(`${this.className}: gradient of ${v.name ?? 'variable'} has ${v.grad.size} elements, expected ${v.size}`);
       }
       this.update(v.storage, v.grad.storage, this.stateFor(v), v.size);
+      if (v.constraint) applyConstraint(v);
     }
   }
 
@@ -100,5 +101,15 @@ export abstract class Optimizer {
 
   getConfig(): Record<string, unknown> {
     return { learningRate: this.learningRate };
+  }
+}
+
+/** A weight's constraint (maxNorm, nonNeg, …) applied after its update, as Keras. */
+function applyConstraint(v: Variable): void {
+  const scope = ENGINE.startScope();
+  try {
+    v.assign(v.constraint!.apply(v));
+  } finally {
+    ENGINE.endScope(scope, new Set());
   }
 }
