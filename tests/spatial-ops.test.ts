@@ -331,6 +331,30 @@ describe.each(backends)('gradients by finite differences (%s)', (name) => {
   });
 });
 
+// ---- chained tensor methods ----------------------------------------------------------------------
+
+describe('tensor methods give the ops\' results', () => {
+  beforeAll(async () => useBackend('js'));
+
+  it('x.conv2dTranspose, x.conv3d, x.conv3dTranspose, x.depthwiseConv2d, x.separableConv2d, x.maxPool3d, x.avgPool3d, x.resizeBilinear, x.resizeNearestNeighbor', () => {
+    const t = (seed: number, shape: number[]) => fe.tensor(uniform(seed, shape).values, shape);
+    const same = (a: Tensor, b: Tensor, what: string) => {
+      expect(a.shape, what).toEqual(b.shape);
+      close(a.dataSync(), b.dataSync(), 0, what);
+    };
+    const x4 = t(1, [2, 5, 6, 3]), x5 = t(2, [1, 4, 5, 6, 2]);
+    same(x4.conv2dTranspose(t(3, [3, 3, 4, 3]), [2, 10, 12, 4], 2, 'same'), fe.conv2dTranspose(x4, t(3, [3, 3, 4, 3]), [2, 10, 12, 4], 2, 'same'), 'conv2dTranspose');
+    same(x5.conv3d(t(4, [2, 2, 2, 2, 3]), 1, 'same'), fe.conv3d(x5, t(4, [2, 2, 2, 2, 3]), 1, 'same'), 'conv3d');
+    same(x5.conv3dTranspose(t(5, [2, 2, 2, 3, 2]), [1, 8, 10, 12, 3], 2, 'same'), fe.conv3dTranspose(x5, t(5, [2, 2, 2, 3, 2]), [1, 8, 10, 12, 3], 2, 'same'), 'conv3dTranspose');
+    same(x4.depthwiseConv2d(t(6, [3, 3, 3, 2]), 2, 'same'), fe.depthwiseConv2d(x4, t(6, [3, 3, 3, 2]), 2, 'same'), 'depthwiseConv2d');
+    same(x4.separableConv2d(t(7, [2, 2, 3, 1]), t(8, [1, 1, 3, 5])), fe.separableConv2d(x4, t(7, [2, 2, 3, 1]), t(8, [1, 1, 3, 5])), 'separableConv2d');
+    same(x5.maxPool3d(2, 1, 'same'), fe.maxPool3d(x5, 2, 1, 'same'), 'maxPool3d');
+    same(x5.avgPool3d([1, 2, 3], 2), fe.avgPool3d(x5, [1, 2, 3], 2), 'avgPool3d');
+    same(x4.resizeBilinear([3, 9], true), fe.image.resizeBilinear(x4, [3, 9], true), 'resizeBilinear');
+    same(x4.resizeNearestNeighbor([7, 2], false, true), fe.image.resizeNearestNeighbor(x4, [7, 2], false, true), 'resizeNearestNeighbor');
+  });
+});
+
 // ---- errors and memory ------------------------------------------------------------------------
 
 describe('errors name the op and the shapes', () => {
