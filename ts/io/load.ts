@@ -133,7 +133,8 @@ export function modelFromArtifacts(artifacts: ModelArtifacts, options: LoadOptio
     if (modelArrays.length && !model.built) {
       throw new Error('model.json: the first layer has no batch_input_shape, so its weights cannot be created to receive the saved ones');
     }
-    assignWeights(model, modelArrays, strict);
+    // Without weight data the model keeps its initial weights (TensorFlow.js does the same).
+    if (artifacts.weightData != null) assignWeights(model, modelArrays, strict);
     if (artifacts.trainingConfig) {
       compileFromTrainingConfig(model, artifacts.trainingConfig);
       setOptimizerWeights(model.optimizer!, model.compiled!.collectedWeights, arrays.filter((a) => a.group === 'optimizer'));

@@ -18,11 +18,19 @@ type CustomObjects = Record<string, (c: Config) => Layer>;
 
 // ---- saving --------------------------------------------------------------------------------
 
+/**
+ * Keras 2 and TensorFlow.js count a nested model's own construction as its node 0, so its
+ * applications in an outer model are numbered from 1 in their files (Keras 3's are from 0).
+ */
+function nodeOffset(layer: Layer): number {
+  return layer instanceof LayersModel ? 1 : 0;
+}
+
 /** [layer name, node index within the graph, tensor index] of a symbolic tensor. */
 function historyOf(t: SymbolicTensor, nodesOf: Map<Layer, Node[]>): [string, number, number] {
   const idx = (nodesOf.get(t.sourceLayer) ?? []).indexOf(t.node);
   if (idx < 0) throw new Error(`save: tensor ${t.name} comes from a node outside the model`);
-  return [t.sourceLayer.name, idx, t.tensorIndex];
+  return [t.sourceLayer.name, idx + nodeOffset(t.sourceLayer), t.tensorIndex];
 }
 
 /** A node as Keras 2 lists it: one [layer, node, tensor, kwargs] entry per input tensor. */
@@ -161,6 +169,8 @@ function functionalFromConfig(config: Raw, customObjects: CustomObjects, where: 
   if (!Array.isArray(specs)) throw new Error(`${where}: the model config has no layers list`);
   const layers = new Map<string, Layer>();
   const pending = new Map<string, NodeSpec[]>();
+  // Keras 2 lists (TensorFlow.js' form) number a nested model's nodes from 1; Keras 3 from 0.
+  const keras3 = (specs as Raw[]).some((s) => Array.isArray(s.inbound_nodes) && (s.inbound_nodes as unknown[]).some((n) => n && !Array.isArray(n)));
   const order: string[] = [];
   try {
     for (const s of specs as Raw[]) {
@@ -174,7 +184,7 @@ function functionalFromConfig(config: Raw, customObjects: CustomObjects, where: 
     const tensorOf = (ref: [string, number, number], who: string): SymbolicTensor | null => {
       const l = layers.get(ref[0]);
       if (!l) throw new Error(`${where}: layer '${who}' reads from '${ref[0]}', which is not in the model`);
-      const node = l.inboundNodes[ref[1]];
+      const node = l.inboundNodes[ref[1] - (keras3 ? 0 : nodeOffset(l))];
       if (!node) return null;
       const t = node.outputs[ref[2]];
       if (!t) throw new Error(`${where}: layer '${who}' reads output ${ref[2]} of '${ref[0]}', which has ${node.outputs.length}`);

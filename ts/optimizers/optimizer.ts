@@ -35,7 +35,9 @@ export abstract class Optimizer {
     this.iterations++;
     this.beforeStep();
     for (const v of vars) {
-      if (!v.trainable || !v.grad) continue;
+      // A variable without a gradient is skipped; one given with a gradient is updated even
+      // if frozen since (compile() collected it, as Keras 2 and TensorFlow.js).
+      if (!v.grad) continue;
       if (v.grad.size !== v.size) {
         throw new Error(`${this.className}: gradient of ${v.name ?? 'variable'} has ${v.grad.size} elements, expected ${v.size}`);
       }
