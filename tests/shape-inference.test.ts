@@ -52,6 +52,24 @@ const ROWS: Row[] = [
   { name: 'dot axes 1', make: () => fe.layers.dot({ axes: 1 }), inputs: [[4], [4]] },
   { name: 'dot axes [2, 2]', make: () => fe.layers.dot({ axes: [2, 2] }), inputs: [[3, 4], [5, 4]] },
   { name: 'dot axes [1, 2], normalized', make: () => fe.layers.dot({ axes: [1, 2], normalize: true }), inputs: [[3, 4], [5, 3]] },
+  // Convolution, pooling, padding, cropping and image layers (tests/spatial-layers.test.ts has more).
+  { name: 'conv3d strided', make: () => fe.layers.conv3d({ filters: 2, kernelSize: [2, 3, 2], strides: [1, 2, 3] }), inputs: [[5, 7, 8, 2]] },
+  { name: 'conv2dTranspose same, strides 2', make: () => fe.layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same' }), inputs: [[3, 4, 2]] },
+  { name: 'conv2dTranspose valid, outputPadding', make: () => fe.layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, outputPadding: 1 }), inputs: [[3, 4, 2]] },
+  { name: 'conv3dTranspose', make: () => fe.layers.conv3dTranspose({ filters: 2, kernelSize: 2, strides: [2, 1, 3] }), inputs: [[2, 3, 2, 1]] },
+  { name: 'depthwiseConv2d multiplier 3', make: () => fe.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 3, strides: 2 }), inputs: [[7, 6, 2]] },
+  { name: 'separableConv2d same', make: () => fe.layers.separableConv2d({ filters: 4, kernelSize: 3, padding: 'same' }), inputs: [[5, 6, 2]] },
+  { name: 'convLstm2d returnSequences, returnState', make: () => fe.layers.convLstm2d({ filters: 2, kernelSize: 3, returnSequences: true, returnState: true }), inputs: [[3, 5, 6, 1]] },
+  { name: 'maxPooling1d same', make: () => fe.layers.maxPooling1d({ poolSize: 3, strides: 2, padding: 'same' }), inputs: [[7, 3]] },
+  { name: 'averagePooling1d', make: () => fe.layers.averagePooling1d({ poolSize: 2 }), inputs: [[7, 3]] },
+  { name: 'globalMaxPooling1d', make: () => fe.layers.globalMaxPooling1d(), inputs: [[7, 3]] },
+  { name: 'maxPooling3d', make: () => fe.layers.maxPooling3d({ poolSize: 2 }), inputs: [[4, 5, 6, 2]] },
+  { name: 'averagePooling3d same', make: () => fe.layers.averagePooling3d({ poolSize: [2, 3, 2], padding: 'same' }), inputs: [[4, 5, 6, 2]] },
+  { name: 'zeroPadding2d', make: () => fe.layers.zeroPadding2d({ padding: [[1, 2], [3, 0]] }), inputs: [[4, 5, 2]] },
+  { name: 'cropping2D', make: () => fe.layers.cropping2D({ cropping: [[1, 0], [2, 1]] }), inputs: [[4, 5, 2]] },
+  { name: 'upSampling2d bilinear', make: () => fe.layers.upSampling2d({ size: [2, 3], interpolation: 'bilinear' }), inputs: [[3, 4, 2]] },
+  { name: 'resizing', make: () => fe.layers.resizing({ height: 5, width: 3 }), inputs: [[4, 6, 3]] },
+  { name: 'centerCrop', make: () => fe.layers.centerCrop({ height: 2, width: 3 }), inputs: [[4, 6, 3]] },
 ];
 
 describe('computeOutputShape agrees with the computed output, for every layer', () => {
