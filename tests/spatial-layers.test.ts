@@ -290,7 +290,10 @@ describe.each(backends)('Resizing and CenterCrop follow Keras (%s)', (backend) =
  * Checks d Σ(w ⊙ layer(x)) / d x with expectGradcheck, and d / d weight for every weight
  * against central differences of the same sum (weights set through setWeights).
  */
-function layerGradcheck(layer: fe.layers.Layer, inShape: number[], seed: number, tol = 2e-2): void {
+function layerGradcheck(make: () => fe.layers.Layer, inShape: number[], seed: number, tol = 2e-2): void {
+  // Seeded initial weights: the check does not depend on which tests ran before.
+  fe.setRandomSeed(seed);
+  const layer = make();
   const g = new Gen(seed);
   const input = g.uniform(inShape);
   expectGradcheck(([x]) => layer.apply(x) as Tensor, [input], { rtol: tol });
@@ -343,22 +346,22 @@ describe.each(backends)('layer gradients by finite differences (%s)', (backend) 
   beforeAll(async () => useBackend(backend));
 
   it('Conv3D (relu fused, and elu), Conv2DTranspose, Conv3DTranspose', () => {
-    layerGradcheck(fe.layers.conv3d({ filters: 2, kernelSize: 2, padding: 'same', activation: 'elu' }), [2, 3, 3, 2, 2], 1);
-    layerGradcheck(fe.layers.conv3d({ filters: 2, kernelSize: [2, 1, 2], strides: [1, 2, 1], dilationRate: 1 }), [1, 3, 4, 3, 2], 2);
-    layerGradcheck(fe.layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' }), [2, 3, 2, 2], 3);
-    layerGradcheck(fe.layers.conv2dTranspose({ filters: 3, kernelSize: 2, strides: 2, outputPadding: 1, dilationRate: 1 }), [1, 2, 3, 2], 4);
-    layerGradcheck(fe.layers.conv3dTranspose({ filters: 2, kernelSize: 2, strides: [2, 1, 2], padding: 'valid' }), [1, 2, 2, 2, 2], 5);
+    layerGradcheck(() => fe.layers.conv3d({ filters: 2, kernelSize: 2, padding: 'same', activation: 'elu' }), [2, 3, 3, 2, 2], 1);
+    layerGradcheck(() => fe.layers.conv3d({ filters: 2, kernelSize: [2, 1, 2], strides: [1, 2, 1], dilationRate: 1 }), [1, 3, 4, 3, 2], 2);
+    layerGradcheck(() => fe.layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' }), [2, 3, 2, 2], 3);
+    layerGradcheck(() => fe.layers.conv2dTranspose({ filters: 3, kernelSize: 2, strides: 2, outputPadding: 1, dilationRate: 1 }), [1, 2, 3, 2], 4);
+    layerGradcheck(() => fe.layers.conv3dTranspose({ filters: 2, kernelSize: 2, strides: [2, 1, 2], padding: 'valid' }), [1, 2, 2, 2, 2], 5);
   });
 
   it('DepthwiseConv2D, SeparableConv2D (dilated too)', () => {
-    layerGradcheck(fe.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'sigmoid' }), [2, 4, 3, 2], 6);
-    layerGradcheck(fe.layers.depthwiseConv2d({ kernelSize: 2, dilationRate: 2 }), [1, 5, 5, 3], 7);
-    layerGradcheck(fe.layers.separableConv2d({ filters: 3, kernelSize: 2, depthMultiplier: 2, strides: 2, padding: 'same' }), [2, 4, 4, 2], 8);
+    layerGradcheck(() => fe.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'sigmoid' }), [2, 4, 3, 2], 6);
+    layerGradcheck(() => fe.layers.depthwiseConv2d({ kernelSize: 2, dilationRate: 2 }), [1, 5, 5, 3], 7);
+    layerGradcheck(() => fe.layers.separableConv2d({ filters: 3, kernelSize: 2, depthMultiplier: 2, strides: 2, padding: 'same' }), [2, 4, 4, 2], 8);
   });
 
   it('ConvLSTM2D (sequences and states; masked steps)', () => {
-    layerGradcheck(fe.layers.convLstm2d({ filters: 2, kernelSize: 2, padding: 'same', returnSequences: true }), [2, 3, 3, 3, 1], 9);
-    layerGradcheck(fe.layers.convLstm2d({ filters: 1, kernelSize: [2, 1], goBackwards: true, activation: 'relu', recurrentActivation: 'hardSigmoid' }), [1, 2, 3, 2, 2], 10);
+    layerGradcheck(() => fe.layers.convLstm2d({ filters: 2, kernelSize: 2, padding: 'same', returnSequences: true }), [2, 3, 3, 3, 1], 9);
+    layerGradcheck(() => fe.layers.convLstm2d({ filters: 1, kernelSize: [2, 1], goBackwards: true, activation: 'elu', recurrentActivation: 'hardSigmoid' }), [1, 2, 3, 2, 2], 10);
   });
 
   it('pooling, padding, cropping and image layers (input gradients)', () => {
@@ -475,6 +478,43 @@ describe('computeOutputShape, masks, states, regularizers and constraints', () =
     back.setWeights(conv.getWeights());
     expect(back.losses[0].dataSync()[0]).toBeCloseTo(conv.losses[0].dataSync()[0], 6);
   });
+});
+
+// ---- memory ------------------------------------------------------------------------------------
+
+describe.each(backends)('eager calls free their intermediates (%s)', (backend) => {
+  beforeAll(async () => useBackend(backend));
+
+  // Without gradients to record (inference, as predict runs): with them, the tape holds what
+  // backward needs until the step's scope ends.
+  it('each layer leaves only its output (with every activation path: fused, bias + activation, other)', () => fe.noGrad(() => {
+    const rows: [fe.layers.Layer, number[]][] = [
+      [fe.layers.conv3d({ filters: 2, kernelSize: 2, activation: 'relu' }), [1, 3, 3, 3, 2]],
+      [fe.layers.conv3d({ filters: 2, kernelSize: 2, activation: 'softmax' }), [1, 3, 3, 3, 2]],
+      [fe.layers.conv2dTranspose({ filters: 2, kernelSize: 2, strides: 2, activation: 'tanh' }), [1, 3, 3, 2]],
+      [fe.layers.conv3dTranspose({ filters: 2, kernelSize: 2, useBias: false }), [1, 2, 2, 2, 2]],
+      [fe.layers.depthwiseConv2d({ kernelSize: 2, activation: 'softmax' }), [1, 3, 3, 2]],
+      [fe.layers.separableConv2d({ filters: 3, kernelSize: 2, activation: 'elu' }), [1, 3, 3, 2]],
+      [fe.layers.convLstm2d({ filters: 2, kernelSize: 2, returnSequences: true }), [1, 3, 3, 3, 1]],
+      [fe.layers.maxPooling1d(), [2, 6, 3]],
+      [fe.layers.averagePooling3d({ poolSize: 1 }), [1, 2, 2, 2, 1]],
+      [fe.layers.zeroPadding2d(), [1, 2, 2, 1]],
+      [fe.layers.cropping2D({ cropping: 1 }), [1, 3, 3, 1]],
+      [fe.layers.upSampling2d({ interpolation: 'bilinear' }), [1, 2, 2, 1]],
+      [fe.layers.resizing({ height: 2, width: 3, cropToAspectRatio: true }), [1, 4, 4, 1]],
+      [fe.layers.centerCrop({ height: 5, width: 5 }), [1, 4, 4, 1]],
+    ];
+    for (const [layer, shape] of rows) {
+      const x = fe.ones(shape);
+      layer.apply(x); // builds the weights
+      const start = fe.memory().numTensors;
+      const y = layer.apply(x) as Tensor;
+      expect(fe.memory().numTensors - start, layer.name).toBe(1);
+      y.dispose();
+      x.dispose();
+      layer.dispose();
+    }
+  }));
 });
 
 // ---- errors --------------------------------------------------------------------------------------
