@@ -221,6 +221,17 @@ describe.each(backends)('layers against TensorFlow.js (%s)', (backend) => {
     const theirsSaved = await tfArtifacts(theirs);
     const classes = (a: { modelTopology?: unknown }) => ((a.modelTopology as { config: { layers: { class_name: string }[] } }).config.layers).map((l) => l.class_name);
     expect(classes(artifacts)).toEqual(classes(theirsSaved));
+    // Config keys: the ones TensorFlow.js writes, and no others but those it drops and needs
+    // (SeparableConv2D's depth_multiplier) or cannot express (non-default dilation and output padding).
+    const configs = (a: { modelTopology?: unknown }) => ((a.modelTopology as { config: { layers: { config: Record<string, unknown> }[] } }).config.layers).map((l) => l.config);
+    const theirsConfigs = configs(theirsSaved);
+    configs(artifacts).forEach((cfg, j) => {
+      const extra = Object.keys(cfg).filter((k) => !(k in theirsConfigs[j]) && !['depth_multiplier', 'output_padding', 'dilation_rate'].includes(k));
+      expect(extra, `${c.name}: layer ${j} keys TensorFlow.js does not write`).toEqual([]);
+      for (const k of ['filters', 'kernel_size', 'strides', 'padding', 'pool_size', 'depth_multiplier', 'size', 'interpolation', 'cropping', 'height', 'width', 'return_sequences', 'go_backwards', 'recurrent_activation', 'activation']) {
+        if (k in theirsConfigs[j]) expect(cfg[k], `${c.name}: layer ${j} ${k}`).toEqual(theirsConfigs[j][k]);
+      }
+    });
     const weightKey = (s: { name: string; shape: number[] }) => `${s.name.split('/').slice(1).join('/')} [${s.shape.join(',')}]`;
     expect(artifacts.weightSpecs!.map(weightKey)).toEqual(theirsSaved.weightSpecs!.map(weightKey));
     loaded.dispose();
