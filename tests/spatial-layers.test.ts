@@ -573,6 +573,12 @@ describe('errors name the layer and the shapes', () => {
     expect(() => fe.layers.maxPooling3d({ name: 'm3' }).apply(fe.zeros([2, 4, 4, 1]))).toThrow(/m3 \(MaxPooling3D\): expected input of rank 5/);
     expect(() => fe.layers.globalMaxPooling1d({ name: 'gm' }).computeOutputShape([null, 4])).toThrow(/gm \(GlobalMaxPooling1D\): expected input of rank 3/);
     expect(() => fe.layers.cropping2D({ cropping: [[2, 2], [0, 0]], name: 'cr' }).apply(fe.zeros([1, 4, 4, 1]))).toThrow(/cr \(Cropping2D\): cropping \[\[2,2\],\[0,0\]\] leaves nothing of a 4 × 4 input/);
+    // Functional models learn it when the graph is built: the window does not fit.
+    expect(() => fe.layers.conv3d({ filters: 1, kernelSize: [1, 3, 3], name: 'c3s' }).apply(fe.input({ shape: [4, 2, 5, 1] })))
+      .toThrow(/c3s \(Conv3D\): the window of 3 is larger than the input's 2 \(use padding 'same' or a smaller window\)/);
+    expect(() => fe.layers.maxPooling3d({ poolSize: 3, name: 'm3s' }).apply(fe.input({ shape: [4, 2, 5, 1] }))).toThrow(/m3s \(MaxPooling3D\): the window of 3 is larger than the input's 2/);
+    expect(() => fe.layers.depthwiseConv2d({ kernelSize: 2, dilationRate: 3, name: 'dws' }).apply(fe.input({ shape: [3, 8, 1] })))
+      .toThrow(/dws \(DepthwiseConv2D\): the window of 4 \(2 dilated\) is larger than the input's 3/);
     expect(() => fe.layers.upSampling2d({ name: 'upi' }).apply(fe.zeros([4, 4, 1]))).toThrow(/upi \(UpSampling2D\): expected input of rank 4/);
     expect(() => fe.layers.resizing({ height: 2, width: 2, name: 'rsi' }).apply(fe.zeros([4, 4]))).toThrow(/rsi \(Resizing\): expected images of rank 4 \[batch, height, width, channels\] or 3/);
   });

@@ -47,12 +47,20 @@ export function shapeText(s: readonly (number | null)[]): string {
   return `[${s.map((d) => d ?? 'null').join(', ')}]`;
 }
 
-/** Spatial output length of a convolution (TF.js' convOutputLength); null stays null. */
-export function convOutputLength(size: number | null, kernel: number, padding: 'valid' | 'same', stride: number, dilation: number): number | null {
+/**
+ * Spatial output length of a convolution or pooling window (TF.js' convOutputLength); null
+ * stays null. Throws naming `who` when a 'valid' window does not fit the input.
+ */
+export function convOutputLength(
+  who: string, size: number | null, kernel: number, padding: 'valid' | 'same', stride: number, dilation: number,
+): number | null {
   if (size === null) return null;
   const ek = (kernel - 1) * dilation + 1;
   const out = padding === 'same' ? size : size - ek + 1;
-  return Math.floor((out + stride - 1) / stride);
+  if (out < 1 && size > 0) {
+    throw new Error(`${who}: the window of ${ek}${dilation > 1 ? ` (${kernel} dilated)` : ''} is larger than the input's ${size} (use padding 'same' or a smaller window)`);
+  }
+  return Math.max(0, Math.floor((out + stride - 1) / stride));
 }
 
 /**

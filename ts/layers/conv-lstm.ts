@@ -168,8 +168,8 @@ export class ConvLSTM2D extends Layer {
   /** Output height and width of the input convolution. */
   private outSpatial(h: number | null, w: number | null): [number | null, number | null] {
     return [
-      convOutputLength(h, this.kernelSize[0], this.padding, this.strides[0], this.dilationRate[0]),
-      convOutputLength(w, this.kernelSize[1], this.padding, this.strides[1], this.dilationRate[1]),
+      convOutputLength(this.who, h, this.kernelSize[0], this.padding, this.strides[0], this.dilationRate[0]),
+      convOutputLength(this.who, w, this.kernelSize[1], this.padding, this.strides[1], this.dilationRate[1]),
     ];
   }
 

@@ -64,7 +64,7 @@ export class Conv3D extends BaseConv {
 
   override computeOutputShape(s: SymbolicShape): SymbolicShape {
     this.checkShape(s);
-    const spatial = [0, 1, 2].map((i) => convOutputLength(s[i + 1], this.kernelSize[i], this.padding, this.strides[i], this.dilationRate[i]));
+    const spatial = [0, 1, 2].map((i) => convOutputLength(this.who, s[i + 1], this.kernelSize[i], this.padding, this.strides[i], this.dilationRate[i]));
     return [s[0], ...spatial, this.filters];
   }
 

@@ -64,7 +64,7 @@ abstract class DepthwiseBase extends BaseConv {
 
   protected spatialOut(s: SymbolicShape): (number | null)[] {
     this.checkShape(s);
-    return [0, 1].map((i) => convOutputLength(s[i + 1], this.kernelSize[i], this.padding, this.strides[i], this.dilationRate[i]));
+    return [0, 1].map((i) => convOutputLength(this.who, s[i + 1], this.kernelSize[i], this.padding, this.strides[i], this.dilationRate[i]));
   }
 
   override getConfig() {

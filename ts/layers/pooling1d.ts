@@ -95,7 +95,7 @@ abstract class Pooling1D extends Layer {
 
   override computeOutputShape(s: SymbolicShape): SymbolicShape {
     if (s.length !== 3) throw new Error(`${this.name} (${this.className}): expected input of rank 3 [batch, steps, features], got ${shapeText(s)}`);
-    return [s[0], convOutputLength(s[1], this.poolSize[0], this.padding, this.strides[0], 1), s[2]];
+    return [s[0], convOutputLength(`${this.name} (${this.className})`, s[1], this.poolSize[0], this.padding, this.strides[0], 1), s[2]];
   }
 
   override getConfig() {

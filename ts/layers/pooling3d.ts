@@ -45,7 +45,7 @@ abstract class Pooling3D extends Layer {
 
   override computeOutputShape(s: SymbolicShape): SymbolicShape {
     if (s.length !== 5) throw new Error(`${this.who}: expected input of rank 5 [batch, depth, height, width, channels], got ${shapeText(s)}`);
-    return [s[0], ...[0, 1, 2].map((i) => convOutputLength(s[i + 1], this.poolSize[i], this.padding, this.strides[i], 1)), s[4]];
+    return [s[0], ...[0, 1, 2].map((i) => convOutputLength(this.who, s[i + 1], this.poolSize[i], this.padding, this.strides[i], 1)), s[4]];
   }
 
   override getConfig() {
