@@ -70,6 +70,22 @@ const ROWS: Row[] = [
   { name: 'upSampling2d bilinear', make: () => fe.layers.upSampling2d({ size: [2, 3], interpolation: 'bilinear' }), inputs: [[3, 4, 2]] },
   { name: 'resizing', make: () => fe.layers.resizing({ height: 5, width: 3 }), inputs: [[4, 6, 3]] },
   { name: 'centerCrop', make: () => fe.layers.centerCrop({ height: 2, width: 3 }), inputs: [[4, 6, 3]] },
+  { name: 'reLU', make: () => fe.layers.reLU({ maxValue: 1 }), inputs: [[3, 2]] },
+  { name: 'leakyReLU', make: () => fe.layers.leakyReLU(), inputs: [[3]] },
+  { name: 'prelu sharedAxes', make: () => fe.layers.prelu({ sharedAxes: [1] }), inputs: [[3, 2]] },
+  { name: 'elu', make: () => fe.layers.elu(), inputs: [[3]] },
+  { name: 'thresholdedReLU', make: () => fe.layers.thresholdedReLU(), inputs: [[3]] },
+  { name: 'softmax axis 1', make: () => fe.layers.softmax({ axis: 1 }), inputs: [[3, 2]] },
+  { name: 'spatialDropout1d', make: () => fe.layers.spatialDropout1d({ rate: 0.3 }), inputs: [[3, 2]] },
+  { name: 'gaussianNoise', make: () => fe.layers.gaussianNoise({ stddev: 0.3 }), inputs: [[3, 2]] },
+  { name: 'gaussianDropout', make: () => fe.layers.gaussianDropout({ rate: 0.3 }), inputs: [[3, 2]] },
+  { name: 'alphaDropout', make: () => fe.layers.alphaDropout({ rate: 0.3 }), inputs: [[3, 2]] },
+  { name: 'masking', make: () => fe.layers.masking(), inputs: [[3, 2]] },
+  { name: 'permute', make: () => fe.layers.permute({ dims: [2, 3, 1] }), inputs: [[3, 2, 4]] },
+  { name: 'rescaling', make: () => fe.layers.rescaling({ scale: 2 }), inputs: [[3, 2]] },
+  { name: 'categoryEncoding', make: () => fe.layers.categoryEncoding({ numTokens: 4 }), inputs: [[3]], dtype: 'int32' },
+  { name: 'rnn(lstmCell) returnState', make: () => fe.layers.rnn({ cell: fe.layers.lstmCell({ units: 3 }), returnState: true }), inputs: [[4, 2]] },
+  { name: 'rnn(stacked) returnSequences', make: () => fe.layers.rnn({ cell: [fe.layers.gruCell({ units: 3 }), fe.layers.simpleRNNCell({ units: 2 })], returnSequences: true }), inputs: [[4, 2]] },
 ];
 
 describe('computeOutputShape agrees with the computed output, for every layer', () => {
