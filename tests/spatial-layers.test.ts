@@ -147,7 +147,7 @@ const CASES: Case[] = [
     ],
   },
   {
-    name: 'Conv2D, CenterCrop (even margins: TensorFlow.js\' nearest crop-and-resize cuts exactly)',
+    name: 'Conv2D, CenterCrop (10 × 12 to 4 × 6, where TensorFlow.js\' nearest crop-and-resize lands on the exact window)',
     input: [10, 12, 2],
     fe: () => [fe.layers.conv2d({ filters: 2, kernelSize: 1, inputShape: [10, 12, 2] }), fe.layers.centerCrop({ height: 4, width: 6 })],
     tf: () => [tf.layers.conv2d({ filters: 2, kernelSize: 1, inputShape: [10, 12, 2] }), tf.layers.centerCrop({ height: 4, width: 6 })],
