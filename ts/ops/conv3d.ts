@@ -9,16 +9,10 @@ import { record } from '../autograd';
 import { ENGINE } from '../engine';
 import { emptyTensor, Tensor } from '../tensor';
 import type { FusedActivation } from './conv';
-import { toTensor, TensorOrNumber } from './convert';
+import type { TensorOrNumber } from './convert';
 import { reshape } from './shape';
-import { conv3dGeometry, freeTemps, tupleOf, type Padding3d } from './spatial-util';
+import { conv3dGeometry, floatInput, freeTemps, tupleOf, type Padding3d } from './spatial-util';
 import { fmt } from './util';
-
-function floatInput(op: string, x: TensorOrNumber, what: string): Tensor {
-  const t = toTensor(op, x);
-  if (t.dtype !== 'float32') throw new Error(`${op}: expected a float32 ${what}, got ${t.dtype}`);
-  return t;
-}
 
 /** The recorded convolution: out = act(conv3d(x, filter) + bias). */
 function conv3dCore(op: string, x: Tensor, filter: Tensor, bias: Tensor | null, relu: boolean, g: Conv3dGeometry): Tensor {

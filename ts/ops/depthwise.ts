@@ -10,16 +10,10 @@ import { ENGINE } from '../engine';
 import { emptyTensor, Tensor } from '../tensor';
 import { conv2dFused, type FusedActivation } from './conv';
 import { pair, type Padding } from './conv-util';
-import { toTensor, TensorOrNumber } from './convert';
+import type { TensorOrNumber } from './convert';
 import { reshape } from './shape';
-import { depthwiseGeometry, freeTemps, type DimRoundingMode } from './spatial-util';
+import { depthwiseGeometry, floatInput, freeTemps, type DimRoundingMode } from './spatial-util';
 import { fmt } from './util';
-
-function floatInput(op: string, x: TensorOrNumber, what: string): Tensor {
-  const t = toTensor(op, x);
-  if (t.dtype !== 'float32') throw new Error(`${op}: expected a float32 ${what}, got ${t.dtype}`);
-  return t;
-}
 
 const outChannels = (g: DepthwiseGeometry) => g.inChannels * g.channelMultiplier;
 

@@ -10,9 +10,9 @@ import type { Pool3dGeometry } from '../backend/spatial-geometry';
 import { record } from '../autograd';
 import { ENGINE } from '../engine';
 import { emptyTensor, Tensor } from '../tensor';
-import { toTensor, TensorOrNumber } from './convert';
+import type { TensorOrNumber } from './convert';
 import { reshape } from './shape';
-import { freeTemps, pool1dGeometry, pool3dGeometry, tupleOf, type DimRoundingMode, type Padding3d } from './spatial-util';
+import { floatInput, freeTemps, pool1dGeometry, pool3dGeometry, tupleOf, type DimRoundingMode, type Padding3d } from './spatial-util';
 import { fmt } from './util';
 
 type Kind = 'max' | 'avg';
@@ -31,12 +31,6 @@ function poolCore(kind: Kind, op: string, x: Tensor, g: Pool3dGeometry): Tensor 
     }
     return [dx];
   });
-}
-
-function floatInput(op: string, input: TensorOrNumber): Tensor {
-  const x = toTensor(op, input);
-  if (x.dtype !== 'float32') throw new Error(`${op}: expected a float32 input, got ${x.dtype}`);
-  return x;
 }
 
 /** Pools x viewed as [batch, depth, height, width, channels] and gives the result `outShape(g)`. */

@@ -5,8 +5,17 @@
  * 'floor' | 'round' | 'ceil' (default floor).
  */
 import type { Conv3dGeometry, DepthwiseGeometry, Pool3dGeometry } from '../backend/spatial-geometry';
+import type { Tensor } from '../tensor';
 import { axis, axisPads, type Dim, type Padding } from './conv-util';
+import { toTensor, type TensorOrNumber } from './convert';
 import { fmt } from './util';
+
+/** A float32 tensor argument of `op` (numbers become scalars), or a clear error. */
+export function floatInput(op: string, x: TensorOrNumber, what = 'input'): Tensor {
+  const t = toTensor(op, x);
+  if (t.dtype !== 'float32') throw new Error(`${op}: expected a float32 ${what}, got ${t.dtype}`);
+  return t;
+}
 
 export type DimRoundingMode = 'floor' | 'round' | 'ceil';
 /** 3-D padding: 'valid', 'same' or a number on every side. */
