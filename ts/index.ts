@@ -27,12 +27,28 @@ export {
   sigmoidCrossEntropyWithLogits, softmaxCrossEntropyWithLogits,
   setRandomSeed,
 } from './ops/index';
+// 3-D, depthwise and separable convolutions, 3-D and 1-D pooling; fe.image.*.
+export {
+  conv3d, conv3dTranspose, depthwiseConv2d, separableConv2d, maxPool3d, avgPool3d, maxPool1d, avgPool1d,
+} from './ops/index';
+export * as image from './ops/image';
 
 export * as layers from './layers/index';
 export * as nn from './nn/index';
 export { initializers } from './layers/initializers';
-export { Sequential, sequential, History } from './models/sequential';
-export type { CompileArgs, FitArgs, SequentialArgs } from './models/sequential';
+export { Sequential, sequential } from './models/sequential';
+export type { SequentialArgs } from './models/sequential';
+// Functional models: fe.input → layer.apply(symbolic) → fe.model({ inputs, outputs }).
+export { LayersModel, model } from './models/functional';
+export type { FitArgs, ModelArgs } from './models/functional';
+export { History } from './models/training';
+export type { CompileArgs } from './models/compile';
+export { input, InputLayer } from './layers/input-layer';
+export type { InputArgs } from './layers/input-layer';
+export { SymbolicTensor } from './layers/symbolic';
+export { regularizers, Regularizer, L1L2 } from './regularizers';
+export { constraints, Constraint } from './constraints';
+export * as serialization from './io/registry';
 export { train, optim, SGD, Adam, RMSprop } from './optimizers/optimizers';
 export { Optimizer } from './optimizers/optimizer';
 export * as losses from './losses';
@@ -54,6 +70,8 @@ export { loadLayersModel } from './io/load';
 export * as text from './data/text/index';
 export * as sequence from './data/sequence';
 export * as utils from './data/utils';
+// fe.data: tf.data datasets (arrays, generators, streamed CSV) for model.fitDataset.
+export * as data from './data/dataset/index';
 
 // CTC decoders and error rates (the loss is fe.losses.ctc), and audio features for speech.
 export * as ctc from './ctc/index';
