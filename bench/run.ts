@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, RESULT_MARK, type Result } from './lib/common';
+import { median, RESULT_MARK, THREAD_PAIRS, type Result } from './lib/common';
 import { WORKLOADS } from './workloads/index';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -32,7 +32,8 @@ if (argv.includes('--help') || argv.includes('-h')) {
   console.log(`usage: node --import tsx bench/run.ts [options]
   --workload W1,W2     workloads to run (default: all: ${WORKLOADS.map((w) => w.id).join(', ')})
   --library ferrite    libraries to run (ferrite, tfjs)
-  --build wasm-simd    builds/backends to run (wasm-relaxed, wasm-simd, js, wasm, cpu)
+  --build wasm-simd    builds/backends to run (wasm-relaxed, wasm-simd, wasm-relaxed-threads-1,
+                       wasm-relaxed-threads-N, wasm-simd-threads-1, wasm-simd-threads-N, js, wasm, cpu)
   --quick              fewer repetitions (W1: shorter sampling, plain-JS 1024³ skipped)
   --processes 3        run each case in N processes and report per-metric medians (default 1)
   --timeout 1800       seconds before a worker is stopped`);
@@ -41,7 +42,8 @@ if (argv.includes('--help') || argv.includes('-h')) {
 const quick = argv.includes('--quick');
 const wantWorkloads = listOpt('workload');
 const wantLibraries = listOpt('library');
-const wantBuilds = listOpt('build');
+// Build names keep their case (wasm-relaxed-threads-N).
+const wantBuilds = listOpt('build').map((b) => b.replace(/-n$/, '-N'));
 const timeoutS = Number(listOpt('timeout')[0] ?? 1800);
 const processes = Math.max(1, Math.floor(Number(listOpt('processes')[0] ?? 1)));
 
@@ -56,7 +58,7 @@ interface CaseRun { results: Result[]; seconds: number }
 
 function runCase(workload: string, library: string, build: string): Promise<CaseRun> {
   const nodeArgs = ['--import', 'tsx'];
-  if (library === 'ferrite' && build === 'wasm-relaxed') nodeArgs.push('--experimental-wasm-relaxed-simd');
+  if (library === 'ferrite' && build.startsWith('wasm-relaxed')) nodeArgs.push('--experimental-wasm-relaxed-simd');
   const args = [...nodeArgs, path.join(here, 'worker.ts'), workload, library, build, ...(quick ? ['--quick'] : [])];
   const t0 = performance.now();
   return new Promise((resolve) => {
@@ -97,7 +99,7 @@ const all: Result[] = [];
 const started = new Date();
 const loadBefore = os.loadavg()[0];
 // What was measured: the wasm files as they are now (they may be rebuilt while a run goes on).
-const wasmFiles = ['simd', 'relaxed'].map((b) => {
+const wasmFiles = ['simd', 'relaxed', 'simd-threads', 'relaxed-threads'].map((b) => {
   const f = path.join(root, 'wasm', `ferrite-ml-${b}.wasm`);
   if (!existsSync(f)) return `ferrite-ml-${b}.wasm missing`;
   const bytes = readFileSync(f);
@@ -172,11 +174,11 @@ console.error(`wrote ${path.relative(root, mdPath)} and ${path.relative(root, js
 
 function report(results: Result[]): string {
   const lines: string[] = [];
-  const threads = [...new Set(results.map((r) => r.threads))].join(', ') || '1';
+  const threads = [...new Set(results.map((r) => r.threads))].sort((a, b) => a - b).join(', ') || '1';
   lines.push(`# ferrite benchmarks, ${date}`, '');
   lines.push(`- CPU: ${cpu} (${os.cpus().length} logical cores, ${os.arch()})`);
   lines.push(`- Node ${process.version} (V8 ${process.versions.v8}), ${os.platform()} ${os.release()}`);
-  lines.push(`- Threads: ${threads} (every library runs on one thread)`);
+  lines.push(`- Threads: ${threads} (ferrite's threaded builds run on 1 thread and on every core; every other case on one thread: TF.js wasm never threads in Node)`);
   lines.push(`- Load average (1 min): ${loadBefore.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`);
   lines.push(`- ferrite ${commit}; ${wasmFiles.join('; ')}`);
   lines.push(`- One process per workload/library/build${processes > 1 ? ` (${processes} each; medians)` : ''}; command: \`bench/run.ts${argv.length ? ' ' + argv.join(' ') : ''}\``);
@@ -187,7 +189,14 @@ function report(results: Result[]): string {
     if (!rows.length) continue;
     const cols = w.cases.filter((c) => rows.some((r) => r.library === c.library && r.build === c.build));
     const key = (c: { library: string; build: string }) => `${c.library} ${c.build}`;
-    const colName = (c: { library: string; build: string }) => (c.library === 'tfjs' ? `TF.js ${c.build}` : `ferrite ${c.build}`);
+    const colName = (c: { library: string; build: string }) => {
+      if (c.library === 'tfjs') return `TF.js ${c.build}`;
+      const n = rows.find((r) => r.library === c.library && r.build === c.build)?.threads ?? 1;
+      return /-N$/.test(c.build) ? `ferrite ${c.build.replace(/-N$/, '')} (${n} threads)` : `ferrite ${c.build}`;
+    };
+    // Threads' speedup within one build: the N-thread case over the 1-thread case.
+    const pairs = THREAD_PAIRS.filter(([, one, all]) =>
+      rows.some((r) => r.build === one) && rows.some((r) => r.build === all));
     const metrics = [...new Set(rows.filter((r) => r.metric !== '*').map((r) => r.metric))];
     const tfCols = cols.filter((c) => c.library === 'tfjs');
     const feWasm = cols.filter((c) => c.library === 'ferrite' && c.build.startsWith('wasm'));
@@ -199,7 +208,10 @@ function report(results: Result[]): string {
     };
 
     lines.push(`## ${w.id} ${w.title}`, '');
-    const header = ['metric', ...cols.map(colName), ...(feWasm.length ? tfCols.map((c) => `ferrite wasm ÷ ${colName(c)}`) : [])];
+    const header = [
+      'metric', ...cols.map(colName), ...(feWasm.length ? tfCols.map((c) => `ferrite wasm ÷ ${colName(c)}`) : []),
+      ...pairs.map(([name]) => `${name}: N ÷ 1 thread`),
+    ];
     lines.push(`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i ? '---:' : '---')).join('|')}|`);
     for (const metric of metrics) {
       const get = (c: { library: string; build: string }) =>
@@ -228,8 +240,14 @@ function report(results: Result[]): string {
             return `${fmt(better === 'higher' ? best / r.value : r.value / best)}×`;
           })
         : [];
+      const threadSpeedups = pairs.map(([, one, all]) => {
+        const a = rows.find((r) => r.build === one && r.metric === metric)?.value;
+        const b = rows.find((r) => r.build === all && r.metric === metric)?.value;
+        if (!better || sample.unit === 'MB' || a == null || b == null || a <= 0 || b <= 0) return '';
+        return `${(better === 'higher' ? b / a : a / b).toFixed(2)}×`;
+      });
       const unit = sample.unit ? ` (${sample.unit})` : '';
-      lines.push(`| ${metric}${unit} | ${[...cells, ...speedups].join(' | ')} |`);
+      lines.push(`| ${metric}${unit} | ${[...cells, ...speedups, ...threadSpeedups].join(' | ')} |`);
     }
     // Cases that crashed, timed out or could not start.
     if (rows.some((r) => r.metric === '*')) {
@@ -237,7 +255,7 @@ function report(results: Result[]): string {
         const whole = rows.find((x) => x.library === c.library && x.build === c.build && x.metric === '*');
         return whole ? `fails ${mark(`${key(c)}: ${whole.error}`)}` : 'ok';
       });
-      lines.push(`| whole case | ${[...cells, ...(feWasm.length ? tfCols.map(() => '') : [])].join(' | ')} |`);
+      lines.push(`| whole case | ${[...cells, ...(feWasm.length ? tfCols.map(() => '') : []), ...pairs.map(() => '')].join(' | ')} |`);
     }
     lines.push('');
     if (footnotes.length) {
@@ -248,6 +266,7 @@ function report(results: Result[]): string {
   lines.push(
     'Cells: value (value ÷ the best ferrite wasm build for that row; rows without a better-direction show no ratio).',
     '"ferrite wasm ÷ TF.js": how many times better the best ferrite wasm build is (throughput: ferrite ÷ TF.js; time and memory: TF.js ÷ ferrite).',
+    '"N ÷ 1 thread": the speedup of a threaded build on every core over the same build on one thread (throughput ratio, or time ratio inverted).',
     '',
   );
   return lines.join('\n');
