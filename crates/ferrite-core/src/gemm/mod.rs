@@ -75,6 +75,50 @@ pub fn sgemm(
     }
 }
 
+/// One band of rows of an m-row product C = alpha·A·op(B) + beta·C, computed exactly as
+/// `sgemm(m, …)` computes those rows, so that a caller's threads can cut a product by rows
+/// and get the bits of the whole (the recurrent layers do, one band of the batch per task).
+/// `a` holds the band's `rows` rows of A (not transposed, row stride k), `c` its rows of C
+/// (row stride n). Products of at most AXPY_MAX_M rows with B not transposed are computed in
+/// groups of rows by sgemm: those must be asked for whole (rows = m).
+pub fn sgemm_band(
+    m: usize, rows: usize, n: usize, k: usize, alpha: f32, a: &[f32], b: &[f32], trans_b: bool,
+    beta: f32, c: &mut [f32],
+) {
+    assert!(rows <= m && a.len() >= rows * k && b.len() >= k * n && c.len() >= rows * n);
+    let bt = if trans_b { View { data: b, rs: k, cs: 1 } } else { View { data: b, rs: 1, cs: n } };
+    if (m <= AXPY_MAX_M && bt.rs == 1) || rows == m {
+        assert!(rows == m, "sgemm_band: a product of {m} rows is computed whole");
+        return sgemm(m, n, k, alpha, a, false, b, trans_b, beta, c);
+    }
+    if rows == 0 || n == 0 {
+        return;
+    }
+    let c = &mut c[..rows * n];
+    if k == 0 || alpha == 0.0 {
+        crate::elementwise::scale_in_place(c, beta);
+        return;
+    }
+    let av = View { data: a, rs: k, cs: 1 };
+    // The same choice of form as sgemm makes for all m rows; both forms compute each element
+    // alone (dot_form by element, the nest by register tile: its sums do not depend on where
+    // the tiles start).
+    if (m == 1 || n < 4) && bt.cs == 1 {
+        return small::dot_form(rows, n, k, alpha, av, bt, beta, c, n);
+    }
+    let plan = Plan { pack_a: true, pack_b: true };
+    let done = PACK.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut bufs) => {
+            let (abuf, bbuf) = &mut *bufs;
+            nest::run(rows, n, k, alpha, av, bt, beta, c, n, plan, abuf, bbuf)
+        }
+        Err(_) => false,
+    });
+    if !done {
+        small::gemm(rows, n, k, alpha, av, bt, beta, c);
+    }
+}
+
 /// Batched sgemm: for each b < batch, C_b = alpha·op(A_b)·op(B_b) + beta·C_b with
 /// A_b = a[b·stride_a..], B_b = b[b·stride_b..], C_b = c[b·stride_c..] (stride 0 reuses).
 pub fn sgemm_batched(

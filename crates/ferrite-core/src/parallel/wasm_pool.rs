@@ -28,22 +28,35 @@ use core::arch::wasm32::{memory_atomic_notify, memory_atomic_wait32};
 use core::cell::Cell;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering::*};
 
+/// A value on a cache line of its own: the words below are written by one thread while others
+/// poll them, and sharing a line (with each other or with unrelated data) would make every
+/// write pull the line away from the pollers and back.
+#[repr(align(128))]
+struct Line<T>(T);
+
+impl<T> core::ops::Deref for Line<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 /// The futex word: the latest job's generation (even numbers; bumped by 2 per job and on
 /// shutdown). Only the caller writes it.
-static GENERATION: AtomicU32 = AtomicU32::new(0);
+static GENERATION: Line<AtomicU32> = Line(AtomicU32::new(0));
 /// The generation of the job helpers may enter, or CLOSED.
-static OPEN: AtomicU32 = AtomicU32::new(CLOSED);
+static OPEN: Line<AtomicU32> = Line(AtomicU32::new(CLOSED));
 const CLOSED: u32 = 1;
 /// Helpers inside the current job.
-static ACTIVE: AtomicU32 = AtomicU32::new(0);
+static ACTIVE: Line<AtomicU32> = Line(AtomicU32::new(0));
 /// Helpers asleep in `wait32` (the caller notifies only when some are).
-static SLEEPERS: AtomicU32 = AtomicU32::new(0);
-/// Next unclaimed task, and the task count, of the current job.
-static NEXT: AtomicU32 = AtomicU32::new(0);
+static SLEEPERS: Line<AtomicU32> = Line(AtomicU32::new(0));
+/// Next unclaimed task of the current job.
+static NEXT: Line<AtomicU32> = Line(AtomicU32::new(0));
+/// The rest of the current job, written before it is published: the task count, which
+/// helpers take part, the task function (the two words of a `&dyn Fn(usize) + Sync`).
 static TASKS: AtomicU32 = AtomicU32::new(0);
-/// Helpers with an id below this take part in the current job.
 static WORKERS: AtomicU32 = AtomicU32::new(1);
-/// The task function of the current job, as the two words of a `&dyn Fn(usize) + Sync`.
 static JOB_DATA: AtomicUsize = AtomicUsize::new(0);
 static JOB_VTABLE: AtomicUsize = AtomicUsize::new(0);
 /// Set by a helper whose task trapped.
