@@ -55,7 +55,7 @@ describe.each(builds)('ferrite-%s.wasm', (build) => {
     } else {
       expect(imports).toEqual([]);
       expect(fe.memory.buffer).not.toBeInstanceOf(SharedArrayBuffer);
-      expect(fe.ferrite_threads_set(4, 0)).toBe(1);
+      expect(fe.ferrite_threads_set(4, 0, 1)).toBe(1);
     }
     expect(fe.ferrite_threads_get()).toBe(1);
   });

@@ -5,7 +5,8 @@
 //! Starting helpers (host): instantiate the threaded module on the shared memory in a worker,
 //! give the instance its own stack (`__stack_pointer`) and TLS block (`__wasm_init_tls`), then
 //! call `ferrite_worker_run(id, ferrite_threads_epoch())`, which returns only when
-//! the pool is stopped. Once every helper is parked, `ferrite_threads_set(1 + helpers, spin)`.
+//! the pool is stopped. Once every helper is parked, `ferrite_threads_set(1 + helpers, spin,
+//! caller_waits)`.
 
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
 use ferrite_core::parallel::wasm_pool as pool;
@@ -21,15 +22,16 @@ struct ErrorArea([u8; ERROR_BYTES]);
 
 static mut ERROR_AREA: ErrorArea = ErrorArea([0; ERROR_BYTES]);
 
-/// Sets the threads jobs may use (1 + parked helpers; 1 in single-threaded builds) and the
-/// spin iterations before an idle helper sleeps. Returns the thread count in effect.
+/// Sets the threads jobs may use (1 + parked helpers; 1 in single-threaded builds), the spin
+/// iterations before an idle helper sleeps, and whether the calling thread may block while it
+/// joins a job (1; 0 on a browser's main thread). Returns the thread count in effect.
 #[unsafe(no_mangle)]
-pub extern "C" fn ferrite_threads_set(threads: u32, spin: u32) -> u32 {
+pub extern "C" fn ferrite_threads_set(threads: u32, spin: u32, caller_waits: u32) -> u32 {
     #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
-    return pool::set_threads(threads, spin);
+    return pool::set_threads(threads, spin, caller_waits != 0);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "atomics")))]
     {
-        let _ = (threads, spin);
+        let _ = (threads, spin, caller_waits);
         1
     }
 }

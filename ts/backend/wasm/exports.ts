@@ -135,8 +135,11 @@ export interface FerriteExports {
 
   // The thread pool (crates/ferrite-wasm/src/threads.rs; ts/backend/wasm/threads/). Every build
   // has them; single-threaded builds report one thread and return at once.
-  /** Threads jobs may use (1 + parked helpers) and helpers' spin count; returns the count in effect. */
-  ferrite_threads_set(threads: number, spin: number): number;
+  /**
+   * Threads jobs may use (1 + parked helpers), helpers' spin count, whether the caller may
+   * block while joining (0 on a browser's main thread); returns the count in effect.
+   */
+  ferrite_threads_set(threads: number, spin: number, callerWaits: number): number;
   ferrite_threads_get(): number;
   /** Jobs handed out to helper threads so far (0 in single-threaded builds). */
   ferrite_threads_jobs(): number;
@@ -243,7 +246,7 @@ export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, numbe
   ferrite_resize_nearest_grad: 3,
   ferrite_crop_and_resize: 6,
   ferrite_crop_and_resize_grad_image: 5,
-  ferrite_threads_set: 2,
+  ferrite_threads_set: 3,
   ferrite_threads_get: 0,
   ferrite_threads_jobs: 0,
   ferrite_threads_epoch: 0,

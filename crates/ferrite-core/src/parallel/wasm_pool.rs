@@ -69,6 +69,11 @@ static EPOCH: AtomicU32 = AtomicU32::new(0);
 static SPIN: AtomicU32 = AtomicU32::new(DEFAULT_SPIN);
 /// Jobs handed out to helpers so far (diagnostics: tests check kernels do split).
 static JOBS: AtomicU32 = AtomicU32::new(0);
+/// Whether the caller may block in wait32 while a slow helper finishes its last task (not on
+/// a browser's main thread, where wait traps): it then frees its core for that helper.
+static CALLER_WAITS: AtomicU32 = AtomicU32::new(0);
+/// Spin iterations of the caller's join before it waits (when it may).
+const JOIN_SPIN: u32 = 20_000;
 
 /// Roughly 100 µs of polling: long enough to span the gaps between the kernels of a training
 /// step, short enough not to burn a core between batches.
@@ -150,11 +155,33 @@ fn take_tasks(task: Task, tasks: u32) {
     }
 }
 
-/// No helper may enter the job any more; waits for those inside to finish.
+/// No helper may enter the job any more; waits for those inside to finish: spinning, then
+/// (where the caller may block) sleeping on ACTIVE, so that a helper whose core was taken by
+/// another process gets one back sooner.
 fn close_and_join() {
     OPEN.store(CLOSED, SeqCst);
-    while ACTIVE.load(SeqCst) != 0 {
-        core::hint::spin_loop();
+    let mut spins = 0;
+    loop {
+        let active = ACTIVE.load(SeqCst);
+        if active == 0 {
+            return;
+        }
+        if spins < JOIN_SPIN || CALLER_WAITS.load(Relaxed) == 0 {
+            spins += 1;
+            core::hint::spin_loop();
+            continue;
+        }
+        // SAFETY: ACTIVE is a live static in the shared memory. Returns when the last helper
+        // notifies, at once if the count already changed, or after 1 ms.
+        unsafe { memory_atomic_wait32(ACTIVE.as_ptr() as *mut i32, active as i32, 1_000_000) };
+    }
+}
+
+/// A helper leaves a job; the last one out wakes a caller that sleeps in the join.
+fn leave_job() {
+    if ACTIVE.fetch_sub(1, SeqCst) == 1 && CALLER_WAITS.load(Relaxed) != 0 {
+        // SAFETY: ACTIVE is a live static in the shared memory.
+        unsafe { memory_atomic_notify(ACTIVE.as_ptr() as *mut i32, 1) };
     }
 }
 
@@ -176,7 +203,7 @@ pub fn worker_loop(id: u32, epoch: u32) {
         if OPEN.load(SeqCst) != generation {
             // Closed already (the caller did every task), or a newer job is out: handle that
             // one on the next turn.
-            ACTIVE.fetch_sub(1, Release);
+            leave_job();
             continue;
         }
         // The job cannot change while we are counted in ACTIVE.
@@ -184,7 +211,7 @@ pub fn worker_loop(id: u32, epoch: u32) {
         // SAFETY: the caller stored a live `Task` and waits for ACTIVE to reach 0.
         let task: Task = unsafe { core::mem::transmute::<[usize; 2], Task>([data, vtable]) };
         take_tasks(task, TASKS.load(Relaxed));
-        ACTIVE.fetch_sub(1, Release);
+        leave_job();
     }
 }
 
@@ -216,12 +243,14 @@ pub fn jobs() -> u32 {
     JOBS.load(Relaxed)
 }
 
-/// Sets how many threads jobs may use (1 + helpers parked in `worker_loop`) and how long
-/// helpers spin before sleeping; returns the thread count.
-pub fn set_threads(n: u32, spin: u32) -> u32 {
+/// Sets how many threads jobs may use (1 + helpers parked in `worker_loop`), how long
+/// helpers spin before sleeping, and whether the caller may block in a join; returns the
+/// thread count.
+pub fn set_threads(n: u32, spin: u32, caller_waits: bool) -> u32 {
     let n = n.max(1);
     THREADS.store(n, Relaxed);
     SPIN.store(spin, Relaxed);
+    CALLER_WAITS.store(caller_waits as u32, Relaxed);
     n
 }
 
@@ -242,7 +271,7 @@ pub fn stop() {
 /// Called on a helper whose task trapped: marks the job failed and leaves it.
 pub fn helper_failed() {
     FAILED.store(1, Release);
-    ACTIVE.fetch_sub(1, Release);
+    leave_job();
 }
 
 /// After a trap on the caller: closes the job it left, lets the helpers inside finish their

@@ -147,7 +147,7 @@ export class WorkerPool {
       return 1;
     }
     this.helpers = helpers;
-    return this.x.ferrite_threads_set(count + 1, HELPER_SPIN);
+    return this.x.ferrite_threads_set(count + 1, HELPER_SPIN, callerMayBlock() ? 1 : 0);
   }
 
   private async spawn(id: number, epoch: number): Promise<Helper> {
@@ -200,6 +200,13 @@ export class WorkerPool {
     this.x.ferrite_free(h.stack, STACK_BYTES);
     this.x.ferrite_free(h.tls, this.tlsBytes);
   }
+}
+
+/** Whether this thread may block in Atomics.wait (everywhere but a browser's main thread). */
+function callerMayBlock(): boolean {
+  if (isNode()) return true;
+  const g = globalThis as { document?: unknown; WorkerGlobalScope?: unknown };
+  return typeof g.WorkerGlobalScope !== 'undefined' || typeof g.document === 'undefined';
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
