@@ -11,6 +11,9 @@ export type { ReadyOptions, BackendName, WasmBuild, MemoryInfo } from './runtime
 export { Tensor, Variable } from './tensor';
 export type { DType, Shape, NestedArray, TypedArray } from './tensor';
 export { noGrad } from './autograd';
+// Functional autograd, as TensorFlow.js (ts/gradients.ts).
+export { grad, grads, valueAndGrad, valueAndGrads, variableGrads, customGrad } from './gradients';
+export type { NamedTensorMap, CustomGradientResult, GradSaveFunc } from './gradients';
 
 // Ops, with TensorFlow.js names and argument orders.
 export {

@@ -185,7 +185,8 @@ export function zeroTensor(shape: Shape, dtype: DType = 'float32'): Tensor {
 
 /**
  * A trainable tensor (a layer weight or a user parameter). Its storage is updated in place
- * by optimizers; it survives tidy scopes.
+ * by optimizers; it survives tidy scopes. Live variables are registered with the engine
+ * (fe.variableGrads and optimizer.minimize default to the trainable ones).
  */
 export class Variable extends Tensor {
   trainable: boolean;
@@ -195,7 +196,14 @@ export class Variable extends Tensor {
     this.trainable = trainable;
     this.requiresGrad = trainable;
     this.keepAlive = true;
-    this.name = name;
+    // Named as in TensorFlow.js when no name is given (a unique number).
+    this.name = name ?? String(this.id);
+    ENGINE.registerVariable(this);
+  }
+
+  override dispose(): void {
+    ENGINE.unregisterVariable(this);
+    super.dispose();
   }
 
   /** Copies `value`'s elements into this variable (shapes must match). */
