@@ -6,9 +6,18 @@ import type { Backend, Storage } from './backend/backend';
 import { ENGINE } from './engine';
 import type { TensorMethods } from './tensor-methods';
 
-export type DType = 'float32' | 'int32';
+/**
+ * Element types, as TensorFlow.js. `bool` is stored as int32 0/1 (storages hold 4-byte
+ * elements) and read back as a Uint8Array, as TensorFlow.js returns it.
+ */
+export type DType = 'float32' | 'int32' | 'bool';
 export type Shape = readonly number[];
-export type TypedArray = Float32Array | Int32Array;
+export type TypedArray = Float32Array | Int32Array | Uint8Array;
+
+/** Whether a dtype's storage holds int32 bits (int32 and bool) rather than float32. */
+export function isIntStorage(dtype: DType): boolean {
+  return dtype !== 'float32';
+}
 export type NestedArray = number | NestedArray[];
 
 /** How a tensor's gradient flows to its inputs: recorded by each differentiable op. */
@@ -86,7 +95,7 @@ export class Tensor {
   }
 
   private moveTo(target: Backend): void {
-    const data = this.dtype === 'int32' ? this._backend.readI32(this._storage) : this._backend.readF32(this._storage);
+    const data = isIntStorage(this.dtype) ? this._backend.readI32(this._storage) : this._backend.readF32(this._storage);
     const fresh = target.alloc(this.size);
     target.write(fresh, data);
     try { this._backend.free(this._storage); } catch { /* old backend gone */ }
@@ -100,10 +109,12 @@ export class Tensor {
     if (this._disposed) throw new Error(`ferrite: tensor ${this.id} [${this.shape.join(', ')}] is disposed`);
   }
 
-  /** A copy of the values, synchronously. */
+  /** A copy of the values, synchronously: Float32Array, Int32Array, or Uint8Array for bool. */
   dataSync(): TypedArray {
     const s = this.storage;
-    return this.dtype === 'int32' ? this._backend.readI32(s) : this._backend.readF32(s);
+    if (this.dtype === 'float32') return this._backend.readF32(s);
+    const ints = this._backend.readI32(s);
+    return this.dtype === 'bool' ? Uint8Array.from(ints) : ints;
   }
 
   async data(): Promise<TypedArray> {
@@ -214,7 +225,10 @@ export class Variable extends Tensor {
       );
     }
     const b = ENGINE.get();
-    const data = value.dtype === 'int32' ? b.readI32(value.storage) : b.readF32(value.storage);
+    if (isIntStorage(value.dtype) !== isIntStorage(this.dtype)) {
+      throw new Error(`Variable.assign${this.name ? ` (${this.name})` : ''}: expected dtype ${this.dtype}, got ${value.dtype}`);
+    }
+    const data = isIntStorage(value.dtype) ? b.readI32(value.storage) : b.readF32(value.storage);
     b.write(this.storage, data);
   }
 }
