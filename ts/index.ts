@@ -30,6 +30,12 @@ export {
   sigmoidCrossEntropyWithLogits, softmaxCrossEntropyWithLogits,
   setRandomSeed,
 } from './ops/index';
+// More TensorFlow.js ops: math, logical, scans, sorting, indexing, linear algebra, …
+export {
+  sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, expm1, erf, logSigmoid,
+  atan2, mod, floorDiv, divNoNan, addN, isNaN, isInf, isFinite,
+  logicalAnd, logicalOr, logicalXor, logicalNot, all, any,
+} from './ops/index';
 
 export * as layers from './layers/index';
 export * as nn from './nn/index';

@@ -25,13 +25,17 @@ export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
   | 'squaredDifference'
   // comparisons produce 1.0 / 0.0
-  | 'equal' | 'notEqual' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual';
+  | 'equal' | 'notEqual' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual'
+  // atan2(a, b); a mod b with the sign of b (tf.mod); floor(a / b) (tf.floorDiv)
+  | 'atan2' | 'mod' | 'floorDiv';
 
 export type UnaryOp =
   | 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'square' | 'reciprocal'
   | 'relu' | 'sigmoid' | 'tanh' | 'softplus' | 'sign' | 'floor' | 'ceil' | 'round'
   | 'step' // x > 0 ? 1 : 0
-  | 'log1p' | 'elu' | 'selu' | 'gelu' | 'relu6' | 'leakyRelu'; // leakyRelu uses `alpha`
+  | 'log1p' | 'elu' | 'selu' | 'gelu' | 'relu6' | 'leakyRelu' // leakyRelu uses `alpha`
+  | 'sin' | 'cos' | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh'
+  | 'expm1' | 'erf';
 
 /**
  * Gradients of unary ops, dx = dy · f'(…). `relu`, `leakyRelu`, `elu`, `selu`, `gelu`,

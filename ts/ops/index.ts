@@ -11,6 +11,8 @@ export * from './softmax';
 export * from './indexing';
 export * from './fused-losses';
 export * from './misc';
+export * from './math';
+export * from './logical';
 export { rnn } from './rnn';
 export type { RnnOpConfig, RnnOpOptions, RnnOpResult, RnnOpWeights } from './rnn';
 export { setRandomSeed } from './random';

@@ -109,7 +109,20 @@ export const sign = defineUnary('sign', null);
 export const floor = defineUnary('floor', null);
 export const ceil = defineUnary('ceil', null);
 export const round = defineUnary('round', null);
-export const step = defineUnary('step', null);
+const stepOnly = defineUnary('step', null);
+/** 1 where x > 0, else alpha (as tf.step); zero gradient. */
+export function step(input: TensorOrNumber, alpha = 0): Tensor {
+  const y = stepOnly(input);
+  if (alpha === 0) return y;
+  const f = y.dtype === 'float32' ? y : castTo(y, 'float32');
+  const out = emptyTensor(f.shape);
+  // y ∈ {0, 1} → y·(1 − α) + α
+  if (out.size) ENGINE.get().affine(f.storage, out.storage, f.size, 1 - alpha, alpha);
+  if (f !== y) f.dispose();
+  const x = y.gradFn ? y.gradFn.inputs[0] : null;
+  y.dispose();
+  return x ? record(out, 'step', [x], (dy) => [zeroTensor(dy.shape)]) : out;
+}
 
 /** x · scale + shift in one pass. */
 export function affine(input: TensorOrNumber, scale: number, shift = 0): Tensor {

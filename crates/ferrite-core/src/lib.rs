@@ -21,6 +21,7 @@ pub mod reduce;
 pub mod rnn;
 pub mod simd;
 pub mod softmax;
+pub mod trig;
 
 #[cfg(test)]
 mod testutil;

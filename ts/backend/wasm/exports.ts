@@ -117,11 +117,13 @@ export interface FerriteExports {
 export const BINARY_OPS = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'squaredDifference',
   'equal', 'notEqual', 'greater', 'greaterEqual', 'less', 'lessEqual',
+  'atan2', 'mod', 'floorDiv',
 ] as const;
 export const UNARY_OPS = [
   'neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'reciprocal',
   'relu', 'sigmoid', 'tanh', 'softplus', 'sign', 'floor', 'ceil', 'round',
   'step', 'log1p', 'elu', 'selu', 'gelu', 'relu6', 'leakyRelu',
+  'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'expm1', 'erf',
 ] as const;
 export const UNARY_GRAD_OPS = ['relu', 'sigmoid', 'tanh', 'leakyRelu', 'elu', 'selu', 'gelu', 'softplus', 'relu6'] as const;
 export const BIAS_ACTIVATIONS = ['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'softplus', 'elu', 'selu', 'gelu'] as const;
