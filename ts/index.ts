@@ -35,6 +35,7 @@ export {
   sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, expm1, erf, logSigmoid,
   atan2, mod, floorDiv, divNoNan, addN, isNaN, isInf, isFinite,
   logicalAnd, logicalOr, logicalXor, logicalNot, all, any,
+  cumsum, cumprod,
 } from './ops/index';
 
 export * as layers from './layers/index';

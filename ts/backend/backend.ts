@@ -56,6 +56,7 @@ export function biasActGradNeedsPre(act: BiasActivation): boolean {
 }
 
 export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
+export type ScanOp = 'sum' | 'prod';
 export type ArgReduceOp = 'argMax' | 'argMin';
 
 export interface Backend {
@@ -151,6 +152,11 @@ export interface Backend {
   reduce(op: ReduceOp, x: Storage, out: Storage, outer: number, axis: number, inner: number): void;
   /** Index (int32) of the max/min along axis; first one on ties. */
   argReduce(op: ArgReduceOp, x: Storage, out: Storage, outer: number, axis: number, inner: number): void;
+  /**
+   * Cumulative sum/product of x viewed as [outer, axis, inner] along the axis, in order
+   * (reverse: from the end; exclusive: each element left out of its own result). No aliasing.
+   */
+  cumulative(op: ScanOp, x: Storage, out: Storage, outer: number, axis: number, inner: number, exclusive: boolean, reverse: boolean): void;
 
   // ---- activations over the last axis -------------------------------------------------
   /** Row-wise softmax over [rows, cols] (max-subtracted). */

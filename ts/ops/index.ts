@@ -13,6 +13,7 @@ export * from './fused-losses';
 export * from './misc';
 export * from './math';
 export * from './logical';
+export * from './scan';
 export { rnn } from './rnn';
 export type { RnnOpConfig, RnnOpOptions, RnnOpResult, RnnOpWeights } from './rnn';
 export { setRandomSeed } from './random';

@@ -19,6 +19,7 @@ pub mod optim;
 pub mod pool;
 pub mod reduce;
 pub mod rnn;
+pub mod scan;
 pub mod simd;
 pub mod softmax;
 pub mod trig;

@@ -29,6 +29,7 @@ mod conv;
 mod ctc;
 mod fused;
 mod mem;
+mod ops;
 mod rnn;
 
 use ferrite_core::broadcast::{self, BinaryOp, MAX_RANK};

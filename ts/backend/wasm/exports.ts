@@ -111,6 +111,10 @@ export interface FerriteExports {
   ferrite_mel_weight_matrix(out: number, bins: number, mels: number, sampleRate: number, lowerHz: number, upperHz: number): number;
   ferrite_dct(x: number, out: number, rows: number, n: number, k: number): number;
   ferrite_resample(x: number, n: number, out: number, inRate: number, outRate: number): number;
+
+  // Ops added for TensorFlow.js parity (crates/ferrite-wasm/src/ops.rs).
+  /** op: SCAN_OPS index; flags bit 0 exclusive, bit 1 reverse. */
+  ferrite_cumulative(op: number, x: number, out: number, outer: number, axis: number, inner: number, flags: number): void;
 }
 
 /** Op codes: the position in each list is the code the Rust side matches on. */
@@ -129,6 +133,7 @@ export const UNARY_GRAD_OPS = ['relu', 'sigmoid', 'tanh', 'leakyRelu', 'elu', 's
 export const BIAS_ACTIVATIONS = ['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'softplus', 'elu', 'selu', 'gelu'] as const;
 export const REDUCE_OPS = ['sum', 'max', 'min', 'prod'] as const;
 export const ARG_REDUCE_OPS = ['argMax', 'argMin'] as const;
+export const SCAN_OPS = ['sum', 'prod'] as const;
 
 /** Names of all functions above (memory excluded), with their arity. */
 export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, number> = {
@@ -181,4 +186,5 @@ export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, numbe
   ferrite_mel_weight_matrix: 6,
   ferrite_dct: 5,
   ferrite_resample: 5,
+  ferrite_cumulative: 7,
 };
