@@ -36,6 +36,10 @@ export {
   atan2, mod, floorDiv, divNoNan, addN, isNaN, isInf, isFinite,
   logicalAnd, logicalOr, logicalXor, logicalNot, all, any,
   cumsum, cumprod,
+  unstack, reverse, reverse1d, reverse2d, reverse3d, reverse4d, stridedSlice, mirrorPad, broadcastTo, diag, meshgrid,
+  spaceToBatchND, batchToSpaceND, depthToSpace, concat1d, concat2d, concat3d, concat4d,
+  slice1d, slice2d, slice3d, slice4d, pad1d, pad2d, pad3d, pad4d,
+  tensor5d, tensor6d, eye, linspace, randomStandardNormal, randomUniformInt, randomGamma, rand, multinomial,
 } from './ops/index';
 
 export * as layers from './layers/index';

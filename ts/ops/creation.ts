@@ -106,7 +106,11 @@ function rankChecked(rank: number, name: string) {
     return t;
   };
 }
-export const tensor1d = rankChecked(1, 'tensor1d');
+const tensor1dChecked = rankChecked(1, 'tensor1d');
+/** tf.tensor1d(values, dtype?) (ferrite's older (values, shape, dtype) form is accepted too). */
+export function tensor1d(values: TensorLike, dtype?: DType | Shape, legacyDtype?: DType): Tensor {
+  return typeof dtype === 'string' ? tensor1dChecked(values, undefined, dtype) : tensor1dChecked(values, dtype, legacyDtype);
+}
 export const tensor2d = rankChecked(2, 'tensor2d');
 export const tensor3d = rankChecked(3, 'tensor3d');
 export const tensor4d = rankChecked(4, 'tensor4d');

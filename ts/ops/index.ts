@@ -14,6 +14,8 @@ export * from './misc';
 export * from './math';
 export * from './logical';
 export * from './scan';
+export * from './manipulation';
+export * from './creation-extra';
 export { rnn } from './rnn';
 export type { RnnOpConfig, RnnOpOptions, RnnOpResult, RnnOpWeights } from './rnn';
 export { setRandomSeed } from './random';

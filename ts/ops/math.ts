@@ -126,8 +126,15 @@ export const mod = defineMathBinary('mod', 'mod', (dy, a, b) => [dy, neg(mul(dy,
   return r !== 0 && (r < 0) !== (q < 0) ? r + q : r;
 });
 
-/** floor(a / b), as tf.floorDiv; int32 in, int32 out. Zero gradient (piecewise constant). */
-export const floorDiv = defineMathBinary('floorDiv', 'floorDiv', () => [null, null], (p, q) => (q === 0 ? 0 : Math.floor(p / q)));
+const floorDivAny = defineMathBinary('floorDiv', 'floorDiv', () => [null, null], (p, q) => (q === 0 ? 0 : Math.floor(p / q)));
+/** floor(a / b) as int32, as tf.floorDiv (whatever the input dtype); no gradient. */
+export function floorDiv(a: TensorInput, b: TensorInput): Tensor {
+  const q = floorDivAny(a, b);
+  if (q.dtype === 'int32') return q;
+  const r = castTo(q, 'int32');
+  q.dispose();
+  return r;
+}
 
 /** a / b, and 0 where b is 0 (as tf.divNoNan); the gradient is 0 there too. */
 export function divNoNan(a: TensorInput, b: TensorInput): Tensor {
