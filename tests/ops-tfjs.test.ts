@@ -92,7 +92,25 @@ const CASES: Case[] = [
   { name: 'concat1d…4d, slice1d…4d, pad1d…4d', run: (L) => [L.concat1d([L.tensor([1]), L.tensor([2, 3])]), L.concat2d([L.tensor(A23), L.tensor(A23)], 1), L.slice1d(L.tensor(V7), 2, 3), L.slice2d(L.tensor(A23), [0, 1], [2, 2]), L.pad1d(L.tensor([1, 2]), [1, 2], 9), L.pad2d(L.tensor(A23), [[1, 0], [0, 2]])] },
   { name: 'tensor5d, tensor6d', run: (L) => [L.tensor5d([[[[[1, 2]]]]]), L.tensor6d([[[[[[3]]]]]])] },
   { name: 'eye and linspace', run: (L) => [L.eye(3), L.eye(2, 4), L.eye(2, 3, [2]), L.eye(2, 2, undefined, 'int32'), L.linspace(0, 1, 5), L.linspace(-3, 7, 11), L.linspace(2, 3, 1)] },
+  // ---- indexing, scatter, sorting ----
+  { name: 'gatherND', run: (L) => { const x = L.tensor(X345, [3, 4, 5]); return [L.gatherND(x, L.tensor([[1, 0], [2, 3]], [2, 2], 'int32')), L.gatherND(x, L.tensor([[2], [0]], [2, 1], 'int32')), L.gatherND(x, L.tensor([[[0, 1, 2]], [[2, 3, 4]]], [2, 1, 3], 'int32'))]; } },
+  { name: 'scatterND (duplicates sum)', run: (L) => [L.scatterND(L.tensor([[1], [3], [1]], [3, 1], 'int32'), L.tensor([9, 10, 11]), [5]), L.scatterND(L.tensor([[0, 1], [1, 0]], [2, 2], 'int32'), L.tensor([[1, 2, 3], [4, 5, 6]]), [2, 2, 3])] },
+  { name: 'tensorScatterUpdate (last wins)', run: (L) => [L.tensorScatterUpdate(L.tensor([1, 2, 3, 4]), L.tensor([[1], [1], [3]], [3, 1], 'int32'), L.tensor([9, 10, 7])), L.tensorScatterUpdate(L.tensor(A23), L.tensor([[1]], [1, 1], 'int32'), L.tensor([[7, 8, 9]]))] },
+  { name: 'unsortedSegmentSum', run: (L) => [L.unsortedSegmentSum(L.tensor([1, 2, 3, 4]), L.tensor([1, 0, 1, 3], undefined, 'int32'), 4), L.unsortedSegmentSum(L.tensor(X345.slice(0, 12), [4, 3]), L.tensor([2, 0, 2, 2], undefined, 'int32'), 3)] },
+  { name: 'sparseToDense', run: (L) => [L.sparseToDense(L.tensor1d([0, 2], 'int32'), L.tensor1d([5, 6]), [4], L.scalar(1)), L.sparseToDense(L.tensor2d([[0, 1], [1, 2]], [2, 2], 'int32'), L.tensor1d([3, 4]), [2, 3])] },
+  { name: 'bincount, denseBincount', run: (L) => [L.bincount(L.tensor1d([1, 1, 3, 7], 'int32'), L.tensor1d([]), 5), L.bincount(L.tensor1d([1, 1, 3], 'int32'), L.tensor1d([0.5, 2, 1]), 5), L.denseBincount(L.tensor2d([[1, 1], [3, 4]], [2, 2], 'int32'), L.tensor1d([]) as never, 5, true)] },
+  { name: 'topk', run: (L) => { const t = L.topk(L.tensor([[1, 5, 3, 5], [4, 4, 2, -1]]), 3); const u = L.topk(L.tensor(V7)); const w = L.topk(L.tensor([1, NaN, 3]), 2); return [t.values, t.indices, u.values, u.indices, w.values, w.indices]; } },
+  { name: 'unique', run: (L) => { const a = L.unique(L.tensor1d([3, 1, 3, 2, 1])); const b = L.unique(L.tensor2d([[1, 0], [1, 0], [2, 2]]), 0); const c = L.unique(L.tensor2d([[1, 1, 2], [0, 0, 2]]), 1); return [a.values, a.indices, b.values, b.indices, c.values, c.indices]; } },
+  { name: 'gather with batchDims', run: (L) => [L.gather(L.tensor2d([[1, 2, 3], [4, 5, 6]]), L.tensor2d([[2, 0], [1, 1]], [2, 2], 'int32'), 1, 1), L.gather(L.tensor(X345, [3, 4, 5]), L.tensor([[1], [0], [3]], [3, 1], 'int32'), 1, 1)] },
   { name: 'oneHot dtype', run: (L) => [L.oneHot(L.tensor1d([0, 2], 'int32'), 3), L.oneHot(L.tensor1d([1], 'int32'), 2, 5, -1, 'float32')] },
+];
+
+/** Async ops: the same, awaited. */
+const ASYNC_CASES: { name: string; run: (L: Lib) => Promise<Out> }[] = [
+  { name: 'whereAsync', run: async (L) => [await L.whereAsync(L.tensor2d([[1, 0, 1], [0, 1, 1]]).cast('bool')), await L.whereAsync(L.tensor([false, true, true, false]))] },
+  { name: 'booleanMaskAsync', run: async (L) => [await L.booleanMaskAsync(L.tensor2d([[1, 2], [3, 4], [5, 6]]), L.tensor1d([true, false, true], 'bool')), await L.booleanMaskAsync(L.tensor(X345, [3, 4, 5]), L.tensor([[true, false, false, true], [false, false, true, true], [true, true, true, false]]), 0), await L.booleanMaskAsync(L.tensor(X345, [3, 4, 5]), L.tensor([true, false, true, true, false]), 2)] },
+  { name: 'setdiff1dAsync', run: async (L) => L.setdiff1dAsync(L.tensor1d([1, 2, 3, 4, 2]), L.tensor1d([2, 9])) },
+  { name: 'inTopKAsync', run: async (L) => L.inTopKAsync(L.tensor2d([[1, 5, 5], [3, 2, 1], [0.1, 0.7, 0.2]]), L.tensor1d([2, 0, 2], 'int32'), 2) },
 ];
 
 function flatten(o: Out): tf.Tensor[] {
@@ -124,6 +142,15 @@ describe.each(BACKENDS)('ops as TensorFlow.js on %s', (backend) => {
   beforeEach(async () => {
     await useBackend(backend);
   });
+  for (const c of ASYNC_CASES) {
+    it(c.name, async () => {
+      const want = flatten(await c.run(tf));
+      const got = flatten(await c.run(fe as unknown as Lib));
+      compare(c.name, got, want, [1e-6, 0]);
+      tf.dispose(want);
+      fe.dispose(got as unknown as fe.Tensor[]);
+    });
+  }
   for (const c of CASES) {
     it(c.name, () => {
       const want = tf.tidy(() => flatten(c.run(tf)).map((t) => t.clone()));

@@ -40,6 +40,8 @@ export {
   spaceToBatchND, batchToSpaceND, depthToSpace, concat1d, concat2d, concat3d, concat4d,
   slice1d, slice2d, slice3d, slice4d, pad1d, pad2d, pad3d, pad4d,
   tensor5d, tensor6d, eye, linspace, randomStandardNormal, randomUniformInt, randomGamma, rand, multinomial,
+  gatherND, scatterND, tensorScatterUpdate, unsortedSegmentSum, sparseToDense, bincount, denseBincount,
+  whereAsync, booleanMaskAsync, topk, unique, searchSorted, lowerBound, upperBound, setdiff1dAsync, inTopKAsync,
 } from './ops/index';
 
 export * as layers from './layers/index';

@@ -16,6 +16,8 @@ export * from './logical';
 export * from './scan';
 export * from './manipulation';
 export * from './creation-extra';
+export * from './scatter';
+export * from './sorting';
 export { rnn } from './rnn';
 export type { RnnOpConfig, RnnOpOptions, RnnOpResult, RnnOpWeights } from './rnn';
 export { setRandomSeed } from './random';

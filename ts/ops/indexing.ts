@@ -4,14 +4,17 @@ import { ENGINE } from '../engine';
 import { DType, emptyTensor, sizeOf, Tensor, zeroTensor } from '../tensor';
 import { castTo } from './shape';
 import { tensor } from './creation';
-import { toTensor, TensorOrNumber } from './convert';
+import { toTensor, type TensorInput } from './convert';
+import { gatherWithBatchDims } from './scatter';
 import { fmt, normalizeAxis } from './util';
 
 /**
- * tf.gather(x, indices, axis): picks slices of x along `axis` by int32 indices (any shape);
- * the result has shape x.shape[:axis] + indices.shape + x.shape[axis+1:].
+ * tf.gather(x, indices, axis, batchDims): picks slices of x along `axis` by int32 indices
+ * (any shape); the result has shape x.shape[:axis] + indices.shape + x.shape[axis+1:]. With
+ * batchDims > 0 the leading batch axes of x and indices pair up (see scatter.ts).
  */
-export function gather(input: TensorOrNumber, indices: Tensor | number[], axis = 0): Tensor {
+export function gather(input: TensorInput, indices: Tensor | number[], axis = 0, batchDims = 0): Tensor {
+  if (batchDims) return gatherWithBatchDims(input, indices, axis, batchDims);
   const x = toTensor('gather', input);
   const idx = indices instanceof Tensor ? indices : tensor(indices, [indices.length], 'int32');
   if (idx.dtype !== 'int32') throw new Error(`gather: indices must be int32, got ${idx.dtype}`);
