@@ -42,7 +42,10 @@ export {
   tensor5d, tensor6d, eye, linspace, randomStandardNormal, randomUniformInt, randomGamma, rand, multinomial,
   gatherND, scatterND, tensorScatterUpdate, unsortedSegmentSum, sparseToDense, bincount, denseBincount,
   whereAsync, booleanMaskAsync, topk, unique, searchSorted, lowerBound, upperBound, setdiff1dAsync, inTopKAsync,
+  einsum, outerProduct, linalg,
+  moments, batchNorm, batchNorm2d, batchNorm3d, batchNorm4d, norm, euclideanNorm, localResponseNormalization, prelu,
 } from './ops/index';
+export type { NormOrd } from './ops/index';
 
 export * as layers from './layers/index';
 export * as nn from './nn/index';

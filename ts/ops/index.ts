@@ -18,6 +18,8 @@ export * from './manipulation';
 export * from './creation-extra';
 export * from './scatter';
 export * from './sorting';
+export * from './linalg';
+export * from './normalization';
 export { rnn } from './rnn';
 export type { RnnOpConfig, RnnOpOptions, RnnOpResult, RnnOpWeights } from './rnn';
 export { setRandomSeed } from './random';
