@@ -236,12 +236,13 @@ function qrBackwardTall(q: Float64Array, r: Float64Array, dq: Float64Array, dr: 
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) C[i * n + j] = i >= j ? M[i * n + j] : M[j * n + i];
   const qc = mm(q, C, m, n, n);
   const b = dq.map((v, i) => v + qc[i]);
-  // dA = B R⁻ᵀ: solve X Rᵀ = B row by row (Rᵀ lower triangular: forward substitution)
+  // dA = B R⁻ᵀ: solve X Rᵀ = B row by row, Σ_{l≥j} X[row, l]·R[j, l] = B[row, j] (R upper
+  // triangular: back substitution from the last column)
   const da = new Float64Array(m * n);
   for (let row = 0; row < m; row++) {
-    for (let j = 0; j < n; j++) {
+    for (let j = n - 1; j >= 0; j--) {
       let s = b[row * n + j];
-      for (let l = 0; l < j; l++) s -= da[row * n + l] * r[j * n + l];
+      for (let l = j + 1; l < n; l++) s -= da[row * n + l] * r[j * n + l];
       da[row * n + j] = s / r[j * n + j];
     }
   }
