@@ -5,6 +5,7 @@
  *   await fe.ready();
  */
 import './tensor-methods';
+import './tensor-methods-tfjs';
 
 export { ready, setBackend, getBackend, getBuild, tidy, dispose, keep, memory } from './runtime';
 export type { ReadyOptions, BackendName, WasmBuild, MemoryInfo } from './runtime';

@@ -5,6 +5,7 @@
 import type { Backend, Storage } from './backend/backend';
 import { ENGINE } from './engine';
 import type { TensorMethods } from './tensor-methods';
+import type { TensorMethodsTfjs } from './tensor-methods-tfjs';
 
 /**
  * Element types, as TensorFlow.js. `bool` is stored as int32 0/1 (storages hold 4-byte
@@ -43,7 +44,7 @@ export function assertShape(shape: Shape, where: string): void {
 }
 
 /** Tensor's chainable methods (x.add(y).relu()), installed on the prototype by tensor-methods.ts. */
-export interface Tensor extends TensorMethods {}
+export interface Tensor extends TensorMethods, TensorMethodsTfjs {}
 export class Tensor {
   readonly id: number;
   readonly shape: number[];
