@@ -78,3 +78,9 @@ export * as utils from './data/utils';
 // CTC decoders and error rates (the loss is fe.losses.ctc), and audio features for speech.
 export * as ctc from './ctc/index';
 export * as audio from './audio/index';
+
+// TensorFlow.js' runtime helpers: fe.util, fe.env, fe.buffer, fe.nextFrame, fe.print, fe.time, …
+export * as util from './tfjs-util';
+export { env, Environment, enableDebugMode, enableProdMode, time } from './env';
+export { buffer, TensorBuffer } from './buffer';
+export { nextFrame, print, version, disposeVariables } from './platform';
