@@ -2,19 +2,25 @@
 import * as ops from '../ops/index';
 import type { Tensor } from '../tensor';
 import { ActivationIdentifier, getActivation } from './activations';
+import { mulberry32, rngFor, type Rng } from '../ops/random';
+import { noiseShapeFor } from './noise';
 import { CallContext, Layer, LayerArgs, SymbolicShape } from './layer';
 
 export interface DropoutArgs extends LayerArgs {
   rate: number;
-  noiseShape?: number[];
+  noiseShape?: (number | null)[] | null;
   seed?: number;
 }
 
 /** Inverted dropout while training; the identity at inference. */
 export class Dropout extends Layer {
-  readonly className = 'Dropout';
+  static override readonly className = 'Dropout';
   readonly rate: number;
-  private seed?: number;
+  /** The mask's shape (null: the input's size on that axis), e.g. [null, 1, null] for one mask per sequence. */
+  readonly noiseShape: (number | null)[] | null;
+  readonly seed?: number;
+  /** A seeded layer draws each call's mask from its own stream (different every call). */
+  private rng: Rng;
 
   constructor(args: DropoutArgs) {
     super(args, 'dropout');
@@ -22,23 +28,26 @@ export class Dropout extends Layer {
       throw new Error(`${this.name} (Dropout): rate must be in [0, 1), got ${args?.rate}`);
     }
     this.rate = args.rate;
+    this.noiseShape = args.noiseShape ? [...args.noiseShape] : null;
     this.seed = args.seed;
+    this.rng = args.seed === undefined ? rngFor() : mulberry32(args.seed);
     this.supportsMasking = true;
   }
 
   call(x: Tensor, ctx: CallContext): Tensor {
     if (!ctx.training || this.rate === 0) return x;
-    return ops.dropout(x, this.rate);
+    const shape = noiseShapeFor(`${this.name} (Dropout)`, this.noiseShape, x.shape);
+    return ops.dropout(x, this.rate, shape, Math.floor(this.rng() * 4294967296));
   }
 
   override getConfig() {
-    return { ...super.getConfig(), rate: this.rate, seed: this.seed ?? null };
+    return { ...super.getConfig(), rate: this.rate, noiseShape: this.noiseShape, seed: this.seed ?? null };
   }
 }
 
 /** Flattens all axes but the batch axis. */
 export class Flatten extends Layer {
-  readonly className = 'Flatten';
+  static override readonly className = 'Flatten';
 
   constructor(args: LayerArgs = {}) {
     super(args, 'flatten');
@@ -60,7 +69,7 @@ export interface ActivationArgs extends LayerArgs {
 }
 
 export class Activation extends Layer {
-  readonly className = 'Activation';
+  static override readonly className = 'Activation';
   readonly activation: ActivationIdentifier;
   private fn: (x: Tensor) => Tensor;
 
@@ -86,7 +95,7 @@ export interface ReshapeArgs extends LayerArgs {
 
 /** Reshapes each sample to targetShape (one entry may be −1). */
 export class Reshape extends Layer {
-  readonly className = 'Reshape';
+  static override readonly className = 'Reshape';
   readonly targetShape: number[];
 
   constructor(args: ReshapeArgs) {
