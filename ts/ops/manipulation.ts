@@ -18,6 +18,7 @@ import { broadcastShapes, broadcastStrides, fmt, normalizeAxes, normalizeAxis, s
 /** The slices of x along `axis`, each without that axis (as tf.unstack). */
 export function unstack(input: TensorInput, axis = 0): Tensor[] {
   const x = toTensor('unstack', input);
+  if (x.rank === 0) throw new Error('unstack: expected a tensor of rank ≥ 1, got a scalar');
   const a = normalizeAxis('unstack', axis, x.rank);
   const rest = x.shape.filter((_, i) => i !== a);
   return composite(() =>
