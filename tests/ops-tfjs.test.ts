@@ -113,6 +113,25 @@ const CASES: Case[] = [
   { name: 'norm: every ord TensorFlow.js has', run: (L) => { const x = L.tensor([[1, -2, 0.5], [3, 4, -1]]); return [L.norm(x), L.norm(x, 'euclidean'), L.norm(x, 1), L.norm(x, Infinity), L.norm(x, -Infinity), L.norm(x, 2, 1), L.norm(x, 1, 0, true), L.norm(x, 'fro', [0, 1]), L.norm(x, 1, [0, 1]), L.norm(x, Infinity, [0, 1]), L.norm(x, -Infinity, [0, 1]), L.norm(x, 'euclidean', [0, 1], true), L.norm(L.scalar(-3)), L.euclideanNorm(x, 1)]; }, tol: [1e-6, 1e-7] },
   { name: 'localResponseNormalization', run: (L) => [L.localResponseNormalization(L.tensor(rand(20, 2 * 3 * 2 * 7), [2, 3, 2, 7]) as tf.Tensor4D, 2, 1.5, 0.3, 0.75), L.localResponseNormalization(L.tensor(rand(21, 3 * 2 * 4), [3, 2, 4]) as tf.Tensor3D)], tol: [1e-5, 1e-6] },
   { name: 'prelu', run: (L) => [L.prelu(L.tensor(A23), L.tensor([0.1, 0.2, 0.3])), L.prelu(L.tensor(A23), L.scalar(0.25))] },
+  // ---- smaller ops ----
+  {
+    name: 'basicLSTMCell and multiRNNCell',
+    run: (L) => {
+      type T2 = tf.Tensor2D;
+      const fb = L.scalar(1);
+      const k1 = L.tensor(rand(22, 5 * 8, -0.5, 0.5), [5, 8]) as T2, b1 = L.tensor(rand(23, 8)) as tf.Tensor1D;
+      const k2 = L.tensor(rand(28, 4 * 8, -0.5, 0.5), [4, 8]) as T2, b2 = L.tensor(rand(29, 8)) as tf.Tensor1D;
+      const d = L.tensor(rand(24, 6), [2, 3]) as T2, c = L.tensor(rand(25, 4), [2, 2]) as T2, h = L.tensor(rand(26, 4), [2, 2]) as T2;
+      const [nc, nh] = L.basicLSTMCell(fb, k1, b1, d, c, h);
+      const cell1 = (x: T2, cc: T2, hh: T2) => L.basicLSTMCell(fb, k1, b1, x, cc, hh);
+      const cell2 = (x: T2, cc: T2, hh: T2) => L.basicLSTMCell(fb, k2, b2, x, cc, hh);
+      const [cs, hs] = L.multiRNNCell([cell1, cell2], d, [c, L.zeros([2, 2]) as T2], [h, L.ones([2, 2]) as T2]);
+      return [nc, nh, ...cs, ...hs];
+    },
+    tol: [1e-5, 1e-6],
+  },
+  { name: 'movingAverage', run: (L) => [L.movingAverage(L.tensor([1, 2]), L.tensor([3, -1]), 0.6, 2), L.movingAverage(L.tensor([1, 2]), L.tensor([3, -1]), 0.6, undefined, false)], tol: [1e-6, 1e-7] },
+  { name: 'bitwiseAnd, broadcastArgs, ensureShape, confusionMatrix', run: (L) => [L.bitwiseAnd(L.tensor1d([12, 7, -1], 'int32'), L.tensor1d([10, 3, 5], 'int32')), L.broadcastArgs(L.tensor1d([2, 1, 3], 'int32'), L.tensor1d([4, 1], 'int32')), L.ensureShape(L.tensor(A23), [2, 3]), L.math.confusionMatrix(L.tensor1d([0, 1, 2, 1, 0], 'int32'), L.tensor1d([0, 2, 2, 1, 1], 'int32'), 3)] },
   { name: 'oneHot dtype', run: (L) => [L.oneHot(L.tensor1d([0, 2], 'int32'), 3), L.oneHot(L.tensor1d([1], 'int32'), 2, 5, -1, 'float32')] },
 ];
 

@@ -6,7 +6,7 @@
  *   debug mode logs its kernels.
  * - PROD (fe.enableProdMode()): recorded; ferrite's argument checks are cheap and stay on.
  * - TENSORLIKE_CHECK_SHAPE_CONSISTENCY: recorded; ferrite always checks nested arrays.
- * - DEPRECATION_WARNINGS_ENABLED: recorded; ferrite has no deprecation warnings.
+ * - DEPRECATION_WARNINGS_ENABLED: fe.deprecationWarn prints only while it is true.
  * Setting a flag ferrite does not know throws, as TensorFlow.js does for unregistered flags.
  */
 import type { Backend } from './backend/backend';
@@ -117,6 +117,18 @@ export function enableDebugMode(): void {
 /** Sets PROD = true (recorded; ferrite's checks stay on). */
 export function enableProdMode(): void {
   ENV.set('PROD', true);
+}
+
+/** Turns TensorFlow.js-style deprecation warnings off (DEPRECATION_WARNINGS_ENABLED = false). */
+export function disableDeprecationWarnings(): void {
+  ENV.set('DEPRECATION_WARNINGS_ENABLED', false);
+}
+
+/** Warns once per call with msg, unless deprecation warnings are off (as tf.deprecationWarn). */
+export function deprecationWarn(msg: string): void {
+  if (ENV.getBool('DEPRECATION_WARNINGS_ENABLED')) {
+    console.warn(msg + ' You can disable deprecation warnings with fe.disableDeprecationWarnings().');
+  }
 }
 
 /** How long f took: wall-clock milliseconds and the time spent inside backend kernels. */

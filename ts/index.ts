@@ -45,6 +45,7 @@ export {
   whereAsync, booleanMaskAsync, topk, unique, searchSorted, lowerBound, upperBound, setdiff1dAsync, inTopKAsync,
   einsum, outerProduct, linalg,
   moments, batchNorm, batchNorm2d, batchNorm3d, batchNorm4d, norm, euclideanNorm, localResponseNormalization, prelu,
+  basicLSTMCell, multiRNNCell, movingAverage, bitwiseAnd, broadcastArgs, ensureShape, math, upcastType, sumOutType,
 } from './ops/index';
 export type { NormOrd } from './ops/index';
 
@@ -92,6 +93,6 @@ export * as audio from './audio/index';
 
 // TensorFlow.js' runtime helpers: fe.util, fe.env, fe.buffer, fe.nextFrame, fe.print, fe.time, …
 export * as util from './tfjs-util';
-export { env, Environment, enableDebugMode, enableProdMode, time } from './env';
+export { env, Environment, enableDebugMode, enableProdMode, time, disableDeprecationWarnings, deprecationWarn } from './env';
 export { buffer, TensorBuffer } from './buffer';
 export { nextFrame, print, version, disposeVariables } from './platform';

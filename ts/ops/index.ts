@@ -20,6 +20,7 @@ export * from './scatter';
 export * from './sorting';
 export * from './linalg';
 export * from './normalization';
+export * from './misc-extra';
 export { rnn } from './rnn';
 export type { RnnOpConfig, RnnOpOptions, RnnOpResult, RnnOpWeights } from './rnn';
 export { setRandomSeed } from './random';
