@@ -232,3 +232,48 @@ describe.each(BACKENDS)('functional autograd on %s', (backend) => {
     x.dispose();
   });
 });
+
+describe.each(BACKENDS)('a TensorFlow.js example program, unchanged but for the library, on %s', (backend) => {
+  beforeEach(async () => {
+    await useBackend(backend);
+  });
+
+  // tfjs-examples' polynomial-regression-core: variables, tidy inside the function given to
+  // minimize, chained methods, an int32 exponent, nextFrame between steps.
+  async function polynomialRegression(tfl: typeof tf): Promise<{ coeffs: number[]; losses: number[]; leaked: number }> {
+    const before = tfl.memory().numTensors;
+    const [a, b, c, d] = [0.2, -0.4, 0.7, 0.1].map((v) => tfl.variable(tfl.scalar(v)));
+    const optimizer = tfl.train.sgd(0.5);
+    const predict = (x: tf.Tensor) =>
+      tfl.tidy(() => a.mul(x.pow(tfl.scalar(3, 'int32'))).add(b.mul(x.square())).add(c.mul(x)).add(d));
+    const loss = (prediction: tf.Tensor, labels: tf.Tensor) => prediction.sub(labels).square().mean() as tf.Scalar;
+    const data = tfl.tidy(() => {
+      const xs = tfl.linspace(-1, 1, 40);
+      const ys = xs.pow(tfl.scalar(3, 'int32')).mul(-0.8).add(xs.square().mul(-0.2)).add(xs.mul(0.9)).add(0.5);
+      const ymin = ys.min(), ymax = ys.max();
+      return { xs, ys: ys.sub(ymin).div(ymax.sub(ymin)) };
+    });
+    const losses: number[] = [];
+    for (let iter = 0; iter < 75; iter++) {
+      const cost = optimizer.minimize(() => loss(predict(data.xs), data.ys), true)!;
+      losses.push(cost.dataSync()[0]);
+      cost.dispose();
+      await tfl.nextFrame();
+    }
+    const coeffs = [a, b, c, d].map((v) => v.dataSync()[0]);
+    tfl.dispose([a, b, c, d, data.xs, data.ys]);
+    optimizer.dispose();
+    return { coeffs, losses, leaked: tfl.memory().numTensors - before };
+  }
+
+  it('polynomial regression trains as in TensorFlow.js and frees everything', async () => {
+    const want = await polynomialRegression(tf);
+    const got = await polynomialRegression(fe as unknown as typeof tf);
+    got.coeffs.forEach((v, i) => expect(Math.abs(v - want.coeffs[i])).toBeLessThan(1e-4));
+    got.losses.forEach((v, i) => expect(Math.abs(v - want.losses[i])).toBeLessThan(1e-5 + 1e-4 * want.losses[i]));
+    expect(got.losses[74]).toBeLessThan(got.losses[0] / 5);
+    // the four initial scalars stay, as in TensorFlow.js; nothing else
+    expect(want.leaked).toBe(4);
+    expect(got.leaked).toBe(want.leaked);
+  });
+});
