@@ -277,3 +277,33 @@ describe.each(BACKENDS)('a TensorFlow.js example program, unchanged but for the 
     expect(got.leaked).toBe(want.leaked);
   });
 });
+
+describe.each(BACKENDS)('models inside minimize, as TensorFlow.js, on %s', (backend) => {
+  beforeEach(async () => {
+    await useBackend(backend);
+  });
+
+  it('model.predict and model.apply are differentiable under minimize / variableGrads, and train as in TensorFlow.js', () => {
+    const run = (L: typeof tf, usePredict: boolean): number[] => {
+      const m = L.sequential({ layers: [L.layers.dense({ units: 2, inputShape: [3], kernelInitializer: 'ones', biasInitializer: 'zeros' })] });
+      const x = L.tensor2d([[1, 2, 3], [0.5, -1, 2]]);
+      const y = L.tensor2d([[1, 0], [0, 1]]);
+      const opt = L.train.sgd(0.05);
+      for (let i = 0; i < 5; i++) {
+        opt.minimize(() => L.tidy(() => L.mean(L.square(L.sub((usePredict ? m.predict(x) : m.apply(x)) as tf.Tensor, y))) as tf.Scalar));
+      }
+      const w = m.getWeights().flatMap((t) => Array.from(t.dataSync()));
+      L.dispose([x, y]);
+      return w;
+    };
+    for (const usePredict of [true, false]) {
+      const want = run(tf, usePredict);
+      const got = run(fe as unknown as typeof tf, usePredict);
+      got.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThan(1e-5));
+    }
+    // outside a tape, predict records nothing
+    const m = fe.sequential({ layers: [fe.layers.dense({ units: 1, inputShape: [2] })] });
+    const p = m.predict(fe.ones([1, 2])) as fe.Tensor;
+    expect(p.gradFn).toBeNull();
+  });
+});
