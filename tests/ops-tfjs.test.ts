@@ -132,6 +132,7 @@ const CASES: Case[] = [
   },
   { name: 'movingAverage', run: (L) => [L.movingAverage(L.tensor([1, 2]), L.tensor([3, -1]), 0.6, 2), L.movingAverage(L.tensor([1, 2]), L.tensor([3, -1]), 0.6, undefined, false)], tol: [1e-6, 1e-7] },
   { name: 'bitwiseAnd, broadcastArgs, ensureShape, confusionMatrix', run: (L) => [L.bitwiseAnd(L.tensor1d([12, 7, -1], 'int32'), L.tensor1d([10, 3, 5], 'int32')), L.broadcastArgs(L.tensor1d([2, 1, 3], 'int32'), L.tensor1d([4, 1], 'int32')), L.ensureShape(L.tensor(A23), [2, 3]), L.math.confusionMatrix(L.tensor1d([0, 1, 2, 1, 0], 'int32'), L.tensor1d([0, 2, 2, 1, 1], 'int32'), 3)] },
+  { name: 'split with a -1 size', run: (L) => L.split(L.tensor(X345, [3, 4, 5]), [1, -1, 2], 2) },
   { name: 'oneHot dtype', run: (L) => [L.oneHot(L.tensor1d([0, 2], 'int32'), 3), L.oneHot(L.tensor1d([1], 'int32'), 2, 5, -1, 'float32')] },
 ];
 

@@ -223,11 +223,15 @@ export function stack(inputs: Tensor[], axis = 0): Tensor {
   return out;
 }
 
-/** Splits along an axis into equal parts (a count) or given sizes, as tf.split. */
+/** Splits along an axis into equal parts (a count) or given sizes (one may be −1: the rest), as tf.split. */
 export function split(input: Tensor, numOrSizes: number | number[], axis = 0): Tensor[] {
   const a = normalizeAxis('split', axis, input.rank);
   const n = input.shape[a];
-  const sizes = Array.isArray(numOrSizes) ? numOrSizes : Array<number>(numOrSizes).fill(n / numOrSizes);
+  let sizes = Array.isArray(numOrSizes) ? numOrSizes.slice() : Array<number>(numOrSizes).fill(n / numOrSizes);
+  if (sizes.filter((s) => s === -1).length === 1) {
+    const rest = n - sizes.reduce((x, y) => (y === -1 ? x : x + y), 0);
+    sizes = sizes.map((s) => (s === -1 ? rest : s));
+  }
   if (sizes.some((s) => !Number.isInteger(s) || s < 0) || sizes.reduce((x, y) => x + y, 0) !== n) {
     throw new Error(`split: cannot split axis ${a} of size ${n} into [${sizes.join(', ')}]`);
   }
