@@ -5,6 +5,9 @@
 //! 1e-6 plus 1e-7 absolute over the inputs' normal range. sin/cos/tan reduce by π/2 in three
 //! parts (Cody–Waite), exact for |x| ≤ 8192; larger or non-finite lanes are recomputed in f64
 //! out of line. NaN in gives NaN out.
+//!
+//! The public functions are not inlined: the element-wise loops call each from several places,
+//! and one copy keeps the module small (these ops are not on training's hot paths).
 
 // Coefficients are kept as published, beyond f32 precision.
 #![allow(clippy::excessive_precision)]
@@ -71,6 +74,7 @@ fn needs_fallback(x: F32x4) -> bool {
     x.abs().gt(s(TRIG_FAST_LIMIT)).or(x.ne(x)).any()
 }
 
+#[inline(never)]
 pub fn sin(x: F32x4) -> F32x4 {
     let (r, q) = reduce_half_pi(x);
     let (sr, cr) = sin_cos_reduced(r);
@@ -82,6 +86,7 @@ pub fn sin(x: F32x4) -> F32x4 {
     if needs_fallback(x) { scalar_fallback(x, y, f64::sin) } else { y }
 }
 
+#[inline(never)]
 pub fn cos(x: F32x4) -> F32x4 {
     let (r, q) = reduce_half_pi(x);
     let (sr, cr) = sin_cos_reduced(r);
@@ -92,6 +97,7 @@ pub fn cos(x: F32x4) -> F32x4 {
     if needs_fallback(x) { scalar_fallback(x, y, f64::cos) } else { y }
 }
 
+#[inline(never)]
 pub fn tan(x: F32x4) -> F32x4 {
     let (r, q) = reduce_half_pi(x);
     let (sr, cr) = sin_cos_reduced(r);
@@ -114,11 +120,13 @@ fn atan_nonneg(a: F32x4) -> F32x4 {
     p.mul(z).madd(xr, xr).add(y0)
 }
 
+#[inline(never)]
 pub fn atan(x: F32x4) -> F32x4 {
     atan_nonneg(x.abs()).or(sign_of(x))
 }
 
 /// atan2(y, x) as JavaScript's Math.atan2 (signed zeros and infinities included).
+#[inline(never)]
 pub fn atan2(y: F32x4, x: F32x4) -> F32x4 {
     let (ax, ay) = (x.abs(), y.abs());
     let mx = ax.pmax(ay);
@@ -147,6 +155,7 @@ fn asin_small(t: F32x4) -> F32x4 {
     p.mul(z).madd(t, t)
 }
 
+#[inline(never)]
 pub fn asin(x: F32x4) -> F32x4 {
     let a = x.abs();
     let big = a.gt(s(0.5));
@@ -157,6 +166,7 @@ pub fn asin(x: F32x4) -> F32x4 {
     y.or(sign_of(x))
 }
 
+#[inline(never)]
 pub fn acos(x: F32x4) -> F32x4 {
     let hi = x.gt(s(0.5));
     let lo = x.lt(s(-0.5));
@@ -168,6 +178,7 @@ pub fn acos(x: F32x4) -> F32x4 {
 }
 
 /// e^x − 1, accurate for small |x| (Taylor series below 0.5).
+#[inline(never)]
 pub fn expm1(x: F32x4) -> F32x4 {
     let p = s(1.0 / 362_880.0)
         .madd(x, s(1.0 / 40_320.0))
@@ -190,6 +201,7 @@ fn half_exp_wide(a: F32x4) -> F32x4 {
     h.mul(s(0.5)).mul(h)
 }
 
+#[inline(never)]
 pub fn sinh(x: F32x4) -> F32x4 {
     let a = x.abs();
     let e = expm1(a.pmin(s(9.0)));
@@ -200,6 +212,7 @@ pub fn sinh(x: F32x4) -> F32x4 {
     F32x4::select(x.eq(x), y.or(sign_of(x)), x)
 }
 
+#[inline(never)]
 pub fn cosh(x: F32x4) -> F32x4 {
     let a = x.abs();
     let e = approx::exp(a.pmin(s(9.0)));
@@ -208,6 +221,7 @@ pub fn cosh(x: F32x4) -> F32x4 {
     F32x4::select(x.eq(x), y, x)
 }
 
+#[inline(never)]
 pub fn asinh(x: F32x4) -> F32x4 {
     let a = x.abs();
     // log1p(a + a²/(1 + √(1 + a²))) is accurate from tiny a on; beyond 1e4, ln 2a.
@@ -219,6 +233,7 @@ pub fn asinh(x: F32x4) -> F32x4 {
     F32x4::select(x.eq(x), y.or(sign_of(x)), x)
 }
 
+#[inline(never)]
 pub fn acosh(x: F32x4) -> F32x4 {
     // log1p(t + √(t·(x + 1))) with t = x − 1: accurate near 1; beyond 1e4, ln 2x.
     let xc = x.pmin(s(1e4));
@@ -230,6 +245,7 @@ pub fn acosh(x: F32x4) -> F32x4 {
     F32x4::select(x.ge(s(1.0)), y, s(f32::NAN))
 }
 
+#[inline(never)]
 pub fn atanh(x: F32x4) -> F32x4 {
     let a = x.abs();
     // ½·log1p(2a/(1 − a)): ±inf at ±1, NaN beyond (log1p of a value below −1)
@@ -238,6 +254,7 @@ pub fn atanh(x: F32x4) -> F32x4 {
 }
 
 /// The error function: its Maclaurin series below 0.5, 1 − 2·Φ(−|x|·√2) above.
+#[inline(never)]
 pub fn erf(x: F32x4) -> F32x4 {
     let a = x.abs();
     let z = a.mul(a);
