@@ -6,8 +6,9 @@
  * Installed on the prototype here; tests/tensor-methods.test.ts checks this list against
  * TensorFlow.js' own.
  *
- * Not yet methods (no op in ferrite yet): depthwiseConv2d, separableConv2d, resizeBilinear,
- * resizeNearestNeighbor (the convolution-layers work adds them with their ops), dilation2d,
+ * The convolution, 3-D pooling and image methods (conv2dTranspose, conv3d, depthwiseConv2d,
+ * separableConv2d, maxPool3d, avgPool3d, resizeBilinear, resizeNearestNeighbor) are installed
+ * with their ops in tensor-methods.ts. Not yet methods (no op in ferrite yet): dilation2d,
  * pool, fft, ifft, rfft, irfft.
  */
 import * as ops from './ops/index';
@@ -69,7 +70,6 @@ export interface TensorMethodsTfjs {
   dot(b: Tensor): Tensor;
   conv1d(filter: Tensor, stride: number, pad: Pad | 'causal', dataFormat?: 'NWC' | 'NCW', dilation?: number, dimRoundingMode?: string): Tensor;
   conv2d(filter: Tensor, strides: Pair, pad: Pad, dataFormat?: 'NHWC' | 'NCHW', dilations?: Pair, dimRoundingMode?: string): Tensor;
-  conv2dTranspose(filter: Tensor, outputShape: [number, number, number, number] | [number, number, number], strides: Pair, pad: Pad, dimRoundingMode?: string): Tensor;
   maxPool(filterSize: Pair, strides: Pair, pad: Pad, dimRoundingMode?: string): Tensor;
   avgPool(filterSize: Pair, strides: Pair, pad: Pad, dimRoundingMode?: string): Tensor;
   // Tensor class methods of TensorFlow.js
@@ -113,10 +113,6 @@ P.conv1d = function (this: Tensor, filter: Tensor, stride: number, pad: Pad | 'c
 P.conv2d = function (this: Tensor, filter: Tensor, strides: Pair, pad: Pad, dataFormat?: 'NHWC' | 'NCHW', dilations?: Pair, dimRoundingMode?: string) {
   noRounding('conv2d', dimRoundingMode);
   return ops.conv2d(this, filter, strides as [number, number], pad, dataFormat, dilations as [number, number]);
-};
-P.conv2dTranspose = function (this: Tensor, filter: Tensor, outputShape: [number, number, number, number], strides: Pair, pad: Pad, dimRoundingMode?: string) {
-  noRounding('conv2dTranspose', dimRoundingMode);
-  return ops.conv2dTranspose(this, filter, outputShape, strides as [number, number], pad);
 };
 for (const name of ['maxPool', 'avgPool'] as const) {
   P[name] = function (this: Tensor, filterSize: Pair, strides: Pair, pad: Pad, dimRoundingMode?: string) {

@@ -21,11 +21,13 @@ import { RepeatVector } from '../layers/repeat-vector';
 import { Bidirectional, TimeDistributed } from '../layers/wrappers';
 import { InputLayer } from '../layers/input-layer';
 import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract } from '../layers/merge';
+import { CONV_LAYER_ALIASES, convLayerCodecs } from './codecs-conv';
 import { ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU } from '../layers/advanced-activations';
 import { AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D } from '../layers/noise';
 import { Masking } from '../layers/masking';
 import { Permute } from '../layers/permute';
 import { CategoryEncoding, Rescaling } from '../layers/preprocessing';
+import { RandomWidth } from '../layers/random-width';
 import { CellRNN, GRUCell, isCell, LSTMCell, RNNCell, SimpleRNNCell, StackedRNNCells } from '../layers/recurrent-cells';
 
 export type Config = Record<string, unknown>;
@@ -320,6 +322,7 @@ const CODECS: Record<string, LayerCodec> = {
   Permute: simple((a: never) => new Permute(a)),
   Rescaling: simple((a: never) => new Rescaling(a)),
   CategoryEncoding: simple((a: never) => new CategoryEncoding(a)),
+  RandomWidth: simple((a: never) => new RandomWidth(a)),
   SimpleRNNCell: simple((a: never) => new SimpleRNNCell(a)),
   LSTMCell: simple((a: never) => new LSTMCell(a)),
   GRUCell: simple((a: never) => new GRUCell(a)),
@@ -362,6 +365,7 @@ const CODECS: Record<string, LayerCodec> = {
       return new InputLayer({ batchInputShape: shape.map((d) => (typeof d === 'number' ? d : null)), dtype, name: config.name as string | undefined });
     },
   },
+  ...convLayerCodecs({ simple, unsupported }),
 };
 
 /** TensorFlow.js' alternative class names. */
@@ -370,6 +374,7 @@ const CLASS_ALIASES: Record<string, string> = {
   GlobalMaxPool2D: 'GlobalMaxPooling2D', GlobalAvgPool2D: 'GlobalAveragePooling2D', GlobalAveragePool2D: 'GlobalAveragePooling2D',
   GlobalAvgPool1D: 'GlobalAveragePooling1D', GlobalAveragePool1D: 'GlobalAveragePooling1D',
   Convolution1D: 'Conv1D', Convolution2D: 'Conv2D',
+  ...CONV_LAYER_ALIASES,
 };
 
 const custom = new Map<string, LayerCodec>();
