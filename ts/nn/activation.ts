@@ -3,6 +3,7 @@
  * SiLU) and their functional forms, with PyTorch's arguments and defaults.
  */
 import * as ops from '../ops/index';
+import { normalizeAxis } from '../ops/util';
 import type { Tensor } from '../tensor';
 import { checkOptions } from './args';
 import { Module } from './module';
@@ -46,12 +47,23 @@ function dimOf(who: string, dim: unknown): number {
   return dim as number;
 }
 
+/** Runs a last-axis op along `dim` by moving that axis last and back. */
+function alongDim(who: string, x: Tensor, dim: unknown, f: (t: Tensor) => Tensor): Tensor {
+  const d = normalizeAxis(who, dimOf(who, dim), x.rank);
+  if (x.rank === 0 || d === x.rank - 1) return f(x);
+  const perm = x.shape.map((_, i) => i);
+  perm[d] = x.rank - 1;
+  perm[x.rank - 1] = d;
+  return ops.transpose(f(ops.transpose(x, perm)), perm);
+}
+
+/** Softmax along dim (default the last axis). */
 export function softmax(x: Tensor, dim = -1): Tensor {
-  return ops.softmax(x, dimOf('softmax', dim));
+  return alongDim('softmax', x, dim, (t) => ops.softmax(t, -1));
 }
 
 export function logSoftmax(x: Tensor, dim = -1): Tensor {
-  return ops.logSoftmax(x, dimOf('logSoftmax', dim));
+  return alongDim('logSoftmax', x, dim, (t) => ops.logSoftmax(t, -1));
 }
 
 // ---- modules --------------------------------------------------------------------------------

@@ -98,6 +98,7 @@ abstract class ConvNd extends Module {
   protected opsPadding(): Padding {
     const p = this.padding;
     if (p === 'same' || p === 'valid') return p;
+    if (!p[0] && !p[1]) return 'valid';
     return [[0, 0], [p[0], p[0]], [p[1], p[1]], [0, 0]];
   }
 
