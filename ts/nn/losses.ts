@@ -92,9 +92,9 @@ function nll(logp: Tensor, ids: Int32Array, weight: Float32Array | null, ignoreI
     total += w;
   }
   const mask = ops.tensor(pick, logp.shape);
-  const perItem = ops.sum(ops.mul(logp, mask), -1);
-  mask.dispose();
-  return { perItem, total };
+  const picked = ops.mul(logp, mask);
+  if (!picked.gradFn) mask.dispose(); // else the gradient still needs it
+  return { perItem: ops.sum(picked, -1), total };
 }
 
 /**
