@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fe from 'ferrite-ml';
 import type { Tensor } from 'ferrite-ml';
 import { backends, useBackend } from './helpers/gradcheck';
+import { kerasToTorchConv } from './helpers/nn-reference';
 import { expectClose, mulberry32, uniform } from './helpers/reference';
 
 const vals = (t: Tensor) => Array.from(t.dataSync());
@@ -254,6 +255,34 @@ describe.each(backends)('fe.nn.Module and state dicts on %s', (backend) => {
     notJson[8] = 0x7b + 1;
     expect(() => fe.nn.stateDictFromBytes(notJson)).toThrow(/the header is not valid JSON/);
     expect(fe.memory().numTensors).toBe(count);
+  });
+
+  it('fromPyTorchLayout / toPyTorchLayout convert Linear, Conv1d, Conv2d and ConvTranspose2d weights; recurrent weights are refused', () => {
+    const model = fe.nn.sequential({
+      conv: fe.nn.conv2d(3, 4, [3, 2], { groups: 1 }),
+      up: fe.nn.convTranspose2d(4, 6, 2, { groups: 2 }),
+      c1: fe.nn.conv1d(2, 5, 3),
+      bn: fe.nn.batchNorm2d(6),
+      fc: fe.nn.linear(6, 2),
+    });
+    const sd = model.stateDict();
+    const pt = fe.nn.toPyTorchLayout(model, sd);
+    expect(pt['conv.weight'].shape).toEqual([4, 3, 3, 2]);
+    expect(vals(pt['conv.weight'])).toEqual(Array.from(kerasToTorchConv(vals(sd['conv.weight']), [3, 2, 3, 4])));
+    expect(pt['up.weight'].shape).toEqual([4, 3, 2, 2]); // [in, out/groups, kh, kw]
+    expect(vals(pt['up.weight'])).toEqual(Array.from(kerasToTorchConv(vals(sd['up.weight']), [2, 2, 3, 4])));
+    expect(pt['c1.weight'].shape).toEqual([5, 2, 3]);
+    expect(vals(pt['c1.weight'])).toEqual(Array.from(kerasToTorchConv(vals(sd['c1.weight']), [1, 3, 2, 5])));
+    expect(vals(pt['fc.weight'])).toEqual(vals(fe.transpose(sd['fc.weight'])));
+    expect(pt['bn.running_var']).toBe(sd['bn.running_var']);
+    const back = fe.nn.fromPyTorchLayout(model, pt);
+    for (const [k, v] of Object.entries(sd)) {
+      expect(back[k].shape, k).toEqual(v.shape);
+      expect(vals(back[k]), k).toEqual(vals(v));
+    }
+    expect(() => fe.nn.fromPyTorchLayout(model, { 'fc.weight': fe.zeros([2, 6, 1]) })).toThrow(/'fc.weight' should have rank 2, got shape \[2, 6, 1\]/);
+    const rnn = fe.nn.sequential({ gru: fe.nn.gru(2, 3) });
+    expect(() => fe.nn.fromPyTorchLayout(rnn, { 'gru.weight_ih_l0': fe.zeros([9, 2]) })).toThrow(/'gru' is a GRU, whose PyTorch weights .* have no conversion here: 'gru.weight_ih_l0'/);
   });
 
   it('a training step in fe.tidy leaks nothing (batch norm, dropout, conv, pooling, loss, backward, step)', () => {

@@ -35,6 +35,7 @@ export type { CrossEntropyOptions, LossModule, NllLossOptions, Reduction } from 
 export * as functional from './functional';
 export { load, save, stateDictFromBytes, stateDictFromJSON, stateDictMetadata, stateDictToBytes, stateDictToJSON } from './state-dict-io';
 export type { StateDictJSON } from './state-dict-io';
+export { fromPyTorchLayout, toPyTorchLayout } from './pytorch-layout';
 
 // Factories, PyTorch's constructors in lower case.
 export const linear = (inFeatures: number, outFeatures: number, opts?: LinearOptions) => new Linear(inFeatures, outFeatures, opts);
