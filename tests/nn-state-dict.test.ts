@@ -110,6 +110,29 @@ describe.each(backends)('fe.nn.Module and state dicts on %s', (backend) => {
     expect(() => t.registerParameter('w', fe.zeros([2]) as never)).toThrow(/expected a Variable/);
   });
 
+  it('Keras layers in fields get names that do not depend on how many layers were made before', () => {
+    class Rec extends fe.nn.Module {
+      rnn = fe.layers.bidirectional({ layer: fe.layers.lstm({ units: 2, returnSequences: true }) });
+      out = fe.layers.dense({ units: 1 });
+      constructor() {
+        super();
+        this.rnn.build([null, null, 3]);
+        this.out.build([null, null, 4]);
+      }
+      forward(x: Tensor) {
+        return this.out.apply(this.rnn.apply(x));
+      }
+    }
+    const a = new Rec(), b = new Rec();
+    const names = ['rnn.forward_lstm.kernel', 'rnn.forward_lstm.recurrent_kernel', 'rnn.forward_lstm.bias',
+      'rnn.backward_lstm.kernel', 'rnn.backward_lstm.recurrent_kernel', 'rnn.backward_lstm.bias', 'out.kernel', 'out.bias'];
+    expect(Object.keys(a.stateDict())).toEqual(names);
+    expect(Object.keys(b.stateDict())).toEqual(names);
+    b.loadStateDict(a.stateDict());
+    const x = fe.tensor(uniform(mulberry32(1), 2 * 3 * 3), [2, 3, 3]);
+    expect(vals(b.forward(x))).toEqual(vals(a.forward(x)));
+  });
+
   it('train() / eval() reach every module: dropout and batch norm deep in the tree switch', () => {
     fe.setRandomSeed(3);
     const net = new Net();

@@ -45,11 +45,19 @@ function checkName(where: string, name: string): void {
   }
 }
 
-/** A weight's name relative to its layer ('dense_3/kernel' → 'kernel', 'bi/forward_lstm/kernel' → 'forward_lstm.kernel'). */
-function layerWeightName(layer: Layer, w: Variable, index: number): string {
-  const full = w.name ?? `weight_${index}`;
-  const rel = full.startsWith(`${layer.name}/`) ? full.slice(layer.name.length + 1) : full;
-  return rel.replace(/\//g, '.');
+/**
+ * The names of a layer's weights relative to the layer, stable across instances: the layer's
+ * own (uniquified) name is dropped and so are the _N suffixes of nested layers
+ * ('bidirectional_2/forward_lstm_3/kernel' → 'forward_lstm.kernel'), unless that would make
+ * two names equal.
+ */
+function layerWeightNames(layer: Layer): string[] {
+  const rel = layer.weights.map((w, i) => {
+    const full = w.name ?? `weight_${i}`;
+    return (full.startsWith(`${layer.name}/`) ? full.slice(layer.name.length + 1) : full).split('/');
+  });
+  const stable = rel.map((parts) => parts.map((p, j) => (j < parts.length - 1 ? p.replace(/_\d+$/, '') : p)).join('.'));
+  return new Set(stable).size === stable.length ? stable : rel.map((parts) => parts.join('.'));
 }
 
 export abstract class Module {
@@ -129,7 +137,8 @@ export abstract class Module {
       else if (v instanceof Variable) (v.trainable ? out.parameters : out.buffers).push([name, v]);
       else if (v instanceof Layer) {
         const trainable = new Set(v.trainableWeights.map((w) => w.id));
-        v.weights.forEach((w, i) => (trainable.has(w.id) ? out.parameters : out.buffers).push([`${name}.${layerWeightName(v, w, i)}`, w]));
+        const names = layerWeightNames(v);
+        v.weights.forEach((w, i) => (trainable.has(w.id) ? out.parameters : out.buffers).push([`${name}.${names[i]}`, w]));
       } else if (Array.isArray(v) && depth < 4) v.forEach((x, i) => visit(`${name}.${i}`, x, depth + 1));
     };
     for (const [k, v] of Object.entries(this)) visit(k, v, 0);
