@@ -35,11 +35,14 @@ export abstract class Optimizer {
     this.iterations++;
     this.beforeStep();
     for (const v of vars) {
-      if (!v.trainable || !v.grad) continue;
+      // A variable without a gradient is skipped; one given with a gradient is updated even
+      // if frozen since (compile() collected it, as Keras 2 and TensorFlow.js).
+      if (!v.grad) continue;
       if (v.grad.size !== v.size) {
         throw new Error(`${this.className}: gradient of ${v.name ?? 'variable'} has ${v.grad.size} elements, expected ${v.size}`);
       }
       this.update(v.storage, v.grad.storage, this.stateFor(v), v.size);
+      if (v.constraint) applyConstraint(v);
     }
   }
 
@@ -100,5 +103,15 @@ export abstract class Optimizer {
 
   getConfig(): Record<string, unknown> {
     return { learningRate: this.learningRate };
+  }
+}
+
+/** A weight's constraint (maxNorm, nonNeg, …) applied after its update, as Keras. */
+function applyConstraint(v: Variable): void {
+  const scope = ENGINE.startScope();
+  try {
+    v.assign(v.constraint!.apply(v));
+  } finally {
+    ENGINE.endScope(scope, new Set());
   }
 }
