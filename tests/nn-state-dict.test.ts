@@ -105,6 +105,10 @@ describe.each(backends)('fe.nn.Module and state dicts on %s', (backend) => {
     // A shared module appears under each of its names; a non-persistent buffer not at all.
     expect(Object.keys(t.stateDict())).toEqual(['alpha', 'dense.kernel', 'dense.bias', 'mask', 'enc.weight', 'enc.bias', 'dec.weight', 'dec.bias']);
     expect(t.children().length).toBe(2); // extra and enc (dec is the same module)
+    // A module that refers back to itself is walked once.
+    (t as unknown as { self: fe.nn.Module }).self = t;
+    expect(t.namedModules().map(([k]) => k)).toEqual(['', 'extra', 'enc']);
+    expect(Object.keys(t.stateDict()).length).toBe(8);
     expect(() => t.registerParameter('a.b', null)).toThrow(/a name must be a non-empty string without '.'/);
     expect(() => t.registerBuffer('x', [1, 2] as never)).toThrow(/Tied.registerBuffer\('x'\): expected a tensor or null/);
     expect(() => t.registerParameter('w', fe.zeros([2]) as never)).toThrow(/expected a Variable/);
