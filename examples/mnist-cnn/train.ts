@@ -21,12 +21,12 @@ import * as fe from 'ferrite-ml';
 import { flag, option } from '../command-line';
 import { mulberry32 } from '../../ts/ops/random';
 import { loadMnist, SIZE, type DigitSet } from './mnist-data';
+import { CNNModel, testStep, trainStep } from './pytorch-model';
 
 await fe.ready({ backend: option('backend', 'wasm') as 'wasm' | 'js', relaxedSimd: flag('relaxed') });
 console.log(`backend: ${fe.getBackend()} (${fe.getBuild()})`);
 fe.setRandomSeed(1);
 
-const F = fe.nn.functional;
 const CLASSES = 10;
 const THRESHOLD = 0.97;
 const style = option('style', 'keras');
@@ -71,62 +71,6 @@ async function kerasStyle(): Promise<number> {
   report(rates);
   const [, acc] = model.evaluate(xTest, yTest, { batchSize: 256 }) as fe.Tensor[];
   return acc.dataSync()[0];
-}
-
-/**
- * The seed's PyTorch module, line for line: fe.nn modules own their weights from the moment
- * they are made (no dummy forward pass). ferrite is channels-last, so x is
- * [batch, 28, 28, 3] where PyTorch has [batch, 3, 28, 28].
- */
-class CNNModel extends fe.nn.Module {
-  conv1: fe.nn.Conv2d;
-  conv2: fe.nn.Conv2d;
-  conv3: fe.nn.Conv2d;
-  fc1: fe.nn.Linear;
-  fc2: fe.nn.Linear;
-
-  constructor(numClasses: number) {
-    super();
-    this.conv1 = fe.nn.conv2d(3, 16, 3, { padding: 1 });
-    this.conv2 = fe.nn.conv2d(16, 32, 3, { padding: 1 });
-    this.conv3 = fe.nn.conv2d(32, 64, 3, { padding: 1 });
-    this.fc1 = fe.nn.linear(64 * 7 * 7, 128);
-    this.fc2 = fe.nn.linear(128, numClasses);
-  }
-
-  forward(x: fe.Tensor): fe.Tensor {
-    x = F.relu(this.conv1.forward(x));
-    x = F.maxPool2d(F.relu(this.conv2.forward(x)), 2);
-    x = F.relu(this.conv3.forward(x));
-    x = F.maxPool2d(F.relu(x), 2);
-    x = x.reshape([-1, 64 * 7 * 7]);
-    x = F.relu(this.fc1.forward(x));
-    x = this.fc2.forward(x);
-    return x;
-  }
-}
-
-interface Batch {
-  input: fe.Tensor;
-  target: fe.Tensor;
-}
-
-/** The seed's train(): one step on a batch. */
-function trainStep(model: CNNModel, data: Batch, optimizer: fe.Optimizer, criterion: fe.nn.LossModule): number {
-  model.train();
-  optimizer.zeroGrad();
-  const output = model.forward(data.input);
-  const loss = criterion(output, data.target);
-  loss.backward();
-  optimizer.step();
-  return loss.item();
-}
-
-/** The seed's test(): the outputs in inference mode. */
-function testStep(model: CNNModel, data: Batch): fe.Tensor {
-  model.eval();
-  const output = fe.noGrad(() => model.forward(data.input));
-  return output;
 }
 
 /** Accuracy of `model` on digits [from, from + count) of x / labels, batch by batch. */
