@@ -109,6 +109,9 @@ describe.each(backends)('fe.nn.Module and state dicts on %s', (backend) => {
     (t as unknown as { self: fe.nn.Module }).self = t;
     expect(t.namedModules().map(([k]) => k)).toEqual(['', 'extra', 'enc']);
     expect(Object.keys(t.stateDict()).length).toBe(8);
+    const clash = new Tied();
+    (clash as unknown as { alpha: fe.Variable }).alpha = fe.variable(fe.scalar(1));
+    expect(() => clash.stateDict()).toThrow(/Tied: two different tensors are named 'alpha'/);
     expect(() => t.registerParameter('a.b', null)).toThrow(/a name must be a non-empty string without '.'/);
     expect(() => t.registerBuffer('x', [1, 2] as never)).toThrow(/Tied.registerBuffer\('x'\): expected a tensor or null/);
     expect(() => t.registerParameter('w', fe.zeros([2]) as never)).toThrow(/expected a Variable/);

@@ -280,7 +280,15 @@ export abstract class Module {
       path.delete(m);
     };
     walk(this, '');
-    return out;
+    // One name, one tensor: a field and a registration under the same name would collide.
+    const byName = new Map<string, Variable>();
+    for (const [k, v] of out) {
+      const prev = byName.get(k);
+      if (prev && prev !== v) throw new Error(`${this.moduleName()}: two different tensors are named '${k}' (a field and a registered name?)`);
+      byName.set(k, v);
+    }
+    const seen = new Set<string>();
+    return out.filter(([k]) => (seen.has(k) ? false : (seen.add(k), true)));
   }
 
   /**
