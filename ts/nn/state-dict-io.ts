@@ -30,6 +30,8 @@ function entriesOf(who: string, dict: StateDict | Map<string, Tensor>): [string,
     if (!(t instanceof Tensor)) throw new Error(`${who}: '${k}' is not a tensor`);
     if (t.isDisposed) throw new Error(`${who}: '${k}' is disposed`);
     if (k === '__metadata__') throw new Error(`${who}: '__metadata__' is reserved by the format`);
+    const dtype: string = t.dtype;
+    if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`${who}: '${k}' has dtype ${dtype}; state dicts hold float32 and int32 tensors`);
   }
   return entries;
 }
