@@ -52,6 +52,22 @@ const ROWS: Row[] = [
   { name: 'dot axes 1', make: () => fe.layers.dot({ axes: 1 }), inputs: [[4], [4]] },
   { name: 'dot axes [2, 2]', make: () => fe.layers.dot({ axes: [2, 2] }), inputs: [[3, 4], [5, 4]] },
   { name: 'dot axes [1, 2], normalized', make: () => fe.layers.dot({ axes: [1, 2], normalize: true }), inputs: [[3, 4], [5, 3]] },
+  { name: 'reLU', make: () => fe.layers.reLU({ maxValue: 1 }), inputs: [[3, 2]] },
+  { name: 'leakyReLU', make: () => fe.layers.leakyReLU(), inputs: [[3]] },
+  { name: 'prelu sharedAxes', make: () => fe.layers.prelu({ sharedAxes: [1] }), inputs: [[3, 2]] },
+  { name: 'elu', make: () => fe.layers.elu(), inputs: [[3]] },
+  { name: 'thresholdedReLU', make: () => fe.layers.thresholdedReLU(), inputs: [[3]] },
+  { name: 'softmax axis 1', make: () => fe.layers.softmax({ axis: 1 }), inputs: [[3, 2]] },
+  { name: 'spatialDropout1d', make: () => fe.layers.spatialDropout1d({ rate: 0.3 }), inputs: [[3, 2]] },
+  { name: 'gaussianNoise', make: () => fe.layers.gaussianNoise({ stddev: 0.3 }), inputs: [[3, 2]] },
+  { name: 'gaussianDropout', make: () => fe.layers.gaussianDropout({ rate: 0.3 }), inputs: [[3, 2]] },
+  { name: 'alphaDropout', make: () => fe.layers.alphaDropout({ rate: 0.3 }), inputs: [[3, 2]] },
+  { name: 'masking', make: () => fe.layers.masking(), inputs: [[3, 2]] },
+  { name: 'permute', make: () => fe.layers.permute({ dims: [2, 3, 1] }), inputs: [[3, 2, 4]] },
+  { name: 'rescaling', make: () => fe.layers.rescaling({ scale: 2 }), inputs: [[3, 2]] },
+  { name: 'categoryEncoding', make: () => fe.layers.categoryEncoding({ numTokens: 4 }), inputs: [[3]], dtype: 'int32' },
+  { name: 'rnn(lstmCell) returnState', make: () => fe.layers.rnn({ cell: fe.layers.lstmCell({ units: 3 }), returnState: true }), inputs: [[4, 2]] },
+  { name: 'rnn(stacked) returnSequences', make: () => fe.layers.rnn({ cell: [fe.layers.gruCell({ units: 3 }), fe.layers.simpleRNNCell({ units: 2 })], returnSequences: true }), inputs: [[4, 2]] },
 ];
 
 describe('computeOutputShape agrees with the computed output, for every layer', () => {
