@@ -37,6 +37,8 @@ const CONV2D_CASES: Conv2dCase[] = [
   { n: 2, c: 4, h: 8, w: 7, o: 6, k: [3, 3], stride: [1, 2], padding: [2, 1], dilation: [2, 1], groups: 2, bias: true },
   { n: 1, c: 6, h: 5, w: 5, o: 6, k: [1, 1], stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 6, bias: true },
   { n: 3, c: 1, h: 4, w: 9, o: 1, k: [4, 5], stride: [1, 1], padding: [0, 2], dilation: [1, 1], groups: 1, bias: true },
+  // Depthwise (groups = inChannels) with a channel multiplier of 2: the depthwise kernel.
+  { n: 2, c: 3, h: 7, w: 6, o: 6, k: [3, 3], stride: [2, 1], padding: [1, 1], dilation: [1, 2], groups: 3, bias: true },
 ];
 
 describe.each(backends)('fe.nn convolutions on %s', (backend) => {
@@ -115,6 +117,7 @@ describe.each(backends)('fe.nn convolutions on %s', (backend) => {
     for (const cs of [
       { c: 3, o: 4, k: 3, stride: 1, padding: 1, dilation: 1, groups: 1, l: 9 },
       { c: 4, o: 2, k: 2, stride: 2, padding: 2, dilation: 3, groups: 2, l: 11 },
+      { c: 3, o: 6, k: 3, stride: 2, padding: 1, dilation: 2, groups: 3, l: 10 },
     ]) {
       const m = fe.nn.conv1d(cs.c, cs.o, cs.k, { stride: cs.stride, padding: cs.padding, dilation: cs.dilation, groups: cs.groups });
       const cg = cs.c / cs.groups;
@@ -131,6 +134,9 @@ describe.each(backends)('fe.nn convolutions on %s', (backend) => {
       const yf = mf.forward(fe.transpose(fe.tensor(x, [2, cs.l, cs.c]), [0, 2, 1]));
       expectClose(vals(yf), ref.out, TOL, 'channels-first');
     }
+    const dw = fe.nn.conv1d(2, 4, 3, { groups: 2, padding: 1 });
+    const g1 = new Gen(6);
+    expectGradcheck(([x, w, b]) => withFields(dw, { weight: w, bias: b }, () => dw.forward(x)), [g1.uniform([2, 5, 2]), g1.uniform([3, 1, 4]), g1.uniform([4])]);
     const m = fe.nn.conv1d(2, 3, 3, { padding: 'same' });
     expect(m.forward(fe.zeros([2, 7, 2])).shape).toEqual([2, 7, 3]);
     const g = new Gen(5);

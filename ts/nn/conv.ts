@@ -3,10 +3,12 @@
  * outChannels, kernelSize, stride, padding: a number, a pair, 'same' or 'valid', dilation,
  * groups, bias) and initialization, running ferrite's channels-last kernels. Weights keep the
  * Keras layouts: Conv1d [kernel, in/groups, out], Conv2d [kh, kw, in/groups, out],
- * ConvTranspose2d [kh, kw, out/groups, in]; bias [out]. With dataFormat 'channelsFirst' the
+ * ConvTranspose2d [kh, kw, out/groups, in]; bias [out]. groups = inChannels runs the
+ * depthwise kernel; other groups run one convolution per group. With dataFormat 'channelsFirst' the
  * modules take and give PyTorch's NCHW (NCL) tensors, transposed around the kernels.
  */
-import { conv1d as conv1dOp, conv2dBackpropInput, conv2dFused, type Padding } from '../ops/conv';
+import { conv1d as conv1dOp, conv2dFused, conv2dTranspose, type Padding } from '../ops/conv';
+import { depthwiseConv2dFused } from '../ops/depthwise';
 import { biasAddActivation } from '../ops/fused-dense';
 import * as ops from '../ops/index';
 import type { Tensor, Variable } from '../tensor';
@@ -69,7 +71,7 @@ abstract class ConvNd extends Module {
       if (v === undefined) return [dflt, dflt];
       if (spatial === 1) {
         if (!Number.isInteger(v) || (v as number) < min) throw new Error(`${who}: ${what} must be ${min ? 'a positive' : 'a non-negative'} integer, got ${JSON.stringify(v)}`);
-        return [1, v as number];
+        return [what === 'padding' ? 0 : 1, v as number]; // a height of 1, unpadded
       }
       return intPair(who, what, v, min);
     };
@@ -100,6 +102,23 @@ abstract class ConvNd extends Module {
     if (p === 'same' || p === 'valid') return p;
     if (!p[0] && !p[1]) return 'valid';
     return [[0, 0], [p[0], p[0]], [p[1], p[1]], [0, 0]];
+  }
+
+  /** One group per input channel: the depthwise kernel runs it (groups split otherwise). */
+  protected isDepthwise(): boolean {
+    return this.groups > 1 && this.groups === this.inChannels;
+  }
+
+  /**
+   * The depthwise convolution of x [n, h, w, c] with weight [kh, kw, 1, c·m] (output channel
+   * c·m + q from input channel c: PyTorch's group order), read as the depthwise filter
+   * [kh, kw, c, m], plus the bias, in one kernel.
+   */
+  protected depthwise(x: Tensor, weight: Tensor): Tensor {
+    const [kh, kw, , out] = weight.shape;
+    const filter = ops.reshape(weight, [kh, kw, this.inChannels, out / this.inChannels]);
+    const bias = (this as unknown as { bias: Tensor | null }).bias;
+    return depthwiseConv2dFused(x, filter, { strides: this.stride, pad: this.opsPadding(), dilations: this.dilation, bias }, this.describe());
   }
 
   /** PyTorch-style arguments, with 1-D modules showing single numbers. */
@@ -140,8 +159,10 @@ export class Conv2d extends ConvNd {
 
   forward(x: Tensor): Tensor {
     const io = toChannelsLast(this.describe(), x, 2, this.inChannels, this.dataFormat);
-    const y = convGroups(io.x, this.weight, this.bias, this.groups, (xi, wi, bi) =>
-      conv2dFused(xi, wi, { strides: this.stride, pad: this.opsPadding(), dilations: this.dilation, bias: bi }, this.describe()));
+    const y = this.isDepthwise()
+      ? this.depthwise(io.x, this.weight)
+      : convGroups(io.x, this.weight, this.bias, this.groups, (xi, wi, bi) =>
+        conv2dFused(xi, wi, { strides: this.stride, pad: this.opsPadding(), dilations: this.dilation, bias: bi }, this.describe()));
     return io.restore(y);
   }
 
@@ -177,8 +198,17 @@ export class Conv1d extends ConvNd {
     const io = toChannelsLast(this.describe(), x, 1, this.inChannels, this.dataFormat);
     const p = this.padding;
     const pad = p === 'same' || p === 'valid' ? p : p[1];
-    const y = convGroups(io.x, this.weight, this.bias, this.groups, (xi, wi, bi) =>
-      conv1dOp(xi, wi, this.stride[1], pad, 'NWC', this.dilation[1], bi, 'linear', this.describe()));
+    let y: Tensor;
+    if (this.isDepthwise()) {
+      // As a 2-D depthwise convolution of height 1.
+      const [n, l, c] = io.x.shape;
+      const w = this.weight;
+      const y4 = this.depthwise(ops.reshape(io.x, [n, 1, l, c]), ops.reshape(w, [1, ...w.shape]));
+      y = ops.reshape(y4, [n, y4.shape[2], y4.shape[3]]);
+    } else {
+      y = convGroups(io.x, this.weight, this.bias, this.groups, (xi, wi, bi) =>
+        conv1dOp(xi, wi, this.stride[1], pad, 'NWC', this.dilation[1], bi, 'linear', this.describe()));
+    }
     return io.restore(y);
   }
 
@@ -202,8 +232,8 @@ export interface ConvTranspose2dArgs extends ConvTransposeOptions {
  * nn.ConvTranspose2d(inChannels, outChannels, kernelSize, { stride, padding, outputPadding,
  * dilation, groups, bias, dataFormat }): x [batch, height, width, inChannels] →
  * [batch, (h − 1)·stride − 2·padding + dilation·(k − 1) + outputPadding + 1, …, outChannels].
- * Weight [kh, kw, out/groups, in] (Keras Conv2DTranspose's layout): the gradient of a
- * Conv2d with that weight, run by the convolution's input-gradient kernel.
+ * Weight [kh, kw, out/groups, in] (Keras Conv2DTranspose's layout), run by fe.conv2dTranspose
+ * (the gradient of a Conv2d with that weight).
  */
 export class ConvTranspose2d extends ConvNd {
   static readonly moduleName = 'ConvTranspose2d';
@@ -258,7 +288,7 @@ export class ConvTranspose2d extends ConvNd {
     const pad: Padding = [[0, 0], [p[0], after[0]], [p[1], after[1]], [0, 0]];
     const outPerGroup = this.outChannels / this.groups;
     const y = convGroups(io.x, this.weight, null, this.groups, (xi, wi) =>
-      conv2dBackpropInput([n, oh, ow, outPerGroup], xi, wi, this.stride, pad, this.dilation));
+      conv2dTranspose(xi, wi, [n, oh, ow, outPerGroup], this.stride, pad, this.dilation));
     const out = this.bias ? biasAddActivation(y, this.bias, 'linear', who) : y;
     return io.restore(out);
   }
