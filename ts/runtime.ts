@@ -9,6 +9,7 @@ import type { WasmSources } from './backend/wasm/loader';
 import { createWasmBackend, resolveThreads, WasmBackend } from './backend/wasm/wasm-backend';
 import { ENGINE } from './engine';
 import { Tensor } from './tensor';
+import { backendChanged } from './env';
 
 export type BackendName = 'wasm' | 'js';
 export type WasmBuild = 'relaxed' | 'simd' | 'relaxed-threads' | 'simd-threads';
@@ -84,6 +85,7 @@ function install(b: Backend): void {
   if (ENGINE.backend instanceof WasmBackend && ENGINE.backend !== b) ENGINE.backend.stopThreads();
   ENGINE.backend = b;
   ENGINE.generation++;
+  backendChanged();
 }
 
 /** Threads the kernels run on now (1 for the js backend and single-threaded builds). */
@@ -159,6 +161,10 @@ export function keep<T extends Tensor>(t: T): T {
 export interface MemoryInfo {
   /** Tensors not yet disposed (nor collected). */
   numTensors: number;
+  /** Storages held (one per tensor in ferrite: as numTensors; TensorFlow.js' name). */
+  numDataBuffers: number;
+  /** Always false: the counts are exact (TensorFlow.js' field). */
+  unreliable: boolean;
   /** Bytes the backend holds (the wasm heap size for wasm). */
   numBytes: number;
   backend: string | undefined;
@@ -167,6 +173,8 @@ export interface MemoryInfo {
 export function memory(): MemoryInfo {
   return {
     numTensors: ENGINE.liveTensors,
+    numDataBuffers: ENGINE.liveTensors,
+    unreliable: false,
     numBytes: ENGINE.backend ? ENGINE.backend.heapBytes() : 0,
     backend: ENGINE.backend?.name,
   };
