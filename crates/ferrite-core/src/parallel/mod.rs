@@ -8,19 +8,31 @@
 //! any element's arithmetic (vector bodies vs scalar tails included: cut at multiples of the
 //! vector width, or use kernels whose tails compute like their bodies).
 //!
-//! Parallelising a kernel:
+//! Parallelising a kernel — usually a few lines around its existing loop:
 //! ```ignore
 //! use crate::parallel;
-//! let tasks = parallel::tasks_for(rows * cols / parallel::ELEMENTS_PER_NS, rows);
-//! parallel::for_each_chunk(out, parallel::chunk_len(rows, tasks) * cols, |t, chunk| { … });
+//! // Rows of an output [rows, cols]: each task gets its band of rows, slices its inputs.
+//! parallel::for_each_row_band(out, rows, cols, parallel::element_ns(rows * cols), |band, o| {
+//!     kernel_rows(&x[band.start * cols..band.end * cols], o, band.len(), cols)
+//! });
+//! // Elements (maps): chunks of whole 64-element blocks.
+//! parallel::for_each_range(out, parallel::ELEMENTS_PER_NS, 64, |r, o| map(&x[r], o));
+//! // Several outputs per index (optimizers, losses): index ranges and `SharedMut`s.
+//! let (ps, ms) = (SharedMut::new(p), SharedMut::new(m));
+//! parallel::run_ranges(n, parallel::element_ns(n * 4), 64, |r| unsafe { step(ps.slice(r.clone()), ms.slice(r)) });
+//! // Units (images, filter tiles) grouped into tasks, each with its own scratch.
+//! let tasks = parallel::tasks_for(parallel::madd_ns(m, n, k), units);
+//! parallel::run_units(units, tasks, |u| { … });
 //! ```
 //! - `tasks_for(work_ns, max)` says how many tasks the work is worth (1 when a dispatch would
 //!   cost more than it saves; see the thresholds below); `max` bounds it by the parts the
-//!   output can be cut into.
-//! - `for_each_chunk` hands each task its own `&mut` piece of the output; `SharedMut` does the
-//!   same for outputs cut into non-contiguous parts (2-D tiles, strided rows).
+//!   output can be cut into. The helpers above call it themselves.
+//! - `SharedMut` hands tasks `&mut` pieces of one output (2-D tiles, scattered rows); each
+//!   task must touch only its own elements.
 //! - Per-thread scratch: `thread_local!` works (each thread has its own); nested `run` calls
 //!   made inside a task run inline on that thread.
+//! - Test it: `with_threads(n, f)` (host) cuts every job as finely as allowed; `kernel_tests.rs`
+//!   checks each parallel kernel gives the bits of one thread for 2, 3 and 5 threads.
 //!
 //! Where the threads come from:
 //! - threaded wasm builds (`+atomics`): the shared-memory pool of `wasm_pool` (started by the
