@@ -125,6 +125,8 @@ thread_local! {
     pub(crate) static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     /// Rearranged filters.
     pub(crate) static WEIGHTS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    /// Padded images shared by the tasks of a filter gradient (on the calling thread).
+    static SHARED_PAD: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 pub(crate) type Scratch = std::thread::LocalKey<RefCell<Vec<f32>>>;
@@ -226,6 +228,63 @@ pub fn conv2d_backprop_filter(g: &Conv2dGeom, x: &[f32], dy: &[f32], d_filter: &
     let tasks = parallel::tasks_for(parallel::madd_ns(rows, g.kh * g.kw * c4, f8), tiles);
     let per = parallel::chunk_len(tiles, tasks);
     let src = Image { data: x, n: g.n, h: g.h, w: g.w, c };
+    // With several tasks every image is padded once, up front, into a buffer they share
+    // (padding it in each task would repeat the copy per task).
+    if tasks > 1 {
+        return SHARED_PAD.with(|cell| {
+            let mut own = Vec::new();
+            let mut guard = cell.try_borrow_mut();
+            let buf: &mut Vec<f32> = match guard {
+                Ok(ref mut b) => b,
+                Err(_) => &mut own,
+            };
+            let len = g.n * (img + dy_len);
+            if buf.len() < len {
+                buf.try_reserve_exact(len - buf.len()).map_err(|_| ConvError::OutOfMemory)?;
+                buf.resize(len, 0.0);
+            }
+            let (pads, dyps) = buf[..len].split_at_mut(g.n * img);
+            let (ps, ds) = (SharedMut::new(pads), SharedMut::new(dyps));
+            parallel::run_units(g.n, tasks, |n| {
+                // SAFETY: image n's padded copies belong to this unit alone.
+                let (pad, dyp) = unsafe { (ps.slice(n * img..(n + 1) * img), ds.slice(n * dy_len..(n + 1) * dy_len)) };
+                pad_image(&src, n, g.pt as isize, g.pl as isize, hp, wp, c4, pad);
+                pad_columns(&dy[n * pix * f..(n + 1) * pix * f], f, f8, dyp);
+            });
+            filter_tiles(g, &src, dy, tiles, per, d_filter, Some((pads, dyps)))
+        });
+    }
+    filter_tiles(g, &src, dy, tiles, per, d_filter, None)
+}
+
+/// dst [pix, f8] = src [pix, f] with columns f..f8 zero (nothing when dst is empty: f8 = f).
+fn pad_columns(src: &[f32], f: usize, f8: usize, dst: &mut [f32]) {
+    if dst.is_empty() {
+        return;
+    }
+    for (d, s) in dst.chunks_exact_mut(f8).zip(src.chunks_exact(f)) {
+        d[..f].copy_from_slice(s);
+        d[f..].fill(0.0);
+    }
+}
+
+/// The filter gradient's 4×8 tiles in ranges of `per` as parallel tasks, each summing every
+/// image in order. Each image is the zero-padded input (channels padded to 4) and dy (columns
+/// padded to 8 when f is not a multiple of 8): from `shared` copies, or padded by each task
+/// into its own scratch.
+fn filter_tiles(
+    g: &Conv2dGeom, src: &Image, dy: &[f32], tiles: usize, per: usize, d_filter: &mut [f32],
+    shared: Option<(&[f32], &[f32])>,
+) -> Result<(), ConvError> {
+    let (f, c) = (g.f, g.c);
+    let (c4, f8) = (c.next_multiple_of(4), f.next_multiple_of(8));
+    let (nc4, nf8) = (c4 / 4, f8 / 8);
+    let hp = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1;
+    let wp = (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1;
+    let img = hp * wp * c4;
+    let pix = g.oh * g.ow;
+    let (dy_len, ldb) = if f % 8 == 0 { (0, f) } else { (pix * f8, f8) };
+    let own = if shared.is_some() { 0 } else { img + dy_len };
     let out = SharedMut::new(d_filter);
     let failed = AtomicBool::new(false);
     parallel::run(tiles.div_ceil(per), |t| {
@@ -236,21 +295,21 @@ pub fn conv2d_backprop_filter(g: &Conv2dGeom, x: &[f32], dy: &[f32], d_filter: &
             let (f0, rest) = ((tile % nf8) * 8, tile / nf8);
             (rest / nc4, (rest % nc4) * 4, f0)
         };
-        let done = with_scratch(&SCRATCH, img + dy_len + range.len() * 32, |buf| {
-            let (pad, rest) = buf.split_at_mut(img);
-            let (dyp, acc) = rest.split_at_mut(dy_len);
+        let done = with_scratch(&SCRATCH, own + range.len() * 32, |buf| {
+            let (mine, acc) = buf.split_at_mut(own);
             acc.fill(0.0);
             for n in 0..g.n {
-                pad_image(&src, n, g.pt as isize, g.pl as isize, hp, wp, c4, pad);
                 let dy_img = &dy[n * pix * f..(n + 1) * pix * f];
-                let (b, ldb): (&[f32], usize) = if dy_len == 0 {
-                    (dy_img, f)
-                } else {
-                    for (d, s) in dyp.chunks_exact_mut(f8).zip(dy_img.chunks_exact(f)) {
-                        d[..f].copy_from_slice(s);
-                        d[f..].fill(0.0);
+                let (pad, b): (&[f32], &[f32]) = match shared {
+                    Some((pads, dyps)) => {
+                        (&pads[n * img..(n + 1) * img], if dy_len == 0 { dy_img } else { &dyps[n * dy_len..(n + 1) * dy_len] })
                     }
-                    (dyp, f8)
+                    None => {
+                        let (p, d) = mine.split_at_mut(img);
+                        pad_image(src, n, g.pt as isize, g.pl as isize, hp, wp, c4, p);
+                        pad_columns(dy_img, f, f8, d);
+                        (&*p, if dy_len == 0 { dy_img } else { &*d })
+                    }
                 };
                 for (i, tile) in range.clone().enumerate() {
                     let (tap, c0, f0) = tile_at(tile);
