@@ -114,6 +114,17 @@ describe('the worker pool (simd-threads build)', () => {
     expect(b.pool!.liveHelpers).toBe(0);
   });
 
+  it('fe.dispose() wins over a start still under way', async () => {
+    const b = backend();
+    await fe.ready({ threads: 1 });
+    const starting = fe.ready({ threads: 3 });
+    fe.dispose();
+    await starting;
+    await b.pool!.settled();
+    expect(fe.getThreads()).toBe(1);
+    expect(b.pool!.liveHelpers).toBe(0);
+  });
+
   it('leaves no helper stacks behind over many restarts', async () => {
     const b = backend();
     await fe.ready({ threads: 3 });

@@ -40,13 +40,18 @@ export interface ReadyOptions {
 }
 
 let starting: Promise<void> | null = null;
+/** fe.dispose() calls so far: one made while a ready() is under way ends its threads too. */
+let threadDisposals = 0;
 
 /** Starts the best backend available (once); later calls return at once. */
 export function ready(options: ReadyOptions = {}): Promise<void> {
   const changes = options.backend || options.build || options.threads !== undefined;
   if (ENGINE.backend && !changes) return Promise.resolve();
   if (!starting || changes) {
-    starting = start(options).finally(() => { starting = null; });
+    const disposals = threadDisposals;
+    starting = start(options).then(() => {
+      if (threadDisposals !== disposals && ENGINE.backend instanceof WasmBackend) ENGINE.backend.stopThreads();
+    }).finally(() => { starting = null; });
   }
   return starting;
 }
@@ -143,6 +148,7 @@ export function tidy<T extends TensorContainer>(fn: () => T): T {
  */
 export function dispose(...args: [TensorContainer?]): void {
   if (args.length === 0) {
+    threadDisposals++;
     if (ENGINE.backend instanceof WasmBackend) ENGINE.backend.stopThreads();
     return;
   }

@@ -73,6 +73,8 @@ export class WorkerPool {
   /** Threads asked for (restored after a helper failure). */
   private wanted = 1;
   private pending: Promise<number> | null = null;
+  /** Bumped by stop(): a start still under way then ends its helpers instead of using them. */
+  private stops = 0;
   private tlsBytes: number;
 
   constructor(
@@ -104,8 +106,11 @@ export class WorkerPool {
   /** Runs `n` threads in all (n − 1 helpers); resolves with the count in effect. */
   resize(n: number): Promise<number> {
     this.wanted = n;
+    // A stop() (fe.dispose()) after this call wins over it, even while it waits or starts.
+    const stopsAtCall = this.stops;
     const run = async (): Promise<number> => {
       await this.pending?.catch(() => undefined);
+      if (this.stops !== stopsAtCall) return this.threads;
       this.stop();
       return n > 1 ? this.startHelpers(n - 1) : 1;
     };
@@ -123,6 +128,7 @@ export class WorkerPool {
 
   /** Sends every helper out of its loop and ends it; jobs run on the caller alone. */
   stop(): void {
+    this.stops++;
     if (this.helpers.length === 0) return;
     this.x.ferrite_threads_stop();
     const helpers = this.helpers;
@@ -132,6 +138,7 @@ export class WorkerPool {
 
   private async startHelpers(count: number): Promise<number> {
     const epoch = this.x.ferrite_threads_epoch();
+    const stops = this.stops;
     const helpers: Helper[] = [];
     try {
       for (let id = 1; id <= count; id++) helpers.push(await this.spawn(id, epoch));
@@ -144,6 +151,12 @@ export class WorkerPool {
       for (const h of helpers) this.end(h);
       const why = err instanceof Error ? err.message : String(err);
       warnOnce(`ferrite: the worker pool could not start its helper threads (${why}); running on one thread`);
+      return 1;
+    }
+    if (this.stops !== stops) {
+      // Stopped (fe.dispose()) while these were starting.
+      this.x.ferrite_threads_stop();
+      for (const h of helpers) this.end(h);
       return 1;
     }
     this.helpers = helpers;
