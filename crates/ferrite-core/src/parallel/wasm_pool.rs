@@ -14,9 +14,10 @@
 //!
 //! The join waits only for helpers that actually entered the job: a helper counts itself in
 //! `ACTIVE`, then checks the job is still `OPEN`. The caller takes tasks too; when none are
-//! left it closes the job and spins until `ACTIVE` is 0. So a helper that is slow to wake
-//! (its core busy with another process) costs nothing: the caller does its share. The
-//! caller never blocks in `wait`, which traps on a browser's main thread.
+//! left it closes the job and waits until `ACTIVE` is 0. So a helper that is slow to wake
+//! (its core busy with another process) costs nothing: the caller does its share. The caller
+//! spins in that join, then — where the host says it may block (not on a browser's main
+//! thread, where `wait` traps) — sleeps on `ACTIVE` until the last helper out notifies it.
 //!
 //! Failures: a helper that traps inside a task cannot unwind; its host code calls
 //! `helper_failed`, which marks the job failed and leaves it. The caller then stops using
