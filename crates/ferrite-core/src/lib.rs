@@ -16,6 +16,7 @@ pub mod gemm;
 pub mod indexing;
 pub mod losses;
 pub mod optim;
+pub mod optim_torch;
 pub mod pool;
 pub mod reduce;
 pub mod rnn;

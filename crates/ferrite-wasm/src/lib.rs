@@ -28,6 +28,7 @@ mod conv;
 mod ctc;
 mod fused;
 mod mem;
+mod optimizers;
 mod rnn;
 
 use ferrite_core::broadcast::{self, BinaryOp, MAX_RANK};
