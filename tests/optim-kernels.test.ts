@@ -122,7 +122,7 @@ function adamTorchRef(p0: Vec, grads: Vec[], o: AdamTorchOpts) {
   return { p, m, v, vm };
 }
 
-function adamTorchStep(be: Backend, h: Arena, st: { p: Storage; m: Storage; v: Storage; vm: Storage | null }, g: Vec, t: number, n: number, o: AdamTorchOpts) {
+function adamTorchStep(be: Backend, h: Arena, st: { p: Storage; m: Storage; v: Storage; vm: Storage | null }, g: ArrayLike<number>, t: number, n: number, o: AdamTorchOpts) {
   const bc1 = 1 - o.b1 ** t;
   const bc2 = 1 - o.b2 ** t;
   be.adamTorch(st.p, h.f32(g), st.m, st.v, st.vm, n, o.lr / bc1, o.b1, o.b2, o.eps, Math.sqrt(bc2), o.l2, 1 - o.lr * o.decoupled);

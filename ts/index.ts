@@ -33,8 +33,8 @@ export * as nn from './nn/index';
 export { initializers } from './layers/initializers';
 export { Sequential, sequential, History } from './models/sequential';
 export type { CompileArgs, FitArgs, SequentialArgs } from './models/sequential';
-export { train, optim, SGD, Adam, RMSprop } from './optimizers/optimizers';
-export { Optimizer } from './optimizers/optimizer';
+// Optimizers (fe.train: TensorFlow.js / Keras form; fe.optim: PyTorch form), schedules, schedulers.
+export * from './optimizers/public';
 export * as losses from './losses';
 export * as metrics from './metrics';
 export { Callback, EarlyStopping } from './callbacks';

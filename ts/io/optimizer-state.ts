@@ -2,37 +2,59 @@
  * Optimizers in model.json's training config and their state in the weights manifest, as
  * TensorFlow.js writes them (group 'optimizer'): 'iter' (int32 scalar), then one block per
  * kind of slot over all trainable variables in order — Adam '<w>/m' then '<w>/v'; Momentum
- * '<w>/momentum'; RMSProp '<w>/rms', '<w>/momentum' (and '<w>/mg' when centered).
+ * '<w>/momentum'; RMSProp '<w>/rms', '<w>/momentum' (and '<w>/mg' when centered); Adagrad
+ * '<w>/accumulator'; Adadelta '<w>/accum_grad', '<w>/accum_var'; Adamax '<w>/m', '<w>/v'
+ * (TensorFlow.js' own names; its Adamax cannot save state, ferrite's can).
  *
  * ferrite's SGD velocity is Keras' v = m·v − lr·g; TensorFlow.js' Momentum accumulation is
  * a = m·a + g, so a = −v / lr. RMSProp's state is the same in both.
  */
 import type { Storage } from '../backend/backend';
 import { ENGINE } from '../engine';
-import type { Optimizer } from '../optimizers/optimizer';
-import { Adam, RMSprop, SGD } from '../optimizers/optimizers';
+import type { LearningRate, Optimizer, OptimizerOptions } from '../optimizers/optimizer';
+import { Adadelta, Adagrad, Adamax } from '../optimizers/adaptive';
+import { Adam, AdamW, RMSprop, SGD } from '../optimizers/optimizers';
+import { scheduleFromConfig } from '../optimizers/schedules';
+import { TorchOptimizer } from '../optimizers/torch';
 import type { Variable } from '../tensor';
 import { toCamelCase } from './serialization';
 import type { NamedArray } from './weights';
 
+/** The learning rate as a number, or a schedule as { class_name, config }. */
+function learningRateConfig(opt: Optimizer): unknown {
+  const sched = opt.learningRateSchedule;
+  return sched ? { class_name: sched.className, config: sched.getConfig() } : opt.learningRate;
+}
+
+/** Keras 3's options, present only when set (TensorFlow.js ignores them). */
+function kerasOptions(opt: Optimizer): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (opt.clipNorm !== null) out.clipnorm = opt.clipNorm;
+  if (opt.clipValue !== null) out.clipvalue = opt.clipValue;
+  if (opt.globalClipNorm !== null) out.globalClipnorm = opt.globalClipNorm;
+  if (opt.weightDecay !== null && !(opt instanceof AdamW)) out.weightDecay = opt.weightDecay;
+  return out;
+}
+
 /** { class_name, config } as TensorFlow.js' training config (camelCase config keys). */
 export function optimizerToConfig(opt: Optimizer): { class_name: string; config: Record<string, unknown> } {
-  if (opt instanceof Adam) {
-    return { class_name: 'Adam', config: { learningRate: opt.learningRate, beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon } };
+  if (opt instanceof TorchOptimizer) {
+    throw new Error(
+      `save: fe.optim.${opt.className.toLowerCase()} (PyTorch form) cannot be saved in a model's training config; ` +
+        'compile with a fe.train optimizer (TensorFlow.js / Keras form) to save its state',
+    );
   }
-  if (opt instanceof SGD) {
-    if (opt.momentum > 0) {
-      return { class_name: 'Momentum', config: { learningRate: opt.learningRate, momentum: opt.momentum, useNesterov: opt.nesterov } };
-    }
-    return { class_name: 'SGD', config: { learningRate: opt.learningRate } };
-  }
-  if (opt instanceof RMSprop) {
-    return {
-      class_name: 'RMSProp',
-      config: { learningRate: opt.learningRate, decay: opt.rho, momentum: opt.momentum, epsilon: opt.epsilon, centered: opt.centered },
-    };
-  }
-  throw new Error(`save: cannot save the state of optimizer ${opt.className} (ferrite saves Adam, SGD, Momentum and RMSProp)`);
+  const learningRate = learningRateConfig(opt);
+  const extra = kerasOptions(opt);
+  const of = (class_name: string, config: Record<string, unknown>) => ({ class_name, config: { learningRate, ...config, ...extra } });
+  if (opt instanceof AdamW) return of('AdamW', { weightDecay: opt.weightDecay, beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon });
+  if (opt instanceof Adam) return of('Adam', { beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon });
+  if (opt instanceof SGD) return opt.momentum > 0 ? of('Momentum', { momentum: opt.momentum, useNesterov: opt.nesterov }) : of('SGD', {});
+  if (opt instanceof RMSprop) return of('RMSProp', { decay: opt.rho, momentum: opt.momentum, epsilon: opt.epsilon, centered: opt.centered });
+  if (opt instanceof Adagrad) return of('Adagrad', { initialAccumulatorValue: opt.initialAccumulatorValue, epsilon: opt.epsilon });
+  if (opt instanceof Adadelta) return of('Adadelta', { rho: opt.rho, epsilon: opt.epsilon });
+  if (opt instanceof Adamax) return of('Adamax', { beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon, decay: opt.decay });
+  throw new Error(`save: cannot save the state of optimizer ${opt.className} (ferrite saves SGD, Momentum, Adam, AdamW, RMSProp, Adagrad, Adadelta, Adamax)`);
 }
 
 /** An optimizer from TensorFlow.js' (camelCase) or Keras' (snake_case) optimizer config. */
@@ -44,20 +66,39 @@ export function optimizerFromConfig(spec: { class_name?: string; className?: str
     for (const k of keys) if (typeof c[k] === 'number') return c[k] as number;
     return undefined;
   };
-  const lr = n('learningRate', 'lr');
+  const rawLr = c.learningRate ?? c.lr;
+  const lr: LearningRate | undefined = rawLr && typeof rawLr === 'object' ? scheduleFromConfig(rawLr as Record<string, never>) : n('learningRate', 'lr');
+  const options: OptimizerOptions = {};
+  const clipNorm = n('clipnorm', 'clipNorm');
+  const clipValue = n('clipvalue', 'clipValue');
+  const globalClipNorm = n('globalClipnorm', 'globalClipNorm');
+  const weightDecay = n('weightDecay');
+  if (clipNorm !== undefined) options.clipNorm = clipNorm;
+  if (clipValue !== undefined) options.clipValue = clipValue;
+  if (globalClipNorm !== undefined) options.globalClipNorm = globalClipNorm;
+  if (weightDecay !== undefined && cls.toLowerCase() !== 'adamw') options.weightDecay = weightDecay;
+  const beta1 = n('beta1') ?? 0.9, beta2 = n('beta2') ?? 0.999, eps = n('epsilon') ?? 1e-7;
   switch (cls.toLowerCase()) {
     case 'adam':
-      return new Adam(lr ?? 0.001, n('beta1') ?? 0.9, n('beta2') ?? 0.999, n('epsilon') ?? 1e-7);
-    case 'sgd': {
-      const m = n('momentum') ?? 0;
-      return new SGD(lr ?? 0.01, m, Boolean(c.nesterov ?? c.useNesterov));
-    }
+      return new Adam(lr ?? 0.001, beta1, beta2, eps, options);
+    case 'adamw':
+      return new AdamW(lr ?? 0.001, weightDecay ?? 0.004, beta1, beta2, eps, options);
+    case 'sgd':
+      return new SGD(lr ?? 0.01, n('momentum') ?? 0, Boolean(c.nesterov ?? c.useNesterov), options);
     case 'momentum':
-      return new SGD(lr ?? 0.01, n('momentum') ?? 0, Boolean(c.useNesterov ?? c.nesterov));
+      return new SGD(lr ?? 0.01, n('momentum') ?? 0, Boolean(c.useNesterov ?? c.nesterov), options);
     case 'rmsprop':
-      return new RMSprop(lr ?? 0.001, n('decay', 'rho') ?? 0.9, n('momentum') ?? 0, n('epsilon') ?? 1e-7, Boolean(c.centered));
+      return new RMSprop(lr ?? 0.001, n('decay', 'rho') ?? 0.9, n('momentum') ?? 0, eps, Boolean(c.centered), options);
+    case 'adagrad':
+      return new Adagrad({ learningRate: lr ?? 0.01, initialAccumulatorValue: n('initialAccumulatorValue') ?? 0.1, epsilon: eps }, options);
+    case 'adadelta':
+      return new Adadelta({ learningRate: lr ?? 0.001, rho: n('rho') ?? 0.95, epsilon: eps }, options);
+    case 'adamax':
+      return new Adamax({ learningRate: lr ?? 0.002, beta1, beta2, epsilon: eps, decay: n('decay') ?? 0 }, options);
     default:
-      throw new Error(`model.json: unknown optimizer class '${cls}' in the training config (ferrite loads Adam, SGD, Momentum, RMSProp)`);
+      throw new Error(
+        `model.json: unknown optimizer class '${cls}' in the training config (ferrite loads SGD, Momentum, Adam, AdamW, RMSProp, Adagrad, Adadelta, Adamax)`,
+      );
   }
 }
 
@@ -70,20 +111,13 @@ interface SlotKind {
   write(values: Float32Array, slots: Storage[]): void;
 }
 
-function slotCount(opt: Optimizer): number {
-  if (opt instanceof Adam) return 2;
-  if (opt instanceof SGD) return opt.momentum > 0 ? 1 : 0;
-  if (opt instanceof RMSprop) return 1 + (opt.centered ? 1 : 0) + (opt.momentum > 0 ? 1 : 0);
-  return 0;
-}
-
 function kindsOf(opt: Optimizer): SlotKind[] {
   const b = () => ENGINE.get();
-  const plain = (suffix: string, slot: () => number | null): SlotKind => ({
+  const plain = (suffix: string, slot: () => number | null, init = 0): SlotKind => ({
     suffix,
     read: (slots, v) => {
       const i = slot();
-      return slots && i !== null ? b().readF32(slots[i]) : new Float32Array(v.size);
+      return slots && i !== null ? b().readF32(slots[i]) : new Float32Array(v.size).fill(init);
     },
     write: (values, slots) => {
       const i = slot();
@@ -108,6 +142,9 @@ function kindsOf(opt: Optimizer): SlotKind[] {
       },
     }];
   }
+  if (opt instanceof Adagrad) return [plain('accumulator', () => 0, opt.initialAccumulatorValue)];
+  if (opt instanceof Adadelta) return [plain('accum_grad', () => 0), plain('accum_var', () => 1)];
+  if (opt instanceof Adamax) return [plain('m', () => 0), plain('v', () => 1)];
   if (opt instanceof RMSprop) {
     const mom = opt.momentum > 0 ? (opt.centered ? 2 : 1) : null;
     const kinds = [plain('rms', () => 0), plain('momentum', () => mom)];
@@ -157,7 +194,7 @@ export function setOptimizerWeights(opt: Optimizer, vars: Variable[], saved: Nam
   state.clear();
   opt.iterations = Number(iter.values[0]);
   if (rest.length === 0) return;
-  const n = slotCount(opt);
+  const n = opt.stateSlotCount();
   for (const v of vars) state.set(v.id, Array.from({ length: n }, () => b.alloc(v.size)));
   kinds.forEach((k, ki) => {
     vars.forEach((v, vi) => {
