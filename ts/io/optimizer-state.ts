@@ -127,16 +127,21 @@ function kindsOf(opt: Optimizer): SlotKind[] {
   if (opt instanceof Adam) return [plain('m', () => 0), plain('v', () => 1)];
   if (opt instanceof SGD) {
     if (opt.momentum === 0) return [];
-    const lr = opt.learningRate;
+    // The rate of the next update (read when converting: after loading, `iterations` is
+    // restored first, so a schedule gives the same rate on both sides). A zero rate (a warm-up
+    // from 0) cannot scale; the velocity is then stored unscaled, which loading undoes.
+    const scale = () => opt.learningRate || 1;
     return [{
       suffix: 'momentum',
       read: (slots, v) => {
         const out = slots ? b().readF32(slots[0]) : new Float32Array(v.size);
+        const lr = scale();
         for (let i = 0; i < out.length; i++) out[i] = -out[i] / lr;
         return out;
       },
       write: (values, slots) => {
         const v = new Float32Array(values.length);
+        const lr = scale();
         for (let i = 0; i < v.length; i++) v[i] = -values[i] * lr;
         b().write(slots[0], v);
       },

@@ -4,3 +4,4 @@ export { Embedding, GRU, Linear, LSTM, RNN, embedding, gru, linear, lstm, rnn } 
 export type { RecurrentForwardOptions, RecurrentOptions } from './layers';
 export { crossEntropyLoss, mseLoss } from './losses';
 export type { CrossEntropyOptions, LossModule, Reduction } from './losses';
+export * as utils from './utils';
