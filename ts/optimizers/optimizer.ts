@@ -105,7 +105,11 @@ export abstract class Optimizer {
     return this.schedule ? this.schedule.at(this.iterations) : this.lrValue;
   }
 
-  /** Sets the learning rate (schedulers and callbacks do); not when it comes from a schedule. */
+  /**
+   * Sets the learning rate (schedulers and callbacks do); not when it comes from a schedule.
+   * A negative rate is accepted here (PyTorch's linear oneCycleLR ends one step past its
+   * minimum, below zero, after the last update) but refused by the next update.
+   */
   set learningRate(lr: number) {
     if (this.schedule) {
       throw new Error(
@@ -113,7 +117,8 @@ export abstract class Optimizer {
           'create the optimizer with a number to set it (e.g. from a callback)',
       );
     }
-    this.lrValue = Optimizer.checkRate(this.className, lr);
+    if (typeof lr !== 'number' || !Number.isFinite(lr)) throw new Error(`${this.className}: learningRate must be a finite number, got ${String(lr)}`);
+    this.lrValue = lr;
   }
 
   /** The schedule given as learningRate, or null. */
@@ -159,10 +164,14 @@ export abstract class Optimizer {
         throw new Error(`${this.className}: gradient of ${v.name ?? 'variable'} has ${v.grad!.size} elements, expected ${v.size}`);
       }
     }
+    const lr = this.learningRate;
+    if (!(lr >= 0 && Number.isFinite(lr))) {
+      throw new Error(`${this.className}: the learning rate for update ${this.iterations + 1} is ${lr}; it must be a non-negative number (no update was applied)`);
+    }
     const b = ENGINE.get();
     const grads = this.clippedGradients(todo);
     try {
-      this.stepLr = this.learningRate;
+      this.stepLr = lr;
       this.iterations++;
       this.beforeStep();
       todo.forEach((v, i) => {
