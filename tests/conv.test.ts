@@ -309,8 +309,9 @@ describe.each(backends)('convolution layers (%s)', (name) => {
     expect(() => fe.layers.maxPooling2d({ name: 'pool' }).apply(fe.zeros([2, 4, 4]))).toThrow(/pool \(MaxPooling2D\): expected input of rank 4/);
 
     // In a model: the first layer's kernel does not fit the declared input.
-    const bad = fe.sequential({ layers: [fe.layers.conv2d({ name: 'too_big', inputShape: [2, 2, 1], filters: 1, kernelSize: 3 })] });
-    expect(() => bad.build()).toThrow(/too_big \(Conv2D\): the height of the kernel, 3, is larger than the input's 2/);
+    // The model is built when made (its input shape is declared), so that is where it fails.
+    expect(() => fe.sequential({ layers: [fe.layers.conv2d({ name: 'too_big', inputShape: [2, 2, 1], filters: 1, kernelSize: 3 })] }))
+      .toThrow(/too_big \(Conv2D\): the height of the kernel, 3, is larger than the input's 2/);
 
     const model = fe.sequential({
       layers: [fe.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 3 }), fe.layers.flatten(), fe.layers.dense({ units: 2 })],

@@ -40,7 +40,7 @@ function make(): fe.Sequential {
   return m;
 }
 
-function weightsOf(model: fe.Sequential): Float32Array[] {
+function weightsOf(model: fe.LayersModel): Float32Array[] {
   return model.getWeights().map((t) => {
     const v = Float32Array.from(t.dataSync());
     t.dispose();

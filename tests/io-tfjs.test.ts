@@ -236,7 +236,7 @@ async function tfArtifacts(model: tf.LayersModel, includeOptimizer = false): Pro
   return saved!;
 }
 
-async function feArtifacts(model: fe.Sequential, includeOptimizer = false): Promise<fe.io.ModelArtifacts> {
+async function feArtifacts(model: fe.LayersModel, includeOptimizer = false): Promise<fe.io.ModelArtifacts> {
   let saved: fe.io.ModelArtifacts | null = null;
   await model.save(fe.io.withSaveHandler(async (a) => {
     saved = a;
@@ -258,9 +258,9 @@ function tfModel(c: Case, seed: number): tf.Sequential {
   return model;
 }
 
-function fePredict(model: fe.Sequential, x: { values: Float32Array | Int32Array; shape: number[] }): Float32Array {
+function fePredict(model: fe.LayersModel, x: { values: Float32Array | Int32Array; shape: number[] }): Float32Array {
   const t = fe.tensor(x.values, x.shape, x.values instanceof Int32Array ? 'int32' : 'float32');
-  const y = model.predict(t);
+  const y = model.predict(t) as fe.Tensor;
   const out = Float32Array.from(y.dataSync());
   t.dispose();
   y.dispose();

@@ -135,7 +135,7 @@ describe.each(BACKENDS)('Sequential on %s', (backend) => {
     await expect(model.fit(x, fewer, { epochs: 1, verbose: 0 })).rejects.toThrow(/same number of samples/);
     fe.dispose([short, wide, fewer]);
     const nanY = fe.tensor(new Float32Array(64).fill(NaN), [64, 1]);
-    await expect(model.fit(x, nanY, { epochs: 1, verbose: 0 })).rejects.toThrow(/y contains NaN at flat index 0/);
+    await expect(model.fit(x, nanY, { epochs: 1, verbose: 0 })).rejects.toThrow(/target 'dense_\d+' contains NaN at flat index 0/);
     badIds.dispose();
     nanY.dispose();
     expect(fe.memory().numTensors).toBe(count);

@@ -364,7 +364,7 @@ describe.each(BACKENDS)('saving the new optimizers with the model on %s', (backe
     return model;
   }
 
-  const weightsOf = (m: fe.Sequential) => m.getWeights().map((t) => {
+  const weightsOf = (m: fe.LayersModel) => m.getWeights().map((t) => {
     const v = Float32Array.from(t.dataSync());
     t.dispose();
     return v;
@@ -400,7 +400,7 @@ describe.each(BACKENDS)('saving the new optimizers with the model on %s', (backe
     // Momentum's velocity is saved as TensorFlow.js' accumulation (÷ lr, then × lr when
     // loaded): exact up to float32 rounding. Every other state is saved as it is.
     const tol = _name === 'SGD' ? { rtol: 1e-6, atol: 1e-7 } : { atol: 0 };
-    for (let i = 0; i < 3; i++) expectClose([loaded.trainOnBatch(xs, ys).loss], [model.trainOnBatch(xs, ys).loss], tol, `loss ${i}`);
+    for (let i = 0; i < 3; i++) expectClose([loaded.trainOnBatch(xs, ys) as number], [model.trainOnBatch(xs, ys) as number], tol, `loss ${i}`);
     weightsOf(loaded).forEach((w, i) => expectClose(w, weightsOf(model)[i], tol, `weight ${i}`));
   });
 

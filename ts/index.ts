@@ -31,8 +31,19 @@ export {
 export * as layers from './layers/index';
 export * as nn from './nn/index';
 export { initializers } from './layers/initializers';
-export { Sequential, sequential, History } from './models/sequential';
-export type { CompileArgs, FitArgs, SequentialArgs } from './models/sequential';
+export { Sequential, sequential } from './models/sequential';
+export type { SequentialArgs } from './models/sequential';
+// Functional models: fe.input → layer.apply(symbolic) → fe.model({ inputs, outputs }).
+export { LayersModel, model } from './models/functional';
+export type { FitArgs, ModelArgs } from './models/functional';
+export { History } from './models/training';
+export type { CompileArgs } from './models/compile';
+export { input, InputLayer } from './layers/input-layer';
+export type { InputArgs } from './layers/input-layer';
+export { SymbolicTensor } from './layers/symbolic';
+export { regularizers, Regularizer, L1L2 } from './regularizers';
+export { constraints, Constraint } from './constraints';
+export * as serialization from './io/registry';
 // Optimizers (fe.train: TensorFlow.js / Keras form; fe.optim: PyTorch form), schedules, schedulers.
 export * from './optimizers/public';
 export * as losses from './losses';

@@ -188,14 +188,43 @@ export function zeroTensor(shape: Shape, dtype: DType = 'float32'): Tensor {
  * by optimizers; it survives tidy scopes.
  */
 export class Variable extends Tensor {
-  trainable: boolean;
+  private _trainable: boolean;
+  /** Applied after every optimizer update (a layer weight's kernelConstraint, …). */
+  constraint: { apply(w: Tensor): Tensor } | null = null;
 
   constructor(storage: Storage, shape: Shape, dtype: DType, backend: Backend, trainable: boolean, name?: string) {
     super(storage, shape, dtype, backend);
-    this.trainable = trainable;
+    this._trainable = trainable;
     this.requiresGrad = trainable;
     this.keepAlive = true;
     this.name = name;
+  }
+
+  /** Whether optimizers update it (and so whether gradients are recorded for it). */
+  get trainable(): boolean {
+    return this._trainable;
+  }
+
+  set trainable(value: boolean) {
+    this._trainable = value;
+    this.requiresGrad = value;
+  }
+
+  /** The variable itself (TensorFlow.js' LayerVariable.read()). */
+  read(): this {
+    return this;
+  }
+
+  /** Assigns `value` (TensorFlow.js' LayerVariable.write()), applying the constraint if any. */
+  write(value: Tensor): this {
+    if (this.constraint) {
+      const c = this.constraint.apply(value);
+      this.assign(c);
+      c.dispose();
+    } else {
+      this.assign(value);
+    }
+    return this;
   }
 
   /** Copies `value`'s elements into this variable (shapes must match). */

@@ -126,7 +126,7 @@ describe('model I/O in Chromium', () => {
       modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights,
       weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
     }));
-    const got2 = Array.from(model.predict(fe.ones([1, 3, 3, 1])).dataSync());
+    const got2 = Array.from((model.predict(fe.ones([1, 3, 3, 1])) as fe.Tensor).dataSync());
     got2.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThan(1e-6));
     expect(errors).toEqual([]);
   });

@@ -1,13 +1,13 @@
 /** Resuming from a ModelCheckpoint: the model (compiled, optimizer state restored) and where it stopped. */
 import type { CheckpointInfo } from '../callbacks/model-checkpoint';
 import type { Logs } from '../callbacks';
-import type { Sequential } from '../models/sequential';
+import type { LayersModel } from '../models/functional';
 import { setRandomState } from '../ops/random';
 import { loadLayersModel } from './load';
 import type { IOHandler, LoadOptions } from './types';
 
 export interface LoadedCheckpoint {
-  model: Sequential;
+  model: LayersModel;
   /** The epoch the checkpoint was saved after (0-based). */
   epoch: number;
   /** Pass to fit as initialEpoch to continue. */

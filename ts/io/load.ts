@@ -1,94 +1,24 @@
 /**
- * fe.loadLayersModel: a Sequential model from TensorFlow.js layers-format artifacts (written
- * by ferrite, by tf.LayersModel.save, or by the TensorFlow.js converter from Keras).
+ * fe.loadLayersModel: a model from TensorFlow.js layers-format artifacts (written by ferrite,
+ * by tf.LayersModel.save, or by the TensorFlow.js converter from Keras): a Sequential or a
+ * functional LayersModel, as the file says.
  *
  * Everything is checked before the model is handed out: the weight data's size against the
  * manifest, every layer class, every weight's name and shape against the topology. On any
  * error the layers built so far are freed and nothing is returned.
  */
 import { ENGINE } from '../engine';
-import type { Layer } from '../layers/layer';
-import { Sequential } from '../models/sequential';
+import type { LayersModel } from '../models/functional';
 import { getRandomState, setRandomState } from '../ops/random';
 import type { Variable } from '../tensor';
+import { deserializeModel } from './model-topology';
 import { optimizerFromConfig, setOptimizerWeights } from './optimizer-state';
 import { http, isHttpURL } from './http';
 import { getLoadHandler } from './router';
 import { namedModelWeights } from './save';
-import { deserializeLayer, toCamelCase, type Config } from './serialization';
+import { toCamelCase } from './serialization';
 import type { IOHandler, LoadOptions, ModelArtifacts } from './types';
 import { decodeWeights, joinWeightData, type NamedArray } from './weights';
-
-type LayerSpec = { class_name?: string; className?: string; config: Config; name?: string; inbound_nodes?: unknown };
-
-/** The Keras names of a layer's input tensors (Keras 2 and Keras 3 inbound_nodes). */
-function inboundNames(spec: LayerSpec): string[] | null {
-  const nodes = spec.inbound_nodes;
-  if (!Array.isArray(nodes)) return null;
-  if (nodes.length === 0) return [];
-  if (nodes.length !== 1) return null;
-  const node = nodes[0] as unknown;
-  if (Array.isArray(node)) return node.map((t) => (Array.isArray(t) ? String(t[0]) : '?'));
-  const args = (node as { args?: unknown[] }).args ?? [];
-  return args.map((a) => {
-    const h = (a as { config?: { keras_history?: unknown[] } })?.config?.keras_history;
-    return Array.isArray(h) ? String(h[0]) : '?';
-  });
-}
-
-/** The layer specs of a Sequential topology, or of a functional model that is a simple chain. */
-function layerSpecs(topology: Record<string, unknown>): { name?: string; specs: LayerSpec[] } {
-  const cls = String(topology.class_name ?? topology.className ?? '');
-  const config = topology.config as Config | LayerSpec[] | undefined;
-  if (cls === 'Sequential') {
-    if (Array.isArray(config)) return { specs: config };
-    const layers = (config as Config | undefined)?.layers;
-    if (!Array.isArray(layers)) throw new Error('model.json: the Sequential topology has no layers list');
-    return { name: (config as Config).name as string | undefined, specs: layers as LayerSpec[] };
-  }
-  if (cls === 'Model' || cls === 'Functional') {
-    const c = (config ?? {}) as Config;
-    const layers = (c.layers ?? []) as LayerSpec[];
-    // A chain input → l1 → l2 → … loads as a Sequential model.
-    let prev: string | null = null;
-    const chain = layers.every((l) => {
-      const name = String(l.name ?? l.config?.name);
-      const inbound = inboundNames(l);
-      const ok = prev === null ? (l.class_name === 'InputLayer' || (inbound !== null && inbound.length === 0)) : inbound?.length === 1 && inbound[0] === prev;
-      prev = name;
-      return ok;
-    });
-    const outputs = c.output_layers as unknown[] | undefined;
-    const lastName = layers.length ? String(layers[layers.length - 1].name ?? layers[layers.length - 1].config?.name) : '';
-    const singleOut = !outputs || (outputs.length === 1 && Array.isArray(outputs[0]) && String((outputs[0] as unknown[])[0]) === lastName);
-    if (!chain || !singleOut) {
-      throw new Error(`model.json: this '${cls}' model is not a single chain of layers; ferrite loads Sequential models (and functional models that are a chain)`);
-    }
-    return { name: c.name as string | undefined, specs: layers };
-  }
-  throw new Error(`model.json: the topology's class is '${cls || '(none)'}'; ferrite loads Sequential layers models`);
-}
-
-/** Keras' InputLayer becomes the next layer's batch_input_shape. */
-function foldInputLayers(specs: LayerSpec[]): LayerSpec[] {
-  const out: LayerSpec[] = [];
-  let pending: unknown[] | null = null;
-  for (const s of specs) {
-    const cls = s.class_name ?? s.className;
-    if (cls === 'InputLayer') {
-      const c = s.config ?? {};
-      pending = (c.batch_input_shape ?? c.batch_shape ?? c.batchInputShape) as unknown[] | null;
-      continue;
-    }
-    if (pending && s.config && s.config.batch_input_shape == null && s.config.batch_shape == null) {
-      out.push({ ...s, config: { ...s.config, batch_input_shape: pending } });
-    } else {
-      out.push(s);
-    }
-    pending = null;
-  }
-  return out;
-}
 
 /** TensorFlow.js' name matching: exact, without ':0', or without an inner cell name (TF ≥ 2.2). */
 function matchName(name: string, byName: Map<string, Variable>): string | null {
@@ -96,13 +26,19 @@ function matchName(name: string, byName: Map<string, Variable>): string | null {
   if (byName.has(n)) return n;
   const t = n.split('/');
   const short = [...t.slice(0, -2), t[t.length - 1]].join('/');
-  return byName.has(short) ? short : null;
+  if (byName.has(short)) return short;
+  // A nested model's name in front of its layers' weight names.
+  for (let i = 1; i < t.length - 1; i++) {
+    const tail = t.slice(i).join('/');
+    if (byName.has(tail)) return tail;
+  }
+  return null;
 }
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /** Sets the model's weights from decoded arrays (all checked first). */
-function assignWeights(model: Sequential, arrays: NamedArray[], strict: boolean): void {
+function assignWeights(model: LayersModel, arrays: NamedArray[], strict: boolean): void {
   const named = namedModelWeights(model);
   const byName = new Map(named.map((w) => [w.name, w.variable]));
   const pairs: [Variable, NamedArray][] = [];
@@ -137,23 +73,38 @@ function assignWeights(model: Sequential, arrays: NamedArray[], strict: boolean)
   }
 }
 
+/** A loss or metric name from model.json (snake_case) in ferrite's spelling. */
+function nameOf(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw new Error(`model.json: the training config's ${what} ${JSON.stringify(v)} is not a name`);
+  return toCamelCase(v);
+}
+
 /** compile() arguments from model.json's training config. */
-function compileFromTrainingConfig(model: Sequential, tc: NonNullable<ModelArtifacts['trainingConfig']>): void {
-  let loss = tc.loss as unknown;
-  if (Array.isArray(loss) && loss.length === 1) loss = loss[0];
-  if (loss && typeof loss === 'object' && !Array.isArray(loss)) {
-    const values = Object.values(loss as Record<string, unknown>);
-    if (values.length === 1) loss = values[0];
+function compileFromTrainingConfig(model: LayersModel, tc: NonNullable<ModelArtifacts['trainingConfig']>): void {
+  const outputs = model.outputNames;
+  let loss: string | string[] | Record<string, string>;
+  const l = tc.loss as unknown;
+  if (typeof l === 'string') loss = nameOf(l, 'loss');
+  else if (Array.isArray(l)) loss = l.length === 1 && outputs.length === 1 ? nameOf(l[0], 'loss') : l.map((x) => nameOf(x, 'loss'));
+  else if (l && typeof l === 'object') {
+    const entries = Object.entries(l as Record<string, unknown>);
+    loss = entries.length === 1 && outputs.length === 1 ? nameOf(entries[0][1], 'loss') : Object.fromEntries(entries.map(([k, x]) => [k, nameOf(x, 'loss')]));
+  } else throw new Error(`model.json: the training config's loss ${JSON.stringify(tc.loss)} is not a loss name, a list or a map`);
+  const m = tc.metrics as unknown;
+  let metrics: string[] | Record<string, string | string[]> | undefined;
+  if (m === undefined || m === null) metrics = undefined;
+  else if (Array.isArray(m)) metrics = m.map((x) => nameOf(x, 'metric'));
+  else {
+    const entries = Object.entries(m as Record<string, unknown>);
+    metrics = outputs.length === 1 && entries.length === 1 && !outputs.includes(entries[0][0])
+      ? ([] as unknown[]).concat(entries[0][1]).map((x) => nameOf(x, 'metric'))
+      : Object.fromEntries(entries.map(([k, x]) => [k, Array.isArray(x) ? x.map((y) => nameOf(y, 'metric')) : nameOf(x, 'metric')]));
   }
-  if (typeof loss !== 'string') throw new Error(`model.json: the training config's loss ${JSON.stringify(tc.loss)} is not a single loss name`);
-  let metrics = tc.metrics as unknown;
-  if (metrics && !Array.isArray(metrics)) metrics = Object.values(metrics as Record<string, unknown>);
-  const metricNames = ((metrics as unknown[] | undefined) ?? []).map((m) => toCamelCase(String(m)));
-  model.compile({ optimizer: optimizerFromConfig(tc.optimizer_config), loss: toCamelCase(loss), metrics: metricNames });
+  model.compile({ optimizer: optimizerFromConfig(tc.optimizer_config), loss, metrics });
 }
 
 /** A model from artifacts already in memory. */
-export function modelFromArtifacts(artifacts: ModelArtifacts, options: LoadOptions = {}): Sequential {
+export function modelFromArtifacts(artifacts: ModelArtifacts, options: LoadOptions = {}): LayersModel {
   if (!artifacts || typeof artifacts !== 'object') throw new Error('loadLayersModel: the handler returned no artifacts');
   if (artifacts.format === 'graph-model') {
     throw new Error('loadLayersModel: this is a TensorFlow.js graph model (tf.loadGraphModel); ferrite loads layers models');
@@ -172,32 +123,26 @@ export function modelFromArtifacts(artifacts: ModelArtifacts, options: LoadOptio
     arrays = decodeWeights(joinWeightData(artifacts.weightData), artifacts.weightSpecs, source);
   }
 
-  const { name, specs } = layerSpecs(topology);
-  const layers: Layer[] = [];
-  let model: Sequential | null = null;
+  const cls = String(topology.class_name ?? topology.className ?? '');
+  let model: LayersModel | null = null;
   // Building draws initial values that the loaded ones replace: leave the random stream as it was.
   const randomState = getRandomState();
   try {
-    for (const s of foldInputLayers(specs)) layers.push(deserializeLayer(s, options.customObjects));
-    model = new Sequential({ name, layers });
-    if (arrays.some((a) => a.group !== 'optimizer')) {
-      if (!layers[0]?.batchInputShape) {
-        throw new Error('model.json: the first layer has no batch_input_shape, so its weights cannot be created to receive the saved ones');
-      }
-      model.build();
-    } else if (layers[0]?.batchInputShape) {
-      model.build();
+    model = deserializeModel(cls, topology.config, options.customObjects ?? {});
+    const modelArrays = arrays.filter((a) => a.group !== 'optimizer');
+    if (modelArrays.length && !model.built) {
+      throw new Error('model.json: the first layer has no batch_input_shape, so its weights cannot be created to receive the saved ones');
     }
-    assignWeights(model, arrays.filter((a) => a.group !== 'optimizer'), strict);
+    // Without weight data the model keeps its initial weights (TensorFlow.js does the same).
+    if (artifacts.weightData != null) assignWeights(model, modelArrays, strict);
     if (artifacts.trainingConfig) {
       compileFromTrainingConfig(model, artifacts.trainingConfig);
-      setOptimizerWeights(model.optimizer!, model.trainableWeights, arrays.filter((a) => a.group === 'optimizer'));
+      setOptimizerWeights(model.optimizer!, model.compiled!.collectedWeights, arrays.filter((a) => a.group === 'optimizer'));
     }
     if (artifacts.userDefinedMetadata) model.setUserDefinedMetadata(artifacts.userDefinedMetadata);
     return model;
   } catch (e) {
-    if (model) model.dispose();
-    else layers.forEach((l) => l.dispose());
+    model?.dispose();
     throw e;
   } finally {
     setRandomState(randomState);
@@ -210,7 +155,7 @@ export function modelFromArtifacts(artifacts: ModelArtifacts, options: LoadOptio
  * With a training config (saved with includeOptimizer) the model comes back compiled, its
  * optimizer state restored.
  */
-export async function loadLayersModel(pathOrHandler: string | IOHandler, options: LoadOptions = {}): Promise<Sequential> {
+export async function loadLayersModel(pathOrHandler: string | IOHandler, options: LoadOptions = {}): Promise<LayersModel> {
   const handler = typeof pathOrHandler !== 'string'
     ? pathOrHandler
     : isHttpURL(pathOrHandler) && (options.requestInit || options.fetchFunc)

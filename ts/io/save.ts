@@ -2,55 +2,34 @@
  * model.save(): the topology as Keras JSON, the weights under their TensorFlow.js manifest
  * names, and (includeOptimizer) the training config and the optimizer's state.
  */
-import type { Layer, SymbolicShape } from '../layers/layer';
-import type { MetricFn } from '../metrics';
-import type { Optimizer } from '../optimizers/optimizer';
+import type { LayersModel } from '../models/functional';
 import type { Variable } from '../tensor';
+import { serializeModel } from './model-topology';
 import { optimizerToConfig, optimizerWeights } from './optimizer-state';
 import { getSaveHandler } from './router';
-import { serializeLayer, toSnakeCase, weightNames } from './serialization';
+import { toSnakeCase, weightNames } from './serialization';
 import type { IOHandler, ModelArtifacts, SaveConfig, SaveResult, TrainingConfig } from './types';
 import { encodeWeights, type NamedArray } from './weights';
 
 export const FERRITE_VERSION = '0.1.0';
 
-/** What saving reads from a Sequential model. */
-export interface SavableModel {
-  readonly name: string;
-  readonly layers: Layer[];
-  readonly optimizer: Optimizer | null;
-  readonly built: boolean;
-  build(inputShape?: SymbolicShape): void;
-  readonly trainableWeights: Variable[];
-  readonly saveState: { inputShape: SymbolicShape | null; loss: string | null; metrics: (string | MetricFn)[] };
-  getUserDefinedMetadata(): Record<string, unknown> | undefined;
-}
-
-/** The model's topology as TensorFlow.js writes it (class Sequential, Keras layer configs). */
-export function modelTopology(model: SavableModel): Record<string, unknown> {
-  const layers = model.layers.map((l) => serializeLayer(l));
-  const first = layers[0]?.config;
-  const shape = model.saveState.inputShape;
-  if (first && first.batch_input_shape == null && shape) {
-    first.batch_input_shape = [...shape];
-    first.dtype = 'float32';
-  }
-  return {
-    class_name: 'Sequential',
-    config: { name: model.name, layers },
-    keras_version: `ferrite ${FERRITE_VERSION}`,
-    backend: 'ferrite',
-  };
+/** The model's topology as TensorFlow.js writes it (Sequential, or Model with inbound nodes). */
+export function modelTopology(model: LayersModel): Record<string, unknown> {
+  return { ...serializeModel(model), keras_version: `ferrite ${FERRITE_VERSION}`, backend: 'ferrite' };
 }
 
 /** Each weight with its manifest name, layer by layer (Keras order). */
-export function namedModelWeights(model: SavableModel, trainableOnly = false): { name: string; variable: Variable }[] {
+export function namedModelWeights(model: LayersModel, trainableOnly = false): { name: string; variable: Variable }[] {
   const out: { name: string; variable: Variable }[] = [];
   const seen = new Set<string>();
+  const seenVars = new Set<Variable>();
+  const trainable = new Set(model.trainableWeights);
   for (const l of model.layers) {
     const names = weightNames(l);
     l.weights.forEach((v, i) => {
-      if (trainableOnly && !(v.trainable && l.trainable)) return;
+      if (seenVars.has(v)) return;
+      seenVars.add(v);
+      if (trainableOnly && !trainable.has(v)) return;
       if (seen.has(names[i])) {
         throw new Error(`${model.name}.save: two weights are named '${names[i]}'; give the layers unique names`);
       }
@@ -71,18 +50,31 @@ function arrayOf(name: string, v: Variable): NamedArray {
   };
 }
 
-function trainingConfigOf(model: SavableModel): TrainingConfig {
-  const { loss, metrics } = model.saveState;
-  if (!loss) throw new Error(`${model.name}.save: includeOptimizer needs a loss given by name in compile() (a function cannot be saved)`);
-  const names = metrics.map((m) => {
-    if (typeof m !== 'string') throw new Error(`${model.name}.save: includeOptimizer needs metrics given by name (a function cannot be saved)`);
-    return toSnakeCase(m);
-  });
-  return { loss: toSnakeCase(loss), metrics: names, optimizer_config: optimizerToConfig(model.optimizer!) };
+/** A compile() loss or metric as model.json names it. */
+function savedName(model: LayersModel, what: string, v: unknown): string {
+  if (typeof v !== 'string') throw new Error(`${model.name}.save: includeOptimizer needs ${what} given by name in compile() (a function cannot be saved)`);
+  return toSnakeCase(v);
+}
+
+function trainingConfigOf(model: LayersModel): TrainingConfig {
+  const c = model.compiled!;
+  const loss = c.lossArg;
+  const lossOut = typeof loss === 'string' || typeof loss === 'function'
+    ? savedName(model, 'a loss', loss)
+    : Array.isArray(loss)
+      ? loss.map((l) => savedName(model, 'a loss', l))
+      : Object.fromEntries(Object.entries(loss).map(([k, l]) => [k, savedName(model, 'a loss', l)]));
+  const m = c.metricsArg;
+  const metrics = m === undefined
+    ? []
+    : Array.isArray(m)
+      ? m.map((x) => savedName(model, 'metrics', x))
+      : Object.fromEntries(Object.entries(m).map(([k, x]) => [k, Array.isArray(x) ? x.map((y) => savedName(model, 'metrics', y)) : savedName(model, 'metrics', x)]));
+  return { loss: lossOut, metrics: metrics as TrainingConfig['metrics'], optimizer_config: optimizerToConfig(c.optimizer) };
 }
 
 /** The artifacts tf.LayersModel.save would write for this model. */
-export function modelArtifacts(model: SavableModel, config: SaveConfig = {}): ModelArtifacts {
+export function modelArtifacts(model: LayersModel, config: SaveConfig = {}): ModelArtifacts {
   if (!model.built) {
     try {
       model.build();
@@ -104,7 +96,7 @@ export function modelArtifacts(model: SavableModel, config: SaveConfig = {}): Mo
   const specs = enc.specs;
   if (config.includeOptimizer && model.optimizer) {
     artifacts.trainingConfig = trainingConfigOf(model);
-    const vars = model.trainableWeights;
+    const vars = model.compiled!.collectedWeights;
     const byVar = new Map(namedModelWeights(model).map((w) => [w.variable, w.name]));
     const opt = encodeWeights(optimizerWeights(model.optimizer, vars, vars.map((v) => byVar.get(v) ?? v.name ?? 'weight')), 'optimizer');
     specs.push(...opt.specs);
@@ -121,7 +113,7 @@ export function modelArtifacts(model: SavableModel, config: SaveConfig = {}): Mo
 }
 
 /** model.save(handlerOrURL, config): 'file://dir', 'indexeddb://name', 'downloads://name', 'http(s)://…' or an IOHandler. */
-export async function saveModel(model: SavableModel, handlerOrURL: string | IOHandler, config: SaveConfig = {}): Promise<SaveResult> {
+export async function saveModel(model: LayersModel, handlerOrURL: string | IOHandler, config: SaveConfig = {}): Promise<SaveResult> {
   const handler = typeof handlerOrURL === 'string' ? getSaveHandler(handlerOrURL) : handlerOrURL;
   if (!handler || typeof handler.save !== 'function') {
     throw new Error(`${model.name}.save: the handler has no save method (use fe.io.withSaveHandler, or a URL such as file://…)`);

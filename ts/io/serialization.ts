@@ -19,6 +19,8 @@ import { AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPoolin
 import { GRU, LSTM, RNN, SimpleRNN } from '../layers/recurrent';
 import { RepeatVector } from '../layers/repeat-vector';
 import { Bidirectional, TimeDistributed } from '../layers/wrappers';
+import { InputLayer } from '../layers/input-layer';
+import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract } from '../layers/merge';
 
 export type Config = Record<string, unknown>;
 
@@ -293,6 +295,24 @@ const CODECS: Record<string, LayerCodec> = {
       return new TimeDistributed({ ...(a as object), layer: load(a.layer, who) } as never);
     },
   },
+  Add: simple((a: never) => new Add(a)),
+  Subtract: simple((a: never) => new Subtract(a)),
+  Multiply: simple((a: never) => new Multiply(a)),
+  Average: simple((a: never) => new Average(a)),
+  Maximum: simple((a: never) => new Maximum(a)),
+  Minimum: simple((a: never) => new Minimum(a)),
+  Concatenate: simple((a: never) => new Concatenate(a)),
+  Dot: simple((a: never) => new Dot(a)),
+  InputLayer: {
+    toConfig: (l) => (l as InputLayer).getConfig(),
+    fromConfig(config) {
+      const shape = (config.batchInputShape ?? config.batchShape) as unknown[] | undefined;
+      if (!Array.isArray(shape)) throw new Error(`layer '${config.name ?? '?'}' (InputLayer): its config has no batch_input_shape / batch_shape`);
+      if (config.sparse) unsupported(`layer '${config.name ?? '?'}' (InputLayer)`, 'sparse: true');
+      const dtype = config.dtype === 'int32' ? 'int32' : 'float32';
+      return new InputLayer({ batchInputShape: shape.map((d) => (typeof d === 'number' ? d : null)), dtype, name: config.name as string | undefined });
+    },
+  },
 };
 
 /** TensorFlow.js' alternative class names. */
@@ -304,6 +324,20 @@ const CLASS_ALIASES: Record<string, string> = {
 };
 
 const custom = new Map<string, LayerCodec>();
+
+/** How models nested in a model are written and read (ts/io/model-topology.ts registers it). */
+interface ModelCodec {
+  classes: string[];
+  serialize(layer: Layer): { class_name: string; config: Config };
+  deserialize(className: string, rawConfig: unknown, customObjects: Record<string, (c: Config) => Layer>, where: string): Layer;
+  isModel(layer: Layer): boolean;
+}
+let modelCodec: ModelCodec | null = null;
+
+/** @internal set by ts/io/model-topology.ts. */
+export function setModelCodec(codec: ModelCodec): void {
+  modelCodec = codec;
+}
 
 /**
  * Registers a layer class for saving and loading: `fromConfig` gets the camelCase config
@@ -319,11 +353,12 @@ function codecFor(layer: Layer): LayerCodec {
 
 /** The class names ferrite can load. */
 export function knownLayerClasses(): string[] {
-  return [...Object.keys(CODECS), ...custom.keys()];
+  return [...Object.keys(CODECS), ...(modelCodec?.classes ?? []), ...custom.keys()];
 }
 
 /** A layer as Keras JSON: { class_name, config } with snake_case keys. */
 export function serializeLayer(layer: Layer): { class_name: string; config: Config } {
+  if (modelCodec?.isModel(layer) && !custom.has(layer.className)) return modelCodec.serialize(layer);
   const c = codecFor(layer).toConfig(layer);
   return { class_name: layer.className, config: convertTsToPythonic(c) as Config };
 }
@@ -338,6 +373,10 @@ export function deserializeLayer(spec: unknown, customObjects: Record<string, (c
   const cls = s?.class_name ?? s?.className;
   if (typeof cls !== 'string' || !s.config || typeof s.config !== 'object') {
     throw new Error(`${where}: expected a layer as { class_name, config }, got ${JSON.stringify(spec)?.slice(0, 120)}`);
+  }
+  if (modelCodec && modelCodec.classes.includes(cls) && !customObjects[cls] && !custom.has(cls)) {
+    // Models keep their raw config: layer names inside inbound_nodes must not be camel-cased.
+    return modelCodec.deserialize(cls, s.config, customObjects, where);
   }
   // A nested spec already in TS form (className) is converted again harmlessly: its keys are camelCase.
   const config = convertPythonicToTs(s.config) as Config;
@@ -365,6 +404,21 @@ export function deserializeLayer(spec: unknown, customObjects: Record<string, (c
  * (TensorFlow.js' names).
  */
 export function weightNames(layer: Layer): string[] {
+  if (modelCodec?.isModel(layer)) {
+    // A nested model's weights keep their own layers' names (unique in the outer model).
+    const inner = (layer as unknown as { layers: Layer[] }).layers;
+    const seen = new Set<unknown>();
+    const out: string[] = [];
+    for (const l of inner) {
+      const names = weightNames(l);
+      l.weights.forEach((w, i) => {
+        if (seen.has(w)) return;
+        seen.add(w);
+        out.push(names[i]);
+      });
+    }
+    return out;
+  }
   if (layer instanceof Bidirectional) {
     return [...weightNames(layer.forwardLayer), ...weightNames(layer.backwardLayer)].map((n) => `${layer.name}/${n}`);
   }

@@ -10,6 +10,8 @@ import { conv2dGeometry } from '../ops/conv-util';
 import type { Tensor, Variable } from '../tensor';
 import { ActivationIdentifier, getActivation } from './activations';
 import type { Initializer } from './initializers';
+import { Constraint, getConstraint, serializeConstraint } from '../constraints';
+import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers';
 import { CallContext, Layer, LayerArgs, SymbolicShape } from './layer';
 
 export interface ConvLayerArgs extends LayerArgs {
@@ -25,6 +27,10 @@ export interface ConvLayerArgs extends LayerArgs {
   useBias?: boolean;
   kernelInitializer?: string | Initializer;
   biasInitializer?: string | Initializer;
+  kernelRegularizer?: Regularizer | string | null;
+  biasRegularizer?: Regularizer | string | null;
+  kernelConstraint?: Constraint | string | null;
+  biasConstraint?: Constraint | string | null;
 }
 
 /** A positive integer or a list of `rank` of them. */
@@ -48,6 +54,10 @@ abstract class Conv extends Layer {
   private kernelInit: string | Initializer;
   private biasInit: string | Initializer;
   private activationFn: (x: Tensor) => Tensor;
+  readonly kernelRegularizer: Regularizer | null;
+  readonly biasRegularizer: Regularizer | null;
+  readonly kernelConstraint: Constraint | null;
+  readonly biasConstraint: Constraint | null;
   kernel: Variable | null = null;
   bias: Variable | null = null;
 
@@ -75,6 +85,10 @@ abstract class Conv extends Layer {
     this.useBias = args.useBias ?? true;
     this.kernelInit = args.kernelInitializer ?? 'glorotUniform';
     this.biasInit = args.biasInitializer ?? 'zeros';
+    this.kernelRegularizer = getRegularizer(args.kernelRegularizer, `${who}: kernelRegularizer`);
+    this.biasRegularizer = getRegularizer(args.biasRegularizer, `${who}: biasRegularizer`);
+    this.kernelConstraint = getConstraint(args.kernelConstraint, `${who}: kernelConstraint`);
+    this.biasConstraint = getConstraint(args.biasConstraint, `${who}: biasConstraint`);
   }
 
   private get who(): string {
@@ -88,8 +102,8 @@ abstract class Conv extends Layer {
         `${this.who}: expected inputs of rank ${this.rank + 2} [batch, ${this.rank === 2 ? 'height, width' : 'steps'}, channels] ` +
           `with known channels, got [${inputShape.map((d) => d ?? 'null').join(', ')}]`);
     }
-    this.kernel = this.addWeight('kernel', [...this.kernelSize, channels, this.filters], this.kernelInit);
-    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], this.biasInit);
+    this.kernel = this.addWeight('kernel', [...this.kernelSize, channels, this.filters], 'float32', this.kernelInit, this.kernelRegularizer, true, this.kernelConstraint);
+    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', this.biasInit, this.biasRegularizer, true, this.biasConstraint);
     this.built = true;
   }
 
@@ -154,13 +168,18 @@ abstract class Conv extends Layer {
       useBias: this.useBias,
       kernelInitializer: typeof this.kernelInit === 'string' ? this.kernelInit : this.kernelInit.className,
       biasInitializer: typeof this.biasInit === 'string' ? this.biasInit : this.biasInit.className,
+      kernelRegularizer: serializeRegularizer(this.kernelRegularizer),
+      biasRegularizer: serializeRegularizer(this.biasRegularizer),
+      activityRegularizer: serializeRegularizer(this.activityRegularizer),
+      kernelConstraint: serializeConstraint(this.kernelConstraint),
+      biasConstraint: serializeConstraint(this.biasConstraint),
     };
   }
 }
 
 /** 2-D convolution over [batch, height, width, channels]. */
 export class Conv2D extends Conv {
-  readonly className = 'Conv2D';
+  static override readonly className = 'Conv2D';
   constructor(args: ConvLayerArgs) {
     super(2, args, 'conv2d');
   }
@@ -168,7 +187,7 @@ export class Conv2D extends Conv {
 
 /** 1-D convolution over [batch, steps, channels]. */
 export class Conv1D extends Conv {
-  readonly className = 'Conv1D';
+  static override readonly className = 'Conv1D';
   constructor(args: ConvLayerArgs) {
     super(1, args, 'conv1d');
   }

@@ -12,7 +12,7 @@ export interface DropoutArgs extends LayerArgs {
 
 /** Inverted dropout while training; the identity at inference. */
 export class Dropout extends Layer {
-  readonly className = 'Dropout';
+  static override readonly className = 'Dropout';
   readonly rate: number;
   private seed?: number;
 
@@ -38,7 +38,7 @@ export class Dropout extends Layer {
 
 /** Flattens all axes but the batch axis. */
 export class Flatten extends Layer {
-  readonly className = 'Flatten';
+  static override readonly className = 'Flatten';
 
   constructor(args: LayerArgs = {}) {
     super(args, 'flatten');
@@ -60,7 +60,7 @@ export interface ActivationArgs extends LayerArgs {
 }
 
 export class Activation extends Layer {
-  readonly className = 'Activation';
+  static override readonly className = 'Activation';
   readonly activation: ActivationIdentifier;
   private fn: (x: Tensor) => Tensor;
 
@@ -86,7 +86,7 @@ export interface ReshapeArgs extends LayerArgs {
 
 /** Reshapes each sample to targetShape (one entry may be −1). */
 export class Reshape extends Layer {
-  readonly className = 'Reshape';
+  static override readonly className = 'Reshape';
   readonly targetShape: number[];
 
   constructor(args: ReshapeArgs) {

@@ -4,6 +4,8 @@ import { biasAddActivation, isFusedActivation } from '../ops/fused-dense';
 import type { Tensor, Variable } from '../tensor';
 import { ActivationIdentifier, getActivation } from './activations';
 import type { Initializer } from './initializers';
+import { Constraint, getConstraint, serializeConstraint } from '../constraints';
+import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers';
 import { CallContext, Layer, LayerArgs, SymbolicShape } from './layer';
 
 export interface DenseArgs extends LayerArgs {
@@ -12,16 +14,24 @@ export interface DenseArgs extends LayerArgs {
   useBias?: boolean;
   kernelInitializer?: string | Initializer;
   biasInitializer?: string | Initializer;
+  kernelRegularizer?: Regularizer | string | null;
+  biasRegularizer?: Regularizer | string | null;
+  kernelConstraint?: Constraint | string | null;
+  biasConstraint?: Constraint | string | null;
 }
 
 export class Dense extends Layer {
-  readonly className = 'Dense';
+  static override readonly className = 'Dense';
   readonly units: number;
   readonly activation: ActivationIdentifier;
   readonly useBias: boolean;
   private kernelInit: string | Initializer;
   private biasInit: string | Initializer;
   private activationFn: (x: Tensor) => Tensor;
+  readonly kernelRegularizer: Regularizer | null;
+  readonly biasRegularizer: Regularizer | null;
+  readonly kernelConstraint: Constraint | null;
+  readonly biasConstraint: Constraint | null;
   kernel: Variable | null = null;
   bias: Variable | null = null;
 
@@ -36,6 +46,11 @@ export class Dense extends Layer {
     this.useBias = args.useBias ?? true;
     this.kernelInit = args.kernelInitializer ?? 'glorotUniform';
     this.biasInit = args.biasInitializer ?? 'zeros';
+    const who = `${this.name} (Dense)`;
+    this.kernelRegularizer = getRegularizer(args.kernelRegularizer, `${who}: kernelRegularizer`);
+    this.biasRegularizer = getRegularizer(args.biasRegularizer, `${who}: biasRegularizer`);
+    this.kernelConstraint = getConstraint(args.kernelConstraint, `${who}: kernelConstraint`);
+    this.biasConstraint = getConstraint(args.biasConstraint, `${who}: biasConstraint`);
     this.supportsMasking = true;
   }
 
@@ -44,8 +59,8 @@ export class Dense extends Layer {
     if (inputShape.length < 2 || inputDim === null) {
       throw new Error(`${this.name} (Dense): needs inputs of rank ≥ 2 with a known last dimension, got [${inputShape.join(', ')}]`);
     }
-    this.kernel = this.addWeight('kernel', [inputDim, this.units], this.kernelInit);
-    if (this.useBias) this.bias = this.addWeight('bias', [this.units], this.biasInit);
+    this.kernel = this.addWeight('kernel', [inputDim, this.units], 'float32', this.kernelInit, this.kernelRegularizer, true, this.kernelConstraint);
+    if (this.useBias) this.bias = this.addWeight('bias', [this.units], 'float32', this.biasInit, this.biasRegularizer, true, this.biasConstraint);
     this.built = true;
   }
 
@@ -83,6 +98,11 @@ export class Dense extends Layer {
       useBias: this.useBias,
       kernelInitializer: typeof this.kernelInit === 'string' ? this.kernelInit : this.kernelInit.className,
       biasInitializer: typeof this.biasInit === 'string' ? this.biasInit : this.biasInit.className,
+      kernelRegularizer: serializeRegularizer(this.kernelRegularizer),
+      biasRegularizer: serializeRegularizer(this.biasRegularizer),
+      activityRegularizer: serializeRegularizer(this.activityRegularizer),
+      kernelConstraint: serializeConstraint(this.kernelConstraint),
+      biasConstraint: serializeConstraint(this.biasConstraint),
     };
   }
 }

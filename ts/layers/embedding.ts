@@ -2,6 +2,8 @@
 import * as ops from '../ops/index';
 import type { Tensor, Variable } from '../tensor';
 import type { Initializer } from './initializers';
+import { Constraint, getConstraint, serializeConstraint } from '../constraints';
+import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers';
 import { CallContext, Layer, LayerArgs, SymbolicShape } from './layer';
 
 export interface EmbeddingArgs extends LayerArgs {
@@ -13,16 +15,20 @@ export interface EmbeddingArgs extends LayerArgs {
   maskZero?: boolean;
   /** Length of input sequences, when constant. */
   inputLength?: number;
+  embeddingsRegularizer?: Regularizer | string | null;
+  embeddingsConstraint?: Constraint | string | null;
 }
 
 export class Embedding extends Layer {
-  readonly className = 'Embedding';
+  static override readonly className = 'Embedding';
   readonly inputDim: number;
   readonly outputDim: number;
   readonly maskZero: boolean;
   readonly inputLength: number | null;
   private init: string | Initializer;
   embeddings: Variable | null = null;
+  readonly embeddingsRegularizer: Regularizer | null;
+  readonly embeddingsConstraint: Constraint | null;
 
   constructor(args: EmbeddingArgs) {
     // inputDim means the vocabulary size here, not a shape: don't let LayerArgs read it.
@@ -37,11 +43,14 @@ export class Embedding extends Layer {
     this.maskZero = args.maskZero ?? false;
     this.inputLength = args.inputLength ?? null;
     this.init = args.embeddingsInitializer ?? 'randomUniform';
+    this.embeddingsRegularizer = getRegularizer(args.embeddingsRegularizer, `${this.name} (Embedding): embeddingsRegularizer`);
+    this.embeddingsConstraint = getConstraint(args.embeddingsConstraint, `${this.name} (Embedding): embeddingsConstraint`);
+    this.dtype = args.dtype ?? 'int32';
     if (!this.batchInputShape && this.inputLength !== null) this.batchInputShape = [null, this.inputLength];
   }
 
   override build(_inputShape: SymbolicShape): void {
-    this.embeddings = this.addWeight('embeddings', [this.inputDim, this.outputDim], this.init);
+    this.embeddings = this.addWeight('embeddings', [this.inputDim, this.outputDim], 'float32', this.init, this.embeddingsRegularizer, true, this.embeddingsConstraint);
     this.built = true;
   }
 
@@ -77,6 +86,9 @@ export class Embedding extends Layer {
       maskZero: this.maskZero,
       inputLength: this.inputLength,
       embeddingsInitializer: typeof this.init === 'string' ? this.init : this.init.className,
+      embeddingsRegularizer: serializeRegularizer(this.embeddingsRegularizer),
+      activityRegularizer: serializeRegularizer(this.activityRegularizer),
+      embeddingsConstraint: serializeConstraint(this.embeddingsConstraint),
     };
   }
 }

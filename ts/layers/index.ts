@@ -59,3 +59,15 @@ export const globalAvgPool2d = globalAveragePooling2d;
 
 export { AveragePooling2D, BatchNormalization, Conv1D, Conv2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPooling2D };
 export type { BatchNormalizationArgs, ConvLayerArgs, GlobalPooling2DArgs, Pooling2DArgs };
+
+// Merge layers (merge.ts) and the functional graph's input layer (input-layer.ts).
+export { add, subtract, multiply, average, maximum, minimum, concatenate, dot } from './merge';
+export { Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot } from './merge';
+export type { ConcatenateArgs, DotArgs } from './merge';
+import { InputLayer, type InputLayerArgs } from './input-layer';
+/** tf.layers.inputLayer: an InputLayer to add first to a Sequential. */
+export const inputLayer = (args: InputLayerArgs) => new InputLayer(args);
+export { InputLayer };
+export type { InputLayerArgs };
+export type { ApplyArgs, CallKwargs, Mask } from './layer';
+export { SymbolicTensor } from './symbolic';

@@ -10,6 +10,8 @@ import { noGrad } from '../autograd';
 import * as ops from '../ops/index';
 import type { Tensor, Variable } from '../tensor';
 import type { Initializer } from './initializers';
+import { Constraint, getConstraint, serializeConstraint } from '../constraints';
+import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers';
 import { CallContext, Layer, LayerArgs, SymbolicShape } from './layer';
 
 export interface BatchNormalizationArgs extends LayerArgs {
@@ -23,12 +25,16 @@ export interface BatchNormalizationArgs extends LayerArgs {
   gammaInitializer?: string | Initializer;
   movingMeanInitializer?: string | Initializer;
   movingVarianceInitializer?: string | Initializer;
+  betaRegularizer?: Regularizer | string | null;
+  gammaRegularizer?: Regularizer | string | null;
+  betaConstraint?: Constraint | string | null;
+  gammaConstraint?: Constraint | string | null;
 }
 
 const initName = (i: string | Initializer) => (typeof i === 'string' ? i : i.className);
 
 export class BatchNormalization extends Layer {
-  readonly className = 'BatchNormalization';
+  static override readonly className = 'BatchNormalization';
   readonly axis: number;
   readonly momentum: number;
   readonly epsilon: number;
@@ -39,6 +45,10 @@ export class BatchNormalization extends Layer {
   beta: Variable | null = null;
   movingMean: Variable | null = null;
   movingVariance: Variable | null = null;
+  readonly betaRegularizer: Regularizer | null;
+  readonly gammaRegularizer: Regularizer | null;
+  readonly betaConstraint: Constraint | null;
+  readonly gammaConstraint: Constraint | null;
 
   constructor(args: BatchNormalizationArgs = {}) {
     super(args, 'batch_normalization');
@@ -56,6 +66,10 @@ export class BatchNormalization extends Layer {
       movingMean: args.movingMeanInitializer ?? 'zeros',
       movingVariance: args.movingVarianceInitializer ?? 'ones',
     };
+    this.betaRegularizer = getRegularizer(args.betaRegularizer, `${this.who}: betaRegularizer`);
+    this.gammaRegularizer = getRegularizer(args.gammaRegularizer, `${this.who}: gammaRegularizer`);
+    this.betaConstraint = getConstraint(args.betaConstraint, `${this.who}: betaConstraint`);
+    this.gammaConstraint = getConstraint(args.gammaConstraint, `${this.who}: gammaConstraint`);
     this.supportsMasking = true;
   }
 
@@ -76,10 +90,10 @@ export class BatchNormalization extends Layer {
     const a = this.axisFor(inputShape.length);
     const dim = inputShape[a];
     if (dim === null) throw new Error(`${this.who}: axis ${this.axis} of the input shape [${inputShape.map((d) => d ?? 'null').join(', ')}] must be known`);
-    if (this.scale) this.gamma = this.addWeight('gamma', [dim], this.inits.gamma);
-    if (this.center) this.beta = this.addWeight('beta', [dim], this.inits.beta);
-    this.movingMean = this.addWeight('moving_mean', [dim], this.inits.movingMean, false);
-    this.movingVariance = this.addWeight('moving_variance', [dim], this.inits.movingVariance, false);
+    if (this.scale) this.gamma = this.addWeight('gamma', [dim], 'float32', this.inits.gamma, this.gammaRegularizer, true, this.gammaConstraint);
+    if (this.center) this.beta = this.addWeight('beta', [dim], 'float32', this.inits.beta, this.betaRegularizer, true, this.betaConstraint);
+    this.movingMean = this.addWeight('moving_mean', [dim], 'float32', this.inits.movingMean, null, false);
+    this.movingVariance = this.addWeight('moving_variance', [dim], 'float32', this.inits.movingVariance, null, false);
     this.built = true;
   }
 
@@ -138,6 +152,10 @@ export class BatchNormalization extends Layer {
       gammaInitializer: initName(this.inits.gamma),
       movingMeanInitializer: initName(this.inits.movingMean),
       movingVarianceInitializer: initName(this.inits.movingVariance),
+      betaRegularizer: serializeRegularizer(this.betaRegularizer),
+      gammaRegularizer: serializeRegularizer(this.gammaRegularizer),
+      betaConstraint: serializeConstraint(this.betaConstraint),
+      gammaConstraint: serializeConstraint(this.gammaConstraint),
     };
   }
 }

@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor';
 import { CallContext, Layer, LayerArgs, SymbolicShape } from './layer';
 
 export class GlobalAveragePooling1D extends Layer {
-  readonly className = 'GlobalAveragePooling1D';
+  static override readonly className = 'GlobalAveragePooling1D';
 
   constructor(args: LayerArgs = {}) {
     super(args, 'global_average_pooling1d');

@@ -76,14 +76,14 @@ abstract class Pooling2D extends Layer {
 }
 
 export class MaxPooling2D extends Pooling2D {
-  readonly className = 'MaxPooling2D';
+  static override readonly className = 'MaxPooling2D';
   constructor(args: Pooling2DArgs = {}) {
     super('max', 'MaxPooling2D', args, 'max_pooling2d');
   }
 }
 
 export class AveragePooling2D extends Pooling2D {
-  readonly className = 'AveragePooling2D';
+  static override readonly className = 'AveragePooling2D';
   constructor(args: Pooling2DArgs = {}) {
     super('avg', 'AveragePooling2D', args, 'average_pooling2d');
   }
@@ -117,7 +117,7 @@ abstract class GlobalPooling2D extends Layer {
 
 /** The maximum over height and width: [batch, h, w, c] → [batch, c]. */
 export class GlobalMaxPooling2D extends GlobalPooling2D {
-  readonly className = 'GlobalMaxPooling2D';
+  static override readonly className = 'GlobalMaxPooling2D';
   constructor(args: GlobalPooling2DArgs = {}) {
     super('max', 'GlobalMaxPooling2D', args, 'global_max_pooling2d');
   }
@@ -125,7 +125,7 @@ export class GlobalMaxPooling2D extends GlobalPooling2D {
 
 /** The mean over height and width: [batch, h, w, c] → [batch, c]. */
 export class GlobalAveragePooling2D extends GlobalPooling2D {
-  readonly className = 'GlobalAveragePooling2D';
+  static override readonly className = 'GlobalAveragePooling2D';
   constructor(args: GlobalPooling2DArgs = {}) {
     super('avg', 'GlobalAveragePooling2D', args, 'global_average_pooling2d');
   }

@@ -14,7 +14,9 @@ import { rngFor } from '../ops/random';
 import { fmt } from '../ops/util';
 import type { Tensor, Variable } from '../tensor';
 import { getInitializer, Initializer } from './initializers';
-import { CallContext, Layer, LayerArgs, SymbolicShape } from './layer';
+import { ApplyArgs, CallKwargs, Layer, LayerArgs, Mask, SymbolicShape } from './layer';
+import { Constraint, getConstraint, serializeConstraint } from '../constraints';
+import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers';
 
 export interface RNNLayerArgs extends LayerArgs {
   units: number;
@@ -28,6 +30,12 @@ export interface RNNLayerArgs extends LayerArgs {
   recurrentInitializer?: string | Initializer;
   /** Default 'zeros'. */
   biasInitializer?: string | Initializer;
+  kernelRegularizer?: Regularizer | string | null;
+  recurrentRegularizer?: Regularizer | string | null;
+  biasRegularizer?: Regularizer | string | null;
+  kernelConstraint?: Constraint | string | null;
+  recurrentConstraint?: Constraint | string | null;
+  biasConstraint?: Constraint | string | null;
   /** Fraction of the inputs dropped while training (one mask per sequence, as Keras). */
   dropout?: number;
   /** Fraction of the recurrent state dropped while training (one mask per sequence). */
@@ -35,17 +43,17 @@ export interface RNNLayerArgs extends LayerArgs {
   /** Output the whole sequence [batch, steps, units] (default: the last output [batch, units]). */
   returnSequences?: boolean;
   /**
-   * Keras' flag, kept in the config. apply() returns the output; applyWithState() returns
-   * [output, ...final states] either way.
+   * apply() returns [output, ...final states] ([output, h] or [output, h, c]) instead of the
+   * output, as Keras; applyWithState() returns that list either way.
    */
   returnState?: boolean;
   /** Process the sequence from its last step (the output sequence is in that order). */
   goBackwards?: boolean;
   /** Not supported: keeping state across batches. */
   stateful?: boolean;
-  /** Accepted and ignored: the whole sequence always runs as one fused kernel. */
+  /** Keras' unrolling switch; the result is the same either way, as the whole sequence always runs as one fused kernel. */
   unroll?: boolean;
-  /** Accepted and ignored (Keras' implementation modes). */
+  /** Keras' implementation modes 1 and 2 compute the same function; the fused kernel serves both. */
   implementation?: number;
   /** Features per step, with inputLength: the input shape [inputLength, inputDim] (TensorFlow.js). */
   inputDim?: number;
@@ -69,10 +77,10 @@ export interface GRULayerArgs extends RNNLayerArgs {
 }
 
 /** What a call can take besides the input. */
-export interface RNNCallArgs extends Partial<CallContext> {
+export type RNNCallArgs = ApplyArgs & {
   /** [h] (GRU, SimpleRNN) or [h, c] (LSTM), each [batch, units]. */
   initialState?: Tensor[];
-}
+};
 
 function activationArg(layer: string, key: string, v: string | undefined, fallback: RnnActivation): RnnActivation {
   const a = (v ?? fallback) as RnnActivation;
@@ -129,6 +137,12 @@ export abstract class RNN extends Layer {
   protected kernelInit: string | Initializer;
   protected recurrentInit: string | Initializer;
   protected biasInit: string | Initializer;
+  readonly kernelRegularizer: Regularizer | null;
+  readonly recurrentRegularizer: Regularizer | null;
+  readonly biasRegularizer: Regularizer | null;
+  readonly kernelConstraint: Constraint | null;
+  readonly recurrentConstraint: Constraint | null;
+  readonly biasConstraint: Constraint | null;
   /** The constructor arguments, for copies (Bidirectional). */
   readonly args: RNNLayerArgs;
 
@@ -153,6 +167,15 @@ export abstract class RNN extends Layer {
     this.returnSequences = args.returnSequences ?? false;
     this.returnState = args.returnState ?? false;
     this.goBackwards = args.goBackwards ?? false;
+    if (args.implementation !== undefined && args.implementation !== 1 && args.implementation !== 2) {
+      throw new Error(`${name}: implementation must be 1 or 2, got ${args.implementation}`);
+    }
+    this.kernelRegularizer = getRegularizer(args.kernelRegularizer, `${name}: kernelRegularizer`);
+    this.recurrentRegularizer = getRegularizer(args.recurrentRegularizer, `${name}: recurrentRegularizer`);
+    this.biasRegularizer = getRegularizer(args.biasRegularizer, `${name}: biasRegularizer`);
+    this.kernelConstraint = getConstraint(args.kernelConstraint, `${name}: kernelConstraint`);
+    this.recurrentConstraint = getConstraint(args.recurrentConstraint, `${name}: recurrentConstraint`);
+    this.biasConstraint = getConstraint(args.biasConstraint, `${name}: biasConstraint`);
     this.supportsMasking = true;
     if (!this.batchInputShape && args.inputDim !== undefined) {
       this.batchInputShape = [args.batchSize ?? null, args.inputLength ?? null, args.inputDim];
@@ -171,7 +194,18 @@ export abstract class RNN extends Layer {
     return this.biasInit;
   }
 
-  override build(inputShape: SymbolicShape): void {
+  /** The sequence's shape from build/computeOutputShape arguments ([x, ...states] lists included). */
+  protected sequenceShape(shape: SymbolicShape | SymbolicShape[]): SymbolicShape {
+    return (Array.isArray(shape[0]) ? shape[0] : shape) as SymbolicShape;
+  }
+
+  /** Number of state tensors: 2 for LSTM (h, c), else 1. */
+  get stateCount(): number {
+    return this.cell === 'lstm' ? 2 : 1;
+  }
+
+  override build(shape: SymbolicShape | SymbolicShape[]): void {
+    const inputShape = this.sequenceShape(shape);
     const features = inputShape[inputShape.length - 1];
     if (inputShape.length !== 3 || features === null) {
       throw new Error(
@@ -179,15 +213,21 @@ export abstract class RNN extends Layer {
       );
     }
     const gu = this.gates * this.units;
-    this.kernel = this.addWeight('kernel', [features, gu], this.kernelInit);
-    this.recurrentKernel = this.addWeight('recurrent_kernel', [this.units, gu], this.recurrentInit);
-    if (this.useBias) this.bias = this.addWeight('bias', this.biasShape(), this.biasInitializer());
+    this.kernel = this.addWeight('kernel', [features, gu], 'float32', this.kernelInit, this.kernelRegularizer, true, this.kernelConstraint);
+    this.recurrentKernel = this.addWeight(
+      'recurrent_kernel', [this.units, gu], 'float32', this.recurrentInit, this.recurrentRegularizer, true, this.recurrentConstraint);
+    if (this.useBias) {
+      this.bias = this.addWeight('bias', this.biasShape(), 'float32', this.biasInitializer(), this.biasRegularizer, true, this.biasConstraint);
+    }
     this.built = true;
   }
 
   /** Runs the layer: the output, and the final states when `withStates`. */
   protected run(x: Tensor, a: RNNCallArgs, withStates: boolean): { output: Tensor; states: Tensor[] } {
-    if (!this.built) this.build(x.shape);
+    if (!this.built) {
+      this.build(x.shape);
+      this.built = true;
+    }
     const k = this.kernel!;
     this.assertInput(x, [null, null, k.shape[0]]);
     const training = a.training ?? false;
@@ -211,31 +251,58 @@ export abstract class RNN extends Layer {
         name: `${this.name} (${this.className})`,
       },
       { kernel: k, recurrentKernel: this.recurrentKernel!, bias: this.bias },
-      { initialState: a.initialState, mask: a.mask ?? null, recurrentMask },
+      { initialState: a.initialState, mask: (a.mask as Tensor | null | undefined) ?? null, recurrentMask },
     );
   }
 
-  /** The output ([batch, steps, units] with returnSequences, else [batch, units]). */
-  override apply(x: Tensor, a: RNNCallArgs = {}): Tensor {
-    return this.run(x, a, false).output;
+  /** initialState given by keyword becomes extra inputs [x, ...states] (TensorFlow.js' and Keras 2's form). */
+  protected override normalizeCallArgs<T>(inputs: T, kwargs: ApplyArgs): [T, ApplyArgs] {
+    const { initialState, ...rest } = kwargs;
+    if (initialState === undefined || initialState === null) return [inputs, rest];
+    const states = Array.isArray(initialState) ? initialState : [initialState];
+    if (Array.isArray(inputs) && inputs.length > 1) {
+      throw new Error(`${this.name} (${this.className}): initial states were given both in the input list and as initialState`);
+    }
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return [[x, ...states] as T, rest];
   }
 
-  /** [output, ...final states] (Keras' returnState result): [output, h] or [output, h, c]. */
+  /** [output, ...final states] whatever returnState says: [output, h] or [output, h, c]. */
   applyWithState(x: Tensor, a: RNNCallArgs = {}): Tensor[] {
-    const r = this.run(x, a, true);
+    const [inputs, kwargs] = this.normalizeCallArgs<Tensor | Tensor[]>(x, a);
+    const { sequence, initialState } = this.splitInputs(inputs);
+    const r = this.run(sequence, { ...kwargs, initialState }, true);
     return [r.output, ...r.states];
   }
 
-  call(x: Tensor, ctx: CallContext): Tensor {
-    return this.run(x, ctx, false).output;
+  /** The sequence and the initial states from a call's inputs. */
+  private splitInputs(inputs: Tensor | Tensor[]): { sequence: Tensor; initialState?: Tensor[] } {
+    if (!Array.isArray(inputs)) return { sequence: inputs };
+    const [sequence, ...states] = inputs;
+    if (states.length && states.length !== this.stateCount) {
+      throw new Error(`${this.name} (${this.className}): expected ${this.stateCount} initial state tensor${this.stateCount > 1 ? 's' : ''}, got ${states.length}`);
+    }
+    return { sequence, initialState: states.length ? states : undefined };
   }
 
-  override computeOutputShape(s: SymbolicShape): SymbolicShape {
-    return this.returnSequences ? [s[0], s[1], this.units] : [s[0], this.units];
+  call(inputs: Tensor | Tensor[], kwargs: CallKwargs): Tensor | Tensor[] {
+    const { sequence, initialState } = this.splitInputs(inputs);
+    const mask = Array.isArray(kwargs.mask) ? kwargs.mask[0] : kwargs.mask;
+    const r = this.run(sequence, { training: kwargs.training, mask, initialState }, this.returnState);
+    return this.returnState ? [r.output, ...r.states] : r.output;
   }
 
-  override computeMask(_x: Tensor, mask: Tensor | null): Tensor | null {
-    return this.returnSequences ? mask : null;
+  override computeOutputShape(shape: SymbolicShape | SymbolicShape[]): SymbolicShape | SymbolicShape[] {
+    const s = this.sequenceShape(shape);
+    const out = this.returnSequences ? [s[0], s[1], this.units] : [s[0], this.units];
+    if (!this.returnState) return out;
+    return [out, ...Array.from({ length: this.stateCount }, () => [s[0], this.units])];
+  }
+
+  override computeMask(_inputs: Tensor | Tensor[], mask: Mask): Mask {
+    const m = Array.isArray(mask) ? (mask[0] ?? null) : mask;
+    const out = this.returnSequences ? m : null;
+    return this.returnState ? [out, ...Array.from({ length: this.stateCount }, () => null)] : out;
   }
 
   /** A new, unbuilt layer of the same kind with these arguments changed. */
@@ -257,12 +324,19 @@ export abstract class RNN extends Layer {
       goBackwards: this.goBackwards,
       stateful: false,
       unroll: false,
+      kernelRegularizer: serializeRegularizer(this.kernelRegularizer),
+      recurrentRegularizer: serializeRegularizer(this.recurrentRegularizer),
+      biasRegularizer: serializeRegularizer(this.biasRegularizer),
+      activityRegularizer: serializeRegularizer(this.activityRegularizer),
+      kernelConstraint: serializeConstraint(this.kernelConstraint),
+      recurrentConstraint: serializeConstraint(this.recurrentConstraint),
+      biasConstraint: serializeConstraint(this.biasConstraint),
     };
   }
 }
 
 export class SimpleRNN extends RNN {
-  readonly className = 'SimpleRNN';
+  static override readonly className = 'SimpleRNN';
   readonly cell = 'simple' as const;
   constructor(args: SimpleRNNLayerArgs) {
     super(args, 'simple_rnn', 'SimpleRNN');
@@ -276,7 +350,7 @@ export class SimpleRNN extends RNN {
 }
 
 export class LSTM extends RNN {
-  readonly className = 'LSTM';
+  static override readonly className = 'LSTM';
   readonly cell = 'lstm' as const;
   readonly unitForgetBias: boolean;
   constructor(args: LSTMLayerArgs) {
@@ -298,7 +372,7 @@ export class LSTM extends RNN {
 }
 
 export class GRU extends RNN {
-  readonly className = 'GRU';
+  static override readonly className = 'GRU';
   readonly cell = 'gru' as const;
   private readonly resetAfterArg: boolean;
   constructor(args: GRULayerArgs) {

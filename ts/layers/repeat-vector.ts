@@ -8,7 +8,7 @@ export interface RepeatVectorArgs extends LayerArgs {
 }
 
 export class RepeatVector extends Layer {
-  readonly className = 'RepeatVector';
+  static override readonly className = 'RepeatVector';
   readonly n: number;
 
   constructor(args: RepeatVectorArgs) {

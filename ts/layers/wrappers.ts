@@ -4,8 +4,8 @@
  */
 import * as ops from '../ops/index';
 import { fmt } from '../ops/util';
-import type { Tensor } from '../tensor';
-import { CallContext, Layer, LayerArgs, SymbolicShape } from './layer';
+import { Tensor } from '../tensor';
+import { ApplyArgs, CallContext, CallKwargs, Layer, LayerArgs, Mask, SymbolicShape } from './layer';
 import { RNN, RNNCallArgs } from './recurrent';
 
 export type BidirectionalMergeMode = 'concat' | 'sum' | 'mul' | 'ave';
@@ -24,7 +24,7 @@ export interface BidirectionalArgs extends LayerArgs {
  * Weights: the forward layer's, then the backward layer's.
  */
 export class Bidirectional extends Layer {
-  readonly className = 'Bidirectional';
+  static override readonly className = 'Bidirectional';
   readonly forwardLayer: RNN;
   readonly backwardLayer: RNN;
   readonly mergeMode: BidirectionalMergeMode;
@@ -52,10 +52,24 @@ export class Bidirectional extends Layer {
     if (!this.batchInputShape && layer.batchInputShape) this.batchInputShape = [...layer.batchInputShape];
   }
 
-  override build(inputShape: SymbolicShape): void {
-    this.forwardLayer.build(inputShape);
-    this.backwardLayer.build(inputShape);
-    this.weightList = [...this.forwardLayer.weights, ...this.backwardLayer.weights];
+  /** Whether apply() returns [output, ...forward states, ...backward states] (the inner layer's returnState). */
+  get returnState(): boolean {
+    return this.forwardLayer.returnState;
+  }
+
+  private sequenceShape(shape: SymbolicShape | SymbolicShape[]): SymbolicShape {
+    return (Array.isArray(shape[0]) ? shape[0] : shape) as SymbolicShape;
+  }
+
+  override build(shape: SymbolicShape | SymbolicShape[]): void {
+    const inputShape = this.sequenceShape(shape);
+    for (const l of [this.forwardLayer, this.backwardLayer]) {
+      if (!l.built) {
+        l.build(inputShape);
+        l.built = true;
+      }
+    }
+    this.adoptWeights([this.forwardLayer, this.backwardLayer]);
     this.built = true;
   }
 
@@ -77,7 +91,7 @@ export class Bidirectional extends Layer {
 
   private run(x: Tensor, a: RNNCallArgs, withStates: boolean): Tensor[] {
     if (!this.built) this.build(x.shape);
-    const n = this.forwardLayer.cell === 'lstm' ? 2 : 1;
+    const n = this.forwardLayer.stateCount;
     const init = a.initialState;
     if (init && init.length && init.length !== 2 * n) {
       throw new Error(`${this.name} (Bidirectional): expected ${2 * n} initial states (forward, then backward), got ${init.length}`);
@@ -90,28 +104,47 @@ export class Bidirectional extends Layer {
     return withStates ? [out, ...f.slice(1), ...b.slice(1)] : [out];
   }
 
-  override apply(x: Tensor, a: RNNCallArgs = {}): Tensor {
-    return this.run(x, a, false)[0];
+  /** initialState given by keyword becomes extra inputs [x, ...forward states, ...backward states]. */
+  protected override normalizeCallArgs<T>(inputs: T, kwargs: ApplyArgs): [T, ApplyArgs] {
+    const { initialState, ...rest } = kwargs;
+    if (initialState === undefined || initialState === null) return [inputs, rest];
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return [[x, ...(initialState as unknown[])] as T, rest];
   }
 
-  /** [output, ...forward states, ...backward states]. */
+  private splitInputs(inputs: Tensor | Tensor[]): { sequence: Tensor; initialState?: Tensor[] } {
+    if (!Array.isArray(inputs)) return { sequence: inputs };
+    const [sequence, ...states] = inputs;
+    return { sequence, initialState: states.length ? states : undefined };
+  }
+
+  /** [output, ...forward states, ...backward states], whatever returnState says. */
   applyWithState(x: Tensor, a: RNNCallArgs = {}): Tensor[] {
-    return this.run(x, a, true);
+    const [inputs, kwargs] = this.normalizeCallArgs<Tensor | Tensor[]>(x, a);
+    const { sequence, initialState } = this.splitInputs(inputs);
+    return this.run(sequence, { ...kwargs, initialState }, true);
   }
 
-  call(x: Tensor, ctx: CallContext): Tensor {
-    return this.run(x, ctx, false)[0];
+  call(inputs: Tensor | Tensor[], kwargs: CallKwargs): Tensor | Tensor[] {
+    const { sequence, initialState } = this.splitInputs(inputs);
+    const mask = Array.isArray(kwargs.mask) ? kwargs.mask[0] : kwargs.mask;
+    const out = this.run(sequence, { training: kwargs.training, mask, initialState }, this.returnState);
+    return this.returnState ? out : out[0];
   }
 
-  override computeOutputShape(s: SymbolicShape): SymbolicShape {
-    const out = this.forwardLayer.computeOutputShape(s);
-    if (this.mergeMode !== 'concat') return out;
+  override computeOutputShape(shape: SymbolicShape | SymbolicShape[]): SymbolicShape | SymbolicShape[] {
+    const s = this.sequenceShape(shape);
+    const inner = this.forwardLayer.computeOutputShape(s);
+    const [out, ...states] = (this.returnState ? inner : [inner]) as SymbolicShape[];
     const last = out[out.length - 1];
-    return [...out.slice(0, -1), last === null ? null : 2 * last];
+    const merged = this.mergeMode !== 'concat' ? out : [...out.slice(0, -1), last === null ? null : 2 * last];
+    return this.returnState ? [merged, ...states, ...states] : merged;
   }
 
-  override computeMask(_x: Tensor, mask: Tensor | null): Tensor | null {
-    return this.returnSequences ? mask : null;
+  override computeMask(_inputs: Tensor | Tensor[], mask: Mask): Mask {
+    const m = Array.isArray(mask) ? (mask[0] ?? null) : mask;
+    const out = this.returnSequences ? m : null;
+    return this.returnState ? [out, ...Array.from({ length: 2 * this.forwardLayer.stateCount }, () => null)] : out;
   }
 
   override dispose(): void {
@@ -138,7 +171,7 @@ export interface TimeDistributedArgs extends LayerArgs {
  * wrapped layer sees [batch·steps, ...] and its weights are shared across time.
  */
 export class TimeDistributed extends Layer {
-  readonly className = 'TimeDistributed';
+  static override readonly className = 'TimeDistributed';
   readonly layer: Layer;
 
   constructor(args: TimeDistributedArgs) {
@@ -162,8 +195,11 @@ export class TimeDistributed extends Layer {
 
   override build(inputShape: SymbolicShape): void {
     this.check(inputShape);
-    if (!this.layer.built) this.layer.build(this.inner(inputShape));
-    this.weightList = this.layer.weights;
+    if (!this.layer.built) {
+      this.layer.build(this.inner(inputShape));
+      this.layer.built = true;
+    }
+    this.adoptWeights([this.layer]);
     this.built = true;
   }
 
@@ -196,14 +232,14 @@ export class TimeDistributed extends Layer {
   }
 
   override computeOutputShape(s: SymbolicShape): SymbolicShape {
-    const out = this.layer.computeOutputShape(this.inner(s));
+    const out = this.layer.computeOutputShape(this.inner(s)) as SymbolicShape;
     return [s[0], s[1], ...out.slice(1)];
   }
 
   /** The wrapped layer's mask, per step, or the incoming one. */
   override computeMask(x: Tensor, mask: Tensor | null): Tensor | null {
     const m = this.layer.computeMask(this.fold(x), mask && mask.rank >= 2 ? this.fold(mask) : null);
-    if (m) return ops.reshape(m, [x.shape[0], x.shape[1], ...m.shape.slice(1)]);
+    if (m instanceof Tensor) return ops.reshape(m, [x.shape[0], x.shape[1], ...m.shape.slice(1)]);
     return mask;
   }
 

@@ -158,7 +158,9 @@ export abstract class Optimizer {
 
   /** Updates `vars` (default: params) from their gradients; increments iterations once. */
   applyGradients(vars: Variable[] = this.params): void {
-    const todo = vars.filter((v) => v.trainable && v.grad);
+    // A variable without a gradient is skipped; one given with a gradient is updated even if
+    // frozen since (compile() collected it, as Keras 2 and TensorFlow.js).
+    const todo = vars.filter((v) => v.grad);
     for (const v of todo) {
       if (v.grad!.size !== v.size) {
         throw new Error(`${this.className}: gradient of ${v.name ?? 'variable'} has ${v.grad!.size} elements, expected ${v.size}`);
@@ -178,6 +180,7 @@ export abstract class Optimizer {
         const wd = this.decoupledWeightDecay(v);
         if (wd) b.affine(v.storage, v.storage, v.size, 1 - this.stepLr * wd, 0);
         this.update(v.storage, grads[i].storage, this.stateFor(v), v.size, v);
+        if (v.constraint) applyConstraint(v);
       });
     } finally {
       for (const g of grads) if (g.scratch) b.free(g.storage);
@@ -307,5 +310,15 @@ export abstract class Optimizer {
     if (this.globalClipNorm !== null) out.globalClipnorm = this.globalClipNorm;
     if (this.weightDecay !== null) out.weightDecay = this.weightDecay;
     return out;
+  }
+}
+
+/** A weight's constraint (maxNorm, nonNeg, …) applied after its update, as Keras. */
+function applyConstraint(v: Variable): void {
+  const scope = ENGINE.startScope();
+  try {
+    v.assign(v.constraint!.apply(v));
+  } finally {
+    ENGINE.endScope(scope, new Set());
   }
 }
