@@ -7,7 +7,7 @@
  * matching cross-entropy runs as logits, the loss applying the activation fused with it.
  */
 import { noGrad, backward as runBackward } from '../autograd';
-import { Callback, type CallbackHooks, type Logs } from '../callbacks';
+import { Callback, NonFiniteLossError, stopsOnNonFiniteLoss, type CallbackHooks, type Logs } from '../callbacks';
 import { ENGINE } from '../engine';
 import { sparseLabels } from '../losses';
 import * as ops from '../ops/index';
@@ -178,7 +178,7 @@ export function trainStep(model: TrainableModel, batch: Batch): Logs {
     const step = lossStep(model, c, batch, true);
     const value = step.logs.loss;
     if (!Number.isFinite(value)) {
-      throw new Error(`${model.name}: the loss became ${value}; check the data for NaN/inf and lower the learning rate`);
+      throw new NonFiniteLossError(`${model.name}: the loss became ${value}; check the data for NaN/inf and lower the learning rate`, step.logs);
     }
     if (step.total.requiresGrad) {
       runBackward(step.total, () => ops.onesLike(step.total), { add: ops.add, clone: ops.clone });
@@ -292,6 +292,10 @@ export async function trainingLoop(model: TrainableModel, args: LoopArgs): Promi
       let logs: Logs;
       try {
         logs = trainStep(model, batch);
+      } catch (e) {
+        // terminateOnNaN: the batch's (non-finite) logs go to the callbacks, which stop training.
+        if (!(e instanceof NonFiniteLossError && hooks.some(stopsOnNonFiniteLoss))) throw e;
+        logs = e.logs;
       } finally {
         if (source.ownsBatches) disposeBatch(batch);
       }
@@ -302,7 +306,7 @@ export async function trainingLoop(model: TrainableModel, args: LoopArgs): Promi
         await nextTick();
         lastYield = performance.now();
       }
-      if (model.stopTraining && source.steps === null) break;
+      if (model.stopTraining) break;
     }
     const epochLogs = avg.result();
     const val = args.validate ? await args.validate() : null;
