@@ -404,3 +404,37 @@ describe('a negative rate left by a scheduler', () => {
     expect(o.iterations).toBe(0);
   });
 });
+
+describe('fe.optim steps and clipGradNorm hold no memory beyond the optimizer state (js backend counts live bytes)', () => {
+  beforeAll(() => useBackend('js'));
+  it('steady memory after the first step, freed on dispose', () => {
+    const params = [fe.variable(fe.tensor(uniform(mulberry32(1), 12), [3, 4])), fe.variable(fe.tensor(uniform(mulberry32(2), 4)))];
+    const grads = [fe.tensor(uniform(mulberry32(3), 12), [3, 4]), fe.tensor(uniform(mulberry32(4), 4))];
+    const makers = [
+      () => fe.optim.sgd(params, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 }),
+      () => fe.optim.adamW(params, { amsgrad: true }),
+      () => fe.optim.adagrad(params, { initialAccumulatorValue: 0.1 }),
+      () => fe.optim.rmsprop(params, { centered: true, momentum: 0.5 }),
+    ];
+    for (const make of makers) {
+      const before = fe.memory();
+      const opt = make();
+      const sched = fe.optim.lrScheduler.oneCycleLR(opt, { maxLr: 0.1, totalSteps: 10, cycleMomentum: !(opt instanceof fe.TorchAdagrad) });
+      const step = () => {
+        params.forEach((p, i) => (p.grad = fe.clone(grads[i])));
+        fe.nn.utils.clipGradNorm(params, 0.5);
+        fe.nn.utils.clipGradValue(params, 0.1);
+        opt.step();
+        opt.zeroGrad();
+        sched.step();
+      };
+      step();
+      const after1 = fe.memory();
+      for (let i = 0; i < 5; i++) step();
+      expect(fe.memory().numTensors, opt.className).toBe(before.numTensors);
+      expect(fe.memory().numBytes, `${opt.className}: bytes after 6 steps vs 1`).toBe(after1.numBytes);
+      opt.dispose();
+      expect(fe.memory().numBytes, `${opt.className}: after dispose`).toBe(before.numBytes);
+    }
+  });
+});

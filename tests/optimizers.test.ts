@@ -175,6 +175,26 @@ describe.each(BACKENDS)('fe.train optimizers on %s', (backend) => {
     expectClose(run1(fe.train.adam(0.01, 0.9, 0.999, 1e-7, { weightDecay: 0.1 }), P0, G), adamRef(P0, G, 0.01, 0.9, 0.999, 1e-7, 0.1), TOL, 'adam + weightDecay');
   });
 
+  it('adam with amsgrad (Keras 3): the running maximum of v divides; shrinking gradients tell it from Adam', () => {
+    const shrinking = G.map((g, s) => g.map((x) => x / (s + 1) ** 2));
+    const p = [...P0];
+    const m = p.map(() => 0), v = p.map(() => 0), vhat = p.map(() => 0);
+    shrinking.forEach((g, s) => {
+      const t = s + 1;
+      const alpha = (0.01 * Math.sqrt(1 - 0.5 ** t)) / (1 - 0.9 ** t);
+      p.forEach((_, i) => {
+        m[i] += (g[i] - m[i]) * 0.1;
+        v[i] += (g[i] * g[i] - v[i]) * 0.5;
+        vhat[i] = Math.max(vhat[i], v[i]);
+        p[i] -= (m[i] * alpha) / (Math.sqrt(vhat[i]) + 1e-7);
+      });
+    });
+    const ours = run1(fe.train.adam({ learningRate: 0.01, beta2: 0.5, amsgrad: true }), P0, shrinking);
+    expectClose(ours, p, TOL, 'amsgrad');
+    const plain = run1(fe.train.adam(0.01, 0.9, 0.5), P0, shrinking);
+    expect(Math.max(...Array.from(ours, (x, i) => Math.abs(x - plain[i])))).toBeGreaterThan(1e-4);
+  });
+
   it('weightDecay on SGD, and excludeFromWeightDecay by variable and by name', () => {
     const grads = G.map((g) => [g, g]);
     const opt = fe.train.sgd(0.1, { weightDecay: 0.2 });
@@ -379,10 +399,11 @@ describe.each(BACKENDS)('saving the new optimizers with the model on %s', (backe
     ['Adamax', () => fe.train.adamax(0.01, 0.9, 0.99, 1e-7, 0.1), ['m', 'v']],
     ['AdamW', () => fe.train.adamW(0.01, 0.1, 0.9, 0.999, 1e-7, { clipNorm: 0.5 }), ['m', 'v']],
     ['Adam', () => fe.train.adam({ learningRate: fe.train.exponentialDecay(0.05, 2, 0.5), globalClipNorm: 1 }), ['m', 'v']],
+    ['Adam', () => fe.train.adam({ learningRate: 0.02, amsgrad: true }), ['m', 'v', 'vhat']],
     ['SGD', () => fe.train.momentum(fe.train.cosineDecay({ initialLearningRate: 0, decaySteps: 4, warmupTarget: 0.1, warmupSteps: 2 }), 0.9, false, { clipValue: 0.1 }), ['momentum']],
   ];
 
-  it.each(CASES)('%s: saved and loaded, it trains on exactly as the original; state under TensorFlow.js names', async (_name, make, slots) => {
+  it.each(CASES)('%s (%#): saved and loaded, it trains on exactly as the original; state under TensorFlow.js names', async (_name, make, slots) => {
     const model = makeModel(make());
     const [xs, ys] = [x(), y()];
     for (let i = 0; i < 3; i++) model.trainOnBatch(xs, ys);
@@ -458,5 +479,39 @@ describe.each(BACKENDS)('saving the new optimizers with the model on %s', (backe
     model.build();
     model.compile({ optimizer: fe.optim.adam(model.parameters()), loss: 'meanSquaredError' });
     await expect(model.save(fe.io.toMemory(), { includeOptimizer: true })).rejects.toThrow(/PyTorch form.*cannot be saved/);
+  });
+});
+
+describe('optimizer steps hold no memory beyond their state (js backend counts live bytes)', () => {
+  beforeAll(() => useBackend('js'));
+
+  it('every optimizer, with clipping, weight decay and schedules: steady memory after the first step, freed on dispose', () => {
+    const makers: (() => fe.Optimizer)[] = [
+      () => fe.train.adagrad(0.1, 0.1, { clipNorm: 1 }),
+      () => fe.train.adadelta(1, 0.9, 1e-6, { globalClipNorm: 1 }),
+      () => fe.train.adamax(0.01, 0.9, 0.999, 1e-7, 0, { clipValue: 0.1 }),
+      () => fe.train.adamW({ learningRate: fe.train.cosineDecay(0.1, 10), amsgrad: true, clipNorm: 0.5 }),
+      () => fe.train.momentum(0.1, 0.9, true, { weightDecay: 0.1 }),
+      () => fe.train.rmsprop(0.01, 0.9, 0.5, 1e-7, true),
+    ];
+    const vars = [fe.variable(fe.tensor(uniform(mulberry32(1), 40), [8, 5])), fe.variable(fe.tensor(uniform(mulberry32(2), 5)))];
+    const grads = [fe.tensor(uniform(mulberry32(3), 40), [8, 5]), fe.tensor(uniform(mulberry32(4), 5))];
+    for (const make of makers) {
+      const before = fe.memory();
+      const opt = make();
+      const step = () => {
+        vars.forEach((v, i) => (v.grad = grads[i]));
+        opt.applyGradients(vars);
+        vars.forEach((v) => (v.grad = null));
+      };
+      step();
+      const after1 = fe.memory();
+      for (let i = 0; i < 5; i++) step();
+      const after6 = fe.memory();
+      expect(after6.numTensors, opt.className).toBe(before.numTensors);
+      expect(after6.numBytes, `${opt.className}: bytes after 6 steps vs 1`).toBe(after1.numBytes);
+      opt.dispose();
+      expect(fe.memory().numBytes, `${opt.className}: bytes after dispose`).toBe(before.numBytes);
+    }
   });
 });

@@ -47,8 +47,9 @@ export function optimizerToConfig(opt: Optimizer): { class_name: string; config:
   const learningRate = learningRateConfig(opt);
   const extra = kerasOptions(opt);
   const of = (class_name: string, config: Record<string, unknown>) => ({ class_name, config: { learningRate, ...config, ...extra } });
-  if (opt instanceof AdamW) return of('AdamW', { weightDecay: opt.weightDecay, beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon });
-  if (opt instanceof Adam) return of('Adam', { beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon });
+  const ams = opt instanceof Adam && opt.amsgrad ? { amsgrad: true } : {};
+  if (opt instanceof AdamW) return of('AdamW', { weightDecay: opt.weightDecay, beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon, ...ams });
+  if (opt instanceof Adam) return of('Adam', { beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon, ...ams });
   if (opt instanceof SGD) return opt.momentum > 0 ? of('Momentum', { momentum: opt.momentum, useNesterov: opt.nesterov }) : of('SGD', {});
   if (opt instanceof RMSprop) return of('RMSProp', { decay: opt.rho, momentum: opt.momentum, epsilon: opt.epsilon, centered: opt.centered });
   if (opt instanceof Adagrad) return of('Adagrad', { initialAccumulatorValue: opt.initialAccumulatorValue, epsilon: opt.epsilon });
@@ -78,11 +79,12 @@ export function optimizerFromConfig(spec: { class_name?: string; className?: str
   if (globalClipNorm !== undefined) options.globalClipNorm = globalClipNorm;
   if (weightDecay !== undefined && cls.toLowerCase() !== 'adamw') options.weightDecay = weightDecay;
   const beta1 = n('beta1') ?? 0.9, beta2 = n('beta2') ?? 0.999, eps = n('epsilon') ?? 1e-7;
+  const amsgrad = c.amsgrad === true;
   switch (cls.toLowerCase()) {
     case 'adam':
-      return new Adam(lr ?? 0.001, beta1, beta2, eps, options);
+      return new Adam(lr ?? 0.001, beta1, beta2, eps, { ...options, amsgrad });
     case 'adamw':
-      return new AdamW(lr ?? 0.001, weightDecay ?? 0.004, beta1, beta2, eps, options);
+      return new AdamW(lr ?? 0.001, weightDecay ?? 0.004, beta1, beta2, eps, { ...options, amsgrad });
     case 'sgd':
       return new SGD(lr ?? 0.01, n('momentum') ?? 0, Boolean(c.nesterov ?? c.useNesterov), options);
     case 'momentum':
@@ -124,7 +126,7 @@ function kindsOf(opt: Optimizer): SlotKind[] {
       if (i !== null) b().write(slots[i], values);
     },
   });
-  if (opt instanceof Adam) return [plain('m', () => 0), plain('v', () => 1)];
+  if (opt instanceof Adam) return [plain('m', () => 0), plain('v', () => 1), ...(opt.amsgrad ? [plain('vhat', () => 2)] : [])];
   if (opt instanceof SGD) {
     if (opt.momentum === 0) return [];
     // The rate of the next update (read when converting: after loading, `iterations` is

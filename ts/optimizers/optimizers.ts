@@ -29,34 +29,52 @@ export class SGD extends Optimizer {
   }
 }
 
+/** Adam's own option besides Keras 3's common ones. */
+export interface AdamOptions extends OptimizerOptions {
+  /** AMSGrad: divide by the running maximum of v (state '<w>/vhat'). */
+  amsgrad?: boolean;
+}
+
 export class Adam extends Optimizer {
   readonly className: string = 'Adam';
+  readonly amsgrad: boolean;
   private lrT = 0;
   constructor(
     learningRate: LearningRate = 0.001,
     readonly beta1 = 0.9,
     readonly beta2 = 0.999,
     readonly epsilon = 1e-7,
-    options: OptimizerOptions = {},
+    options: AdamOptions = {},
     params?: Variable[],
   ) {
-    super(learningRate, options, params);
+    const { amsgrad, ...common } = options ?? {};
+    super(learningRate, common, params);
+    this.amsgrad = amsgrad ?? false;
     for (const [k, v] of [['beta1', beta1], ['beta2', beta2]] as const) {
       if (!(v >= 0 && v < 1)) throw new Error(`${this.className}: ${k} must be in [0, 1), got ${v}`);
     }
   }
   protected slots() {
-    return 2;
+    return this.amsgrad ? 3 : 2;
   }
   protected override beforeStep() {
     const t = this.iterations;
     this.lrT = (this.stepLr * Math.sqrt(1 - this.beta2 ** t)) / (1 - this.beta1 ** t);
   }
   protected update(p: Storage, g: Storage, s: Storage[], n: number) {
-    ENGINE.get().adam(p, g, s[0], s[1], n, this.lrT, this.beta1, this.beta2, this.epsilon);
+    const b = ENGINE.get();
+    if (!this.amsgrad) {
+      b.adam(p, g, s[0], s[1], n, this.lrT, this.beta1, this.beta2, this.epsilon);
+      return;
+    }
+    // Keras' AMSGrad is the PyTorch-form kernel with the bias corrections folded into lrT
+    // (√v divided by 1, ε added to it): p −= lrT·m/(√max(v̂, v) + ε).
+    b.adamTorch(p, g, s[0], s[1], s[2], n, this.lrT, this.beta1, this.beta2, this.epsilon, 1, 0, 1);
   }
   override getConfig() {
-    return { ...super.getConfig(), beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+    const c: Record<string, unknown> = { ...super.getConfig(), beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+    if (this.amsgrad) c.amsgrad = true;
+    return c;
   }
 }
 
@@ -72,7 +90,7 @@ export class AdamW extends Adam {
     beta1 = 0.9,
     beta2 = 0.999,
     epsilon = 1e-7,
-    options: Omit<OptimizerOptions, 'weightDecay'> = {},
+    options: Omit<AdamOptions, 'weightDecay'> = {},
     params?: Variable[],
   ) {
     if ((options as OptimizerOptions).weightDecay !== undefined) {
@@ -154,24 +172,24 @@ export const train = {
     return new SGD(learningRate, momentum, useNesterov, options);
   },
   adam(
-    learningRate: LearningRate | ({ learningRate?: LearningRate; beta1?: number; beta2?: number; epsilon?: number } & OptimizerOptions) = 0.001,
-    beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, options?: OptimizerOptions,
+    learningRate: LearningRate | ({ learningRate?: LearningRate; beta1?: number; beta2?: number; epsilon?: number } & AdamOptions) = 0.001,
+    beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, options?: AdamOptions,
   ): Adam {
     if (isOptionsObject(learningRate)) {
-      const [a, o] = split('train.adam', learningRate, ['learningRate', 'beta1', 'beta2', 'epsilon']);
-      return new Adam((a.learningRate as LearningRate) ?? 0.001, (a.beta1 as Num) ?? 0.9, (a.beta2 as Num) ?? 0.999, (a.epsilon as Num) ?? 1e-7, o);
+      const [a, o] = split('train.adam', learningRate, ['learningRate', 'beta1', 'beta2', 'epsilon', 'amsgrad']);
+      return new Adam((a.learningRate as LearningRate) ?? 0.001, (a.beta1 as Num) ?? 0.9, (a.beta2 as Num) ?? 0.999, (a.epsilon as Num) ?? 1e-7, { ...o, amsgrad: a.amsgrad as boolean | undefined });
     }
     return new Adam(learningRate, beta1, beta2, epsilon, options);
   },
   /** Keras 3 AdamW: (learningRate = 0.001, weightDecay = 0.004, beta1, beta2, epsilon = 1e-7, options). */
   adamW(
-    learningRate: LearningRate | ({ learningRate?: LearningRate; weightDecay?: number; beta1?: number; beta2?: number; epsilon?: number } & Omit<OptimizerOptions, 'weightDecay'>) = 0.001,
-    weightDecay = 0.004, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, options?: Omit<OptimizerOptions, 'weightDecay'>,
+    learningRate: LearningRate | ({ learningRate?: LearningRate; weightDecay?: number; beta1?: number; beta2?: number; epsilon?: number } & Omit<AdamOptions, 'weightDecay'>) = 0.001,
+    weightDecay = 0.004, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, options?: Omit<AdamOptions, 'weightDecay'>,
   ): AdamW {
     if (isOptionsObject(learningRate)) {
-      const [a, o] = split('train.adamW', learningRate, ['learningRate', 'beta1', 'beta2', 'epsilon']);
+      const [a, o] = split('train.adamW', learningRate, ['learningRate', 'beta1', 'beta2', 'epsilon', 'amsgrad']);
       const { weightDecay: wd, ...rest } = o;
-      return new AdamW((a.learningRate as LearningRate) ?? 0.001, wd ?? 0.004, (a.beta1 as Num) ?? 0.9, (a.beta2 as Num) ?? 0.999, (a.epsilon as Num) ?? 1e-7, rest);
+      return new AdamW((a.learningRate as LearningRate) ?? 0.001, wd ?? 0.004, (a.beta1 as Num) ?? 0.9, (a.beta2 as Num) ?? 0.999, (a.epsilon as Num) ?? 1e-7, { ...rest, amsgrad: a.amsgrad as boolean | undefined });
     }
     return new AdamW(learningRate, weightDecay, beta1, beta2, epsilon, options);
   },
