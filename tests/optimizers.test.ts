@@ -515,3 +515,23 @@ describe('optimizer steps hold no memory beyond their state (js backend counts l
     }
   });
 });
+
+describe('getConfig / fromConfig', () => {
+  beforeAll(() => useBackend('js'));
+  it('every fe.train optimizer comes back from its config, schedule and Keras options included', () => {
+    const opts: fe.Optimizer[] = [
+      fe.train.sgd(0.1, { clipValue: 0.5 }), fe.train.momentum(0.1, 0.8, true), fe.train.adam({ learningRate: 0.01, amsgrad: true, clipNorm: 2 }),
+      fe.train.adamW(fe.train.piecewiseConstantDecay([10], [0.1, 0.01]), 0.02), fe.train.rmsprop(0.01, 0.8, 0.3, 1e-6, true, { weightDecay: 0.1 }),
+      fe.train.adagrad(0.2, 0.3, { globalClipNorm: 3 }), fe.train.adadelta(1, 0.9, 1e-6), fe.train.adamax(0.01, 0.8, 0.99, 1e-6, 0.1),
+    ];
+    for (const o of opts) {
+      const cls = o.constructor as unknown as { fromConfig(c: Record<string, unknown>): fe.Optimizer };
+      const back = cls.fromConfig(o.getConfig());
+      expect(back.className, o.className).toBe(o.className);
+      expect(back.getConfig(), o.className).toEqual(o.getConfig());
+      // TensorFlow.js' calling form: fromConfig(cls, config)
+      expect((cls.fromConfig as unknown as (c: unknown, x: unknown) => fe.Optimizer)(cls, o.getConfig()).getConfig()).toEqual(o.getConfig());
+    }
+    expect(fe.Adagrad.fromConfig({ learning_rate: 0.3, initial_accumulator_value: 0.2 }).getConfig()).toEqual({ learningRate: 0.3, initialAccumulatorValue: 0.2, epsilon: 1e-7 });
+  });
+});

@@ -11,13 +11,11 @@
  */
 import type { Storage } from '../backend/backend';
 import { ENGINE } from '../engine';
-import type { LearningRate, Optimizer, OptimizerOptions } from '../optimizers/optimizer';
+import type { Optimizer } from '../optimizers/optimizer';
 import { Adadelta, Adagrad, Adamax } from '../optimizers/adaptive';
 import { Adam, AdamW, RMSprop, SGD } from '../optimizers/optimizers';
-import { scheduleFromConfig } from '../optimizers/schedules';
 import { TorchOptimizer } from '../optimizers/torch';
 import type { Variable } from '../tensor';
-import { toCamelCase } from './serialization';
 import type { NamedArray } from './weights';
 
 /** The learning rate as a number, or a schedule as { class_name, config }. */
@@ -61,42 +59,16 @@ export function optimizerToConfig(opt: Optimizer): { class_name: string; config:
 /** An optimizer from TensorFlow.js' (camelCase) or Keras' (snake_case) optimizer config. */
 export function optimizerFromConfig(spec: { class_name?: string; className?: string; config?: Record<string, unknown> }): Optimizer {
   const cls = String(spec?.class_name ?? spec?.className ?? '');
-  const c: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(spec?.config ?? {})) c[toCamelCase(k)] = v;
-  const n = (...keys: string[]) => {
-    for (const k of keys) if (typeof c[k] === 'number') return c[k] as number;
-    return undefined;
-  };
-  const rawLr = c.learningRate ?? c.lr;
-  const lr: LearningRate | undefined = rawLr && typeof rawLr === 'object' ? scheduleFromConfig(rawLr as Record<string, never>) : n('learningRate', 'lr');
-  const options: OptimizerOptions = {};
-  const clipNorm = n('clipnorm', 'clipNorm');
-  const clipValue = n('clipvalue', 'clipValue');
-  const globalClipNorm = n('globalClipnorm', 'globalClipNorm');
-  const weightDecay = n('weightDecay');
-  if (clipNorm !== undefined) options.clipNorm = clipNorm;
-  if (clipValue !== undefined) options.clipValue = clipValue;
-  if (globalClipNorm !== undefined) options.globalClipNorm = globalClipNorm;
-  if (weightDecay !== undefined && cls.toLowerCase() !== 'adamw') options.weightDecay = weightDecay;
-  const beta1 = n('beta1') ?? 0.9, beta2 = n('beta2') ?? 0.999, eps = n('epsilon') ?? 1e-7;
-  const amsgrad = c.amsgrad === true;
+  const config = spec?.config ?? {};
   switch (cls.toLowerCase()) {
-    case 'adam':
-      return new Adam(lr ?? 0.001, beta1, beta2, eps, { ...options, amsgrad });
-    case 'adamw':
-      return new AdamW(lr ?? 0.001, weightDecay ?? 0.004, beta1, beta2, eps, { ...options, amsgrad });
+    case 'adam': return Adam.fromConfig(config);
+    case 'adamw': return AdamW.fromConfig(config);
     case 'sgd':
-      return new SGD(lr ?? 0.01, n('momentum') ?? 0, Boolean(c.nesterov ?? c.useNesterov), options);
-    case 'momentum':
-      return new SGD(lr ?? 0.01, n('momentum') ?? 0, Boolean(c.useNesterov ?? c.nesterov), options);
-    case 'rmsprop':
-      return new RMSprop(lr ?? 0.001, n('decay', 'rho') ?? 0.9, n('momentum') ?? 0, eps, Boolean(c.centered), options);
-    case 'adagrad':
-      return new Adagrad({ learningRate: lr ?? 0.01, initialAccumulatorValue: n('initialAccumulatorValue') ?? 0.1, epsilon: eps }, options);
-    case 'adadelta':
-      return new Adadelta({ learningRate: lr ?? 0.001, rho: n('rho') ?? 0.95, epsilon: eps }, options);
-    case 'adamax':
-      return new Adamax({ learningRate: lr ?? 0.002, beta1, beta2, epsilon: eps, decay: n('decay') ?? 0 }, options);
+    case 'momentum': return SGD.fromConfig(config);
+    case 'rmsprop': return RMSprop.fromConfig(config);
+    case 'adagrad': return Adagrad.fromConfig(config);
+    case 'adadelta': return Adadelta.fromConfig(config);
+    case 'adamax': return Adamax.fromConfig(config);
     default:
       throw new Error(
         `model.json: unknown optimizer class '${cls}' in the training config (ferrite loads SGD, Momentum, Adam, AdamW, RMSProp, Adagrad, Adadelta, Adamax)`,

@@ -11,6 +11,7 @@ import type { Storage } from '../backend/backend';
 import { ENGINE } from '../engine';
 import type { Variable } from '../tensor';
 import { checkOptionKeys, Optimizer, type LearningRate, type OptimizerOptions } from './optimizer';
+import { configArg, parseOptimizerConfig } from './config';
 
 function inRange01(cls: string, key: string, v: number, closedTop = false): number {
   if (typeof v !== 'number' || !(v >= 0 && (closedTop ? v <= 1 : v < 1))) {
@@ -55,6 +56,10 @@ export class Adagrad extends Optimizer {
   override getConfig() {
     return { ...super.getConfig(), initialAccumulatorValue: this.initialAccumulatorValue, epsilon: this.epsilon };
   }
+  static fromConfig(a: unknown, b?: unknown): Adagrad {
+    const { n, lr, options } = parseOptimizerConfig(configArg(a, b));
+    return new Adagrad({ learningRate: lr ?? 0.01, initialAccumulatorValue: n('initialAccumulatorValue') ?? 0.1, epsilon: n('epsilon') ?? 1e-7 }, options);
+  }
 }
 
 export interface AdadeltaArgs {
@@ -85,6 +90,10 @@ export class Adadelta extends Optimizer {
   }
   override getConfig() {
     return { ...super.getConfig(), rho: this.rho, epsilon: this.epsilon };
+  }
+  static fromConfig(a: unknown, b?: unknown): Adadelta {
+    const { n, lr, options } = parseOptimizerConfig(configArg(a, b));
+    return new Adadelta({ learningRate: lr ?? 0.001, rho: n('rho') ?? 0.95, epsilon: n('epsilon') ?? 1e-7 }, options);
   }
 }
 
@@ -128,5 +137,9 @@ export class Adamax extends Optimizer {
   }
   override getConfig() {
     return { ...super.getConfig(), beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, decay: this.decay };
+  }
+  static fromConfig(a: unknown, b?: unknown): Adamax {
+    const { n, lr, options } = parseOptimizerConfig(configArg(a, b));
+    return new Adamax({ learningRate: lr ?? 0.002, beta1: n('beta1') ?? 0.9, beta2: n('beta2') ?? 0.999, epsilon: n('epsilon') ?? 1e-7, decay: n('decay') ?? 0 }, options);
   }
 }

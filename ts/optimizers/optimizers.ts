@@ -9,6 +9,7 @@ import type { Variable } from '../tensor';
 import { Adadelta, Adagrad, Adamax, type AdadeltaArgs, type AdagradArgs, type AdamaxArgs } from './adaptive';
 import { checkOptionKeys, Optimizer, OPTIMIZER_OPTION_KEYS, type LearningRate, type OptimizerOptions } from './optimizer';
 import { LearningRateSchedule, schedules } from './schedules';
+import { configArg, parseOptimizerConfig } from './config';
 import { torchOptim } from './torch';
 import { lrScheduler } from './lr-scheduler';
 
@@ -26,6 +27,11 @@ export class SGD extends Optimizer {
   }
   override getConfig() {
     return { ...super.getConfig(), momentum: this.momentum, nesterov: this.nesterov };
+  }
+  /** From getConfig() (or TensorFlow.js' SGD / Momentum config: useNesterov). */
+  static fromConfig(a: unknown, b?: unknown): SGD {
+    const { c, n, lr, options } = parseOptimizerConfig(configArg(a, b));
+    return new SGD(lr ?? 0.01, n('momentum') ?? 0, Boolean(c.nesterov ?? c.useNesterov), options);
   }
 }
 
@@ -76,6 +82,10 @@ export class Adam extends Optimizer {
     if (this.amsgrad) c.amsgrad = true;
     return c;
   }
+  static fromConfig(a: unknown, b?: unknown): Adam {
+    const { c, n, lr, options } = parseOptimizerConfig(configArg(a, b));
+    return new Adam(lr ?? 0.001, n('beta1') ?? 0.9, n('beta2') ?? 0.999, n('epsilon') ?? 1e-7, { ...options, amsgrad: c.amsgrad === true });
+  }
 }
 
 /**
@@ -100,6 +110,11 @@ export class AdamW extends Adam {
       throw new Error(`AdamW: weightDecay must be a non-negative number, got ${String(weightDecay)}`);
     }
     super(learningRate, beta1, beta2, epsilon, { ...options, weightDecay }, params);
+  }
+  static override fromConfig(a: unknown, b?: unknown): AdamW {
+    const { c, n, lr, options } = parseOptimizerConfig(configArg(a, b));
+    const { weightDecay, ...rest } = options;
+    return new AdamW(lr ?? 0.001, weightDecay ?? 0.004, n('beta1') ?? 0.9, n('beta2') ?? 0.999, n('epsilon') ?? 1e-7, { ...rest, amsgrad: c.amsgrad === true });
   }
 }
 
@@ -126,6 +141,11 @@ export class RMSprop extends Optimizer {
   }
   override getConfig() {
     return { ...super.getConfig(), rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered };
+  }
+  /** From getConfig() (or TensorFlow.js' RMSProp config: decay for rho). */
+  static fromConfig(a: unknown, b?: unknown): RMSprop {
+    const { c, n, lr, options } = parseOptimizerConfig(configArg(a, b));
+    return new RMSprop(lr ?? 0.001, n('decay', 'rho') ?? 0.9, n('momentum') ?? 0, n('epsilon') ?? 1e-7, Boolean(c.centered), options);
   }
 }
 
