@@ -3,9 +3,9 @@
  * and saved state (one fused kernel per variable each; formulas on the Backend interface).
  *
  * Adadelta follows Keras (and the paper): the update divides by the accumulated squared
- * gradients including the current one. TensorFlow.js 4.22 divides by the previous
- * accumulator, so its first step is lr·g where Keras' is about lr·√ε·g/|g|·…; trained
- * weights differ from TensorFlow.js' for that optimizer.
+ * gradients including the current one. TensorFlow.js 4.22 divides by the accumulator from
+ * before the current gradient (its first step is exactly lr·g), so weights trained with
+ * Adadelta differ from TensorFlow.js'.
  */
 import type { Storage } from '../backend/backend';
 import { ENGINE } from '../engine';
