@@ -69,6 +69,8 @@ export { loadLayersModel } from './io/load';
 export * as text from './data/text/index';
 export * as sequence from './data/sequence';
 export * as utils from './data/utils';
+// fe.data: tf.data datasets (arrays, generators, streamed CSV) for model.fitDataset.
+export * as data from './data/dataset/index';
 
 // CTC decoders and error rates (the loss is fe.losses.ctc), and audio features for speech.
 export * as ctc from './ctc/index';
