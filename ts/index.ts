@@ -27,6 +27,11 @@ export {
   sigmoidCrossEntropyWithLogits, softmaxCrossEntropyWithLogits,
   setRandomSeed,
 } from './ops/index';
+// 3-D, depthwise and separable convolutions, 3-D and 1-D pooling; fe.image.*.
+export {
+  conv3d, conv3dTranspose, depthwiseConv2d, separableConv2d, maxPool3d, avgPool3d, maxPool1d, avgPool1d,
+} from './ops/index';
+export * as image from './ops/image';
 
 export * as layers from './layers/index';
 export * as nn from './nn/index';

@@ -21,6 +21,7 @@ import { RepeatVector } from '../layers/repeat-vector';
 import { Bidirectional, TimeDistributed } from '../layers/wrappers';
 import { InputLayer } from '../layers/input-layer';
 import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract } from '../layers/merge';
+import { CONV_LAYER_ALIASES, convLayerCodecs } from './codecs-conv';
 import { ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU } from '../layers/advanced-activations';
 import { AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D } from '../layers/noise';
 import { Masking } from '../layers/masking';
@@ -362,6 +363,7 @@ const CODECS: Record<string, LayerCodec> = {
       return new InputLayer({ batchInputShape: shape.map((d) => (typeof d === 'number' ? d : null)), dtype, name: config.name as string | undefined });
     },
   },
+  ...convLayerCodecs({ simple, unsupported }),
 };
 
 /** TensorFlow.js' alternative class names. */
@@ -370,6 +372,7 @@ const CLASS_ALIASES: Record<string, string> = {
   GlobalMaxPool2D: 'GlobalMaxPooling2D', GlobalAvgPool2D: 'GlobalAveragePooling2D', GlobalAveragePool2D: 'GlobalAveragePooling2D',
   GlobalAvgPool1D: 'GlobalAveragePooling1D', GlobalAveragePool1D: 'GlobalAveragePooling1D',
   Convolution1D: 'Conv1D', Convolution2D: 'Conv2D',
+  ...CONV_LAYER_ALIASES,
 };
 
 const custom = new Map<string, LayerCodec>();
