@@ -27,6 +27,7 @@ import { AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D } from '
 import { Masking } from '../layers/masking';
 import { Permute } from '../layers/permute';
 import { CategoryEncoding, Rescaling } from '../layers/preprocessing';
+import { RandomWidth } from '../layers/random-width';
 import { CellRNN, GRUCell, isCell, LSTMCell, RNNCell, SimpleRNNCell, StackedRNNCells } from '../layers/recurrent-cells';
 
 export type Config = Record<string, unknown>;
@@ -321,6 +322,7 @@ const CODECS: Record<string, LayerCodec> = {
   Permute: simple((a: never) => new Permute(a)),
   Rescaling: simple((a: never) => new Rescaling(a)),
   CategoryEncoding: simple((a: never) => new CategoryEncoding(a)),
+  RandomWidth: simple((a: never) => new RandomWidth(a)),
   SimpleRNNCell: simple((a: never) => new SimpleRNNCell(a)),
   LSTMCell: simple((a: never) => new LSTMCell(a)),
   GRUCell: simple((a: never) => new GRUCell(a)),

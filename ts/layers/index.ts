@@ -136,3 +136,5 @@ export {
   CellRNN, RNNCell, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
 } from './recurrent-cells';
 export type { CellArgs, CellRNNArgs, GRUCellArgs, LSTMCellArgs } from './recurrent-cells';
+export { randomWidth, RandomWidth } from './random-width';
+export type { RandomWidthArgs } from './random-width';
