@@ -369,7 +369,10 @@ export function predictTensors(model: TrainableModel, xs: Tensor[], n: number, b
       const scope = ENGINE.startScope();
       let outs: Tensor[];
       try {
-        outs = noGrad(() => {
+        // Inference records no gradients, except under a gradient tape (fe.grads, minimize…):
+        // there, as in TensorFlow.js, predict() is differentiable.
+        const run = ENGINE.tapes.some((t) => t.recording) ? <T>(f: () => T) => f() : noGrad;
+        outs = run(() => {
           const o = model.forward(xs.map((t) => ops.slice(t, [start], [size])), false);
           model.clearCallLosses();
           return o;

@@ -12,7 +12,9 @@
 import type { Storage } from '../backend/backend';
 import { ENGINE } from '../engine';
 import type { Tensor, Variable } from '../tensor';
+import { variableGrads, variableGradsList } from '../gradients';
 import { sumOfSquares } from './clipping';
+import { isVariableList, withGradients, withNamedGradients, type NamedGradients } from './named-gradients';
 import { LearningRateSchedule } from './schedules';
 
 export type LearningRate = number | LearningRateSchedule;
@@ -156,8 +158,16 @@ export abstract class Optimizer {
     return this.decayExcludedNames && this.decayExcludedNames.test(v.name ?? '') ? 0 : this.weightDecay;
   }
 
-  /** Updates `vars` (default: params) from their gradients; increments iterations once. */
-  applyGradients(vars: Variable[] = this.params): void {
+  /**
+   * Updates `vars` (default: params) from their gradients; increments iterations once.
+   * Also takes TensorFlow.js' forms: a map from variable name to gradient, or a list of
+   * { name, tensor } (see named-gradients.ts).
+   */
+  applyGradients(vars: Variable[] | NamedGradients = this.params): void {
+    if (!isVariableList(vars)) {
+      withNamedGradients(this.className, vars, (list) => this.applyGradients(list));
+      return;
+    }
     // A variable without a gradient is skipped; one given with a gradient is updated even if
     // frozen since (compile() collected it, as Keras 2 and TensorFlow.js).
     const todo = vars.filter((v) => v.grad);
@@ -247,18 +257,27 @@ export abstract class Optimizer {
   }
 
   /**
-   * tf.Optimizer.minimize: computes f's value, its gradients with respect to `varList`
-   * (default: params), applies them. Returns the cost when `returnCost`.
+   * tf.Optimizer.minimize: computes f's value (a scalar) and its gradients with respect to
+   * `varList` (default: params, else every trainable variable), applies them. Returns the
+   * cost when `returnCost`. f may use fe.tidy: what the gradient needs is kept until it is
+   * taken. The variables' `.grad` are left as they were.
    */
-  minimize(f: () => Tensor, returnCost = false, varList: Variable[] = this.params): Tensor | null {
-    this.zeroGrad(varList);
-    const cost = f();
-    cost.backward();
-    this.applyGradients(varList);
-    this.zeroGrad(varList);
-    if (returnCost) return cost;
-    cost.dispose();
+  minimize(f: () => Tensor, returnCost = false, varList?: Variable[]): Tensor | null {
+    const list = varList ?? (this.params.length ? this.params : undefined);
+    const { value, vars, grads } = variableGradsList(`${this.className}.minimize`, f, list);
+    try {
+      withGradients(vars, grads, (withGrad) => this.applyGradients(withGrad));
+    } finally {
+      grads.forEach((g) => g?.dispose());
+    }
+    if (returnCost) return value;
+    value.dispose();
     return null;
+  }
+
+  /** tf.Optimizer.computeGradients: variableGrads(f, varList). */
+  computeGradients(f: () => Tensor, varList?: Variable[]): { value: Tensor; grads: { [name: string]: Tensor } } {
+    return variableGrads(f, varList);
   }
 
   /** Per-step scalars (e.g. Adam's bias correction), after `iterations` was incremented. */
