@@ -107,3 +107,8 @@ export * as util from './tfjs-util';
 export { env, Environment, enableDebugMode, enableProdMode, time, disableDeprecationWarnings, deprecationWarn } from './env';
 export { buffer, TensorBuffer } from './buffer';
 export { nextFrame, print, version, disposeVariables } from './platform';
+
+// tf.browser (fromPixels / toPixels) and tf.CustomCallback.
+export * as browser from './browser-pixels';
+export { CustomCallback } from './callbacks/custom-callback';
+export type { CustomCallbackArgs } from './callbacks/custom-callback';

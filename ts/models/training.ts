@@ -305,6 +305,7 @@ export async function trainingLoop(model: TrainableModel, args: LoopArgs): Promi
       if (yieldEvery === 'batch' || (typeof yieldEvery === 'number' && performance.now() - lastYield >= yieldEvery)) {
         await nextTick();
         lastYield = performance.now();
+        for (const h of hooks) await h.onYield?.(epoch, step, logs);
       }
       if (model.stopTraining) break;
     }
@@ -319,6 +320,7 @@ export async function trainingLoop(model: TrainableModel, args: LoopArgs): Promi
     if (yieldEvery !== 'never') {
       await nextTick();
       lastYield = performance.now();
+      for (const h of hooks) await h.onYield?.(epoch, -1, epochLogs);
     }
   }
   for (const h of hooks) await h.onTrainEnd?.({});
