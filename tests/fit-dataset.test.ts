@@ -310,7 +310,7 @@ describe('fitDataset options, callbacks and errors', () => {
     await expect(m.fitDataset(ds.repeat(), { epochs: 1, verbose: 0 })).rejects.toThrow(/never ends.*batchesPerEpoch/);
     await expect(m.fitDataset(ds, { epochs: 0 })).rejects.toThrow(/epochs must be a positive integer/);
     await expect(m.fitDataset(ds, { epochs: 1, validationSplit: 0.2 } as never)).rejects.toThrow(/validationSplit is not supported/);
-    await expect(m.fitDataset(ds, { epochs: 1, classWeight: { 0: 2 } } as never)).rejects.toThrow(/classWeight is not supported/);
+    await expect(m.fitDataset(ds, { epochs: 1, classWeight: { 0: 2 } } as never)).rejects.toThrow(/fitDataset: classWeight for output 'dense_\d+' has no weight for classes 1, 2, which the targets contain/);
     await expect(m.fitDataset(ds, { epochs: 1, batchSize: 4 } as never)).rejects.toThrow(/unknown option 'batchSize'/);
     await expect(m.fitDataset(rows as never, { epochs: 1 })).rejects.toThrow(/expected an fe.data Dataset/);
     await expect(m.evaluateDataset(fe.data.array([]))).rejects.toThrow(/gave no batches/);
