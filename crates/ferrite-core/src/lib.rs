@@ -20,6 +20,7 @@ pub mod gemm;
 pub mod indexing;
 pub mod losses;
 pub mod optim;
+pub mod optim_torch;
 pub mod parallel;
 pub mod pool;
 pub mod pool3d;

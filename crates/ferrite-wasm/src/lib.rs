@@ -34,6 +34,7 @@ mod resize;
 mod ctc;
 mod fused;
 mod mem;
+mod optimizers;
 mod ops;
 mod rnn;
 mod threads;
