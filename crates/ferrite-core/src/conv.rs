@@ -225,12 +225,19 @@ pub fn conv2d_backprop_filter(g: &Conv2dGeom, x: &[f32], dy: &[f32], d_filter: &
     let dy_len = if f % 8 == 0 { 0 } else { pix * f8 };
     let (nc4, nf8) = (c4 / 4, f8 / 8);
     let tiles = g.kh * g.kw * nc4 * nf8;
-    let tasks = parallel::tasks_for(parallel::madd_ns(rows, g.kh * g.kw * c4, f8), tiles);
+    // One range of tiles per thread when worth it: every task reads every image (padded input
+    // and dy, megabytes for a batch), so more, smaller ranges would multiply that traffic.
+    let tasks = match parallel::tasks_for(parallel::madd_ns(rows, g.kh * g.kw * c4, f8), tiles) {
+        1 => 1,
+        _ => parallel::threads().min(tiles),
+    };
     let per = parallel::chunk_len(tiles, tasks);
     let src = Image { data: x, n: g.n, h: g.h, w: g.w, c };
-    // With several tasks every image is padded once, up front, into a buffer they share
-    // (padding it in each task would repeat the copy per task).
-    if tasks > 1 {
+    // With more tasks than threads every image is padded once, up front, into a buffer they
+    // share (padding it in each task would repeat the copy per task). With one task per thread
+    // each pads its own copy as it goes: the copy stays in that core's cache while its tiles
+    // read it, where a shared copy of the whole batch is read back from memory.
+    if tasks > parallel::threads() {
         return SHARED_PAD.with(|cell| {
             let mut own = Vec::new();
             let mut guard = cell.try_borrow_mut();

@@ -158,7 +158,8 @@ pub fn bias_act_grad(
         });
         if let Some(db) = dbias {
             let (dx, dbs) = (&dx[..n], SharedMut::new(&mut db[..cols]));
-            parallel::run_ranges(cols, parallel::element_ns(n), 4, |c| {
+            // Pieces of ≥ 256 columns (crate::reduce: narrower ones make every task read every line).
+            parallel::run_ranges(cols, parallel::element_ns(n), 256, |c| {
                 // SAFETY: the column ranges of distinct tasks are disjoint.
                 let d = unsafe { dbs.slice(c.clone()) };
                 d.fill(0.0);

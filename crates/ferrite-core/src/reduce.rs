@@ -62,10 +62,16 @@ fn reduce_with(
         });
         return;
     }
-    // Whole blocks of `inner` outputs, or (few blocks) pieces of their columns.
-    let tasks = parallel::tasks_for(work, outer * inner.div_ceil(4));
-    let col_parts = tasks.div_ceil(outer).max(1);
-    let cols = parallel::chunk_len_aligned(inner, col_parts, 4);
+    // Whole blocks of `inner` outputs, or (few blocks) pieces of their columns. Every task
+    // streams all `axis` rows of its block, so a piece must be wide (COL_PIECE floats, 1 KiB of
+    // each row) for its rows to be mostly its own cache lines: two threads each summing half
+    // of 32 or 64 columns over 25,088 rows both pulled in every line, and ran 2–4× slower
+    // than one thread. Pieces start at multiples of 16 floats (a cache line).
+    const COL_PIECE: usize = 256;
+    let max_pieces = (inner / COL_PIECE).max(1);
+    let tasks = parallel::tasks_for(work, outer * max_pieces);
+    let col_parts = tasks.div_ceil(outer).clamp(1, max_pieces);
+    let cols = parallel::chunk_len_aligned(inner, col_parts, 16);
     let col_parts = inner.div_ceil(cols);
     let shared = parallel::SharedMut::new(out);
     parallel::run_units(outer * col_parts, tasks, |u| {

@@ -50,10 +50,10 @@ pub fn sgemm(
     let dot_fast = av.cs == 1 && bt.cs == 1;
     // A few rows of A (batch-1 inference): stream B's rows once, or take dot products.
     if m <= AXPY_MAX_M && bt.rs == 1 {
-        return parallel::columns(m, n, k, bt, c, |nn, btj, cj| small::axpy_form(m, nn, k, alpha, av, btj, beta, cj, n));
+        return parallel::columns(m, n, k, bt, c, parallel::AXPY_MIN_COLS, |nn, btj, cj| small::axpy_form(m, nn, k, alpha, av, btj, beta, cj, n));
     }
     if (m == 1 || n < 4) && dot_fast {
-        return parallel::columns(m, n, k, bt, c, |nn, btj, cj| small::dot_form(m, nn, k, alpha, av, btj, beta, cj, n));
+        return parallel::columns(m, n, k, bt, c, 16, |nn, btj, cj| small::dot_form(m, nn, k, alpha, av, btj, beta, cj, n));
     }
     let plan = Plan {
         pack_a: !(av.rs == 1 && n <= DIRECT_A_MAX_N),
@@ -106,7 +106,12 @@ pub fn sgemm_band(
     if (m == 1 || n < 4) && bt.cs == 1 {
         return small::dot_form(rows, n, k, alpha, av, bt, beta, c, n);
     }
-    let plan = Plan { pack_a: true, pack_b: true };
+    // The plan sgemm makes for all m rows (B read in place when it would be): packing changes
+    // where the nest reads from, not the arithmetic, and a band then packs no more than it must.
+    let plan = Plan {
+        pack_a: !(av.rs == 1 && n <= DIRECT_A_MAX_N),
+        pack_b: !(bt.rs == 1 && (m <= DIRECT_B_MAX_M || (m <= DIRECT_B_MAX_M_NARROW && n <= DIRECT_B_MAX_N))),
+    };
     let done = PACK.with(|cell| match cell.try_borrow_mut() {
         Ok(mut bufs) => {
             let (abuf, bbuf) = &mut *bufs;

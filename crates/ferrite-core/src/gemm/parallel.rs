@@ -9,7 +9,7 @@
 //! depth blocks go in groups whose packed B stays under SHARED_B_MAX floats. With a single row
 //! band (few rows) each column band packs its own slivers and one job does everything.
 
-use super::blocks::{KC, MR, NR};
+use super::blocks::{KC, MC, MR, NR};
 use super::nest::{self, Plan, Prepacked};
 use super::pack::{pack_sliver, PackBuf, View};
 use crate::parallel::{self, SharedMut};
@@ -23,13 +23,21 @@ thread_local! {
     static SHARED_B: RefCell<PackBuf> = const { RefCell::new(PackBuf::new()) };
 }
 
+/// Fewest columns per task of the row-streaming (axpy) form: it reads B row by row, and a
+/// task's piece of each row must span a page or more for the prefetcher to keep up (pieces of
+/// 208 columns made 1×1024×1024 about 2× slower on 2 threads than on one). This keeps batch-1
+/// products up to 2047 columns on one thread; they are memory-bound anyway.
+pub const AXPY_MIN_COLS: usize = 1024;
+
 /// The unpacked small-row products (gemm::small) over column ranges: `f(width, Bᵀ from column
-/// j0, C from column j0)` per range, ranges starting at multiples of 16 columns, so every
-/// element keeps its arithmetic (small.rs: only the last n % 4 columns differ).
+/// j0, C from column j0)` per range, ranges starting at multiples of 16 columns and at least
+/// `min_cols` wide, so every element keeps its arithmetic (small.rs: only the last n % 4
+/// columns differ).
 pub fn columns(
-    m: usize, n: usize, k: usize, bt: View, c: &mut [f32], f: impl Fn(usize, View, &mut [f32]) + Sync,
+    m: usize, n: usize, k: usize, bt: View, c: &mut [f32], min_cols: usize,
+    f: impl Fn(usize, View, &mut [f32]) + Sync,
 ) {
-    let tasks = parallel::tasks_for(parallel::madd_ns(m, n, k), n / 16);
+    let tasks = parallel::tasks_for(parallel::madd_ns(m, n, k), n / min_cols.max(16));
     if tasks <= 1 {
         return f(n, bt, c);
     }
@@ -59,16 +67,27 @@ pub fn run(
     plan: Plan, tasks: usize,
 ) -> bool {
     let (row_tiles, col_slivers) = (m.div_ceil(MR), n.div_ceil(NR));
-    let row_bands = tasks.min(row_tiles);
-    let col_bands = tasks.div_ceil(row_bands).min(col_slivers);
-    let band_rows = parallel::chunk_len(row_tiles, row_bands) * MR;
+    let threads = parallel::threads().max(1);
+    // Enough rows: bands of at most one MC block (so each band packs its A once per depth
+    // block and streams the packed B once), as many on every thread, of equal size to a tile
+    // (on a quiet machine every thread then finishes together). Few rows: bands of tiles,
+    // and the columns cut as well.
+    let (row_bands, col_bands) = if tasks >= threads && row_tiles >= 2 * threads {
+        (threads * row_tiles.div_ceil(threads * (MC / MR)), 1)
+    } else {
+        let row_bands = tasks.min(row_tiles);
+        (row_bands, tasks.div_ceil(row_bands).min(col_slivers))
+    };
     let band_cols = parallel::chunk_len(col_slivers, col_bands) * NR;
-    let (row_bands, col_bands) = (m.div_ceil(band_rows), n.div_ceil(band_cols));
+    let col_bands = n.div_ceil(band_cols);
+    // Row band r: tiles r·T/R .. (r+1)·T/R (sizes differ by at most one tile).
+    let band_start = move |r: usize| (r * row_tiles / row_bands * MR).min(m);
     let c = SharedMut::new(&mut c[..(m - 1) * ldc + n]);
     // Task t's rectangle of C over depths p0..p0+kd, B from `pb` if given.
     let rect = |t: usize, p0: usize, kd: usize, beta: f32, pb: Option<&[f32]>| {
-        let (i0, j0) = ((t / col_bands) * band_rows, (t % col_bands) * band_cols);
-        let (mm, nn) = (band_rows.min(m - i0), band_cols.min(n - j0));
+        let (r, j0) = (t / col_bands, (t % col_bands) * band_cols);
+        let (i0, nn) = (band_start(r), band_cols.min(n - j0));
+        let mm = band_start(r + 1) - i0;
         let av = View { data: &a.data[i0 * a.rs + p0 * a.cs..], ..a };
         let bv = View { data: &bt.data[j0 * bt.rs + p0 * bt.cs..], ..bt };
         let prepacked = pb.map(|data| Prepacked { data, n_pad: n.next_multiple_of(NR), first: j0 / NR });

@@ -359,10 +359,11 @@ pub(crate) fn mul_into(dst: &mut [f32], a: &[f32], b: &[f32]) {
 }
 
 /// out[c] = Σ_r g[r·cols + c] (column sums of a rows × cols matrix), in row order; threads
-/// take ranges of columns (multiples of 4: the same lanes).
+/// take ranges of at least 256 columns (multiples of 4: the same lanes; narrower ranges make
+/// every task read every cache line of g, see crate::reduce).
 pub(crate) fn column_sums(g: &[f32], rows: usize, cols: usize, out: &mut [f32]) {
     let out = SharedMut::new(&mut out[..cols]);
-    parallel::run_ranges(cols, parallel::element_ns(rows * cols), 4, |c| {
+    parallel::run_ranges(cols, parallel::element_ns(rows * cols), 256, |c| {
         // SAFETY: the column ranges of distinct tasks are disjoint.
         let o = unsafe { out.slice(c.clone()) };
         o.iter_mut().for_each(|v| *v = 0.0);
@@ -392,13 +393,16 @@ pub(crate) fn put_columns(src: &[f32], rows: usize, cols: usize, c0: usize, w: u
 /// estimated one-thread time) is worth it: `f(band)` computes rows `band` of the step — its
 /// rows of the recurrent product (gemm::sgemm_band, the bits of the whole product) and their
 /// gates — so every element is computed alike whatever the bands. A batch small enough for
-/// sgemm to compute in groups of rows stays whole.
+/// sgemm to compute in groups of rows stays whole. The steps of one call follow each other
+/// with nothing in between, so the helpers are still spinning: one band per thread from
+/// `parallel::MIN_STEP_NS` of work.
 pub(crate) fn batch_bands(nb: usize, work_ns: usize, f: impl Fn(Range<usize>) + Sync) {
-    if nb <= crate::gemm::blocks::AXPY_MAX_M {
-        f(0..nb);
-    } else {
-        parallel::run_ranges(nb, work_ns, 1, f);
+    let tasks = if nb <= crate::gemm::blocks::AXPY_MAX_M { 1 } else { parallel::tasks_for_step(work_ns, nb) };
+    if tasks <= 1 {
+        return f(0..nb);
     }
+    let per = parallel::chunk_len(nb, tasks);
+    parallel::run(nb.div_ceil(per), |t| f(parallel::chunk_range(t, per, nb)));
 }
 
 /// Row r (`width` values) of a matrix the tasks of a step share.
