@@ -6,6 +6,7 @@
 #![allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 
 pub mod approx;
+pub mod attention;
 pub mod audio;
 pub mod broadcast;
 pub mod conv;
