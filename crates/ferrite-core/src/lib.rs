@@ -15,6 +15,7 @@ pub mod elementwise;
 pub mod fused;
 pub mod gemm;
 pub mod indexing;
+pub mod layer_norm;
 pub mod losses;
 pub mod optim;
 pub mod pool;

@@ -101,10 +101,8 @@ const TILED_KEY_BLOCK: usize = 64;
 impl AttnDims {
     fn check(&self) -> Result<(), AttnError> {
         let extent_ok = |e: usize, full: usize| e == 1 || e == full;
-        if !(self.dropout >= 0.0 && self.dropout < 1.0)
-            || !extent_ok(self.mask_batch, self.batch)
-            || !extent_ok(self.mask_heads, self.heads)
-        {
+        let rate_ok = (0.0..1.0).contains(&self.dropout);
+        if !(rate_ok && extent_ok(self.mask_batch, self.batch) && extent_ok(self.mask_heads, self.heads)) {
             return Err(AttnError::BadArgs);
         }
         Ok(())
