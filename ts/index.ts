@@ -69,3 +69,7 @@ export * as utils from './data/utils';
 // CTC decoders and error rates (the loss is fe.losses.ctc), and audio features for speech.
 export * as ctc from './ctc/index';
 export * as audio from './audio/index';
+
+// Fused attention and layer normalization ops (ts/ops/attention.ts, ts/ops/layer-norm.ts).
+export { dotProductAttention, layerNorm } from './ops/index';
+export type { DotProductAttentionOptions, LayerNormOptions } from './ops/index';

@@ -111,6 +111,23 @@ export interface FerriteExports {
   ferrite_mel_weight_matrix(out: number, bins: number, mels: number, sampleRate: number, lowerHz: number, upperHz: number): number;
   ferrite_dct(x: number, out: number, rows: number, n: number, k: number): number;
   ferrite_resample(x: number, n: number, out: number, inRate: number, outRate: number): number;
+
+  // Fused attention and layer normalization (crates/ferrite-wasm/src/attention.rs). geom: the 10
+  // i32 of attentionGeometryValues (ts/backend/wasm/attention.ts); masks, probs/lse, out, dOut,
+  // dProbs 0 for none. They return 0, −1 bad arguments, −2 out of memory, −3 dProbs without probs.
+  ferrite_attention_forward(
+    geom: number, scale: number, dropout: number, q: number, k: number, v: number,
+    queryMask: number, kvMask: number, attnMask: number, out: number, probs: number, lse: number,
+  ): number;
+  ferrite_attention_backward(
+    geom: number, scale: number, dropout: number, q: number, k: number, v: number,
+    queryMask: number, kvMask: number, attnMask: number, out: number, probs: number, lse: number,
+    dOut: number, dProbs: number, dq: number, dk: number, dv: number,
+  ): number;
+  /** gamma, beta 0: none; rms 0|1. */
+  ferrite_layer_norm(x: number, gamma: number, beta: number, out: number, mean: number, rstd: number, rows: number, cols: number, epsilon: number, rms: number): void;
+  /** gamma, dx, dgamma, dbeta 0: none; rms 0|1. */
+  ferrite_layer_norm_grad(x: number, gamma: number, dy: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number, rms: number): void;
 }
 
 /** Op codes: the position in each list is the code the Rust side matches on. */
@@ -179,4 +196,8 @@ export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, numbe
   ferrite_mel_weight_matrix: 6,
   ferrite_dct: 5,
   ferrite_resample: 5,
+  ferrite_attention_forward: 12,
+  ferrite_attention_backward: 17,
+  ferrite_layer_norm: 10,
+  ferrite_layer_norm_grad: 11,
 };
