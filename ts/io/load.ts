@@ -32,6 +32,14 @@ function matchName(name: string, byName: Map<string, Variable>): string | null {
     const tail = t.slice(i).join('/');
     if (byName.has(tail)) return tail;
   }
+  // TensorFlow.js names a cell's weights without the cell ('rnn/kernel' for 'rnn/lstm_cell/kernel').
+  if (t.length === 2) {
+    const candidates = [...byName.keys()].filter((k) => {
+      const p = k.split('/');
+      return p.length === 3 && p[0] === t[0] && p[2] === t[1];
+    });
+    if (candidates.length === 1) return candidates[0];
+  }
   return null;
 }
 

@@ -21,6 +21,12 @@ import { RepeatVector } from '../layers/repeat-vector';
 import { Bidirectional, TimeDistributed } from '../layers/wrappers';
 import { InputLayer } from '../layers/input-layer';
 import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract } from '../layers/merge';
+import { ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU } from '../layers/advanced-activations';
+import { AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D } from '../layers/noise';
+import { Masking } from '../layers/masking';
+import { Permute } from '../layers/permute';
+import { CategoryEncoding, Rescaling } from '../layers/preprocessing';
+import { CellRNN, GRUCell, isCell, LSTMCell, RNNCell, SimpleRNNCell, StackedRNNCells } from '../layers/recurrent-cells';
 
 export type Config = Record<string, unknown>;
 
@@ -213,10 +219,7 @@ function innerConfig(layer: Layer, name: string): { className: string; config: C
 
 const CODECS: Record<string, LayerCodec> = {
   Dense: simple((a: never) => new Dense(a)),
-  Dropout: {
-    toConfig: (l) => ({ ...genericConfig(l), noiseShape: null }),
-    fromConfig: (c) => new Dropout(argsOf(c, `layer '${c.name}'`) as never),
-  },
+  Dropout: simple((a: never) => new Dropout(a)),
   Flatten: simple((a: never) => new Flatten(a), (a) => { delete a.dataFormat; }),
   Activation: simple((a: never) => new Activation(a)),
   Reshape: simple((a: never) => new Reshape(a)),
@@ -303,6 +306,52 @@ const CODECS: Record<string, LayerCodec> = {
   Minimum: simple((a: never) => new Minimum(a)),
   Concatenate: simple((a: never) => new Concatenate(a)),
   Dot: simple((a: never) => new Dot(a)),
+  ReLU: simple((a: never) => new ReLU(a)),
+  LeakyReLU: simple((a: never) => new LeakyReLU(a)),
+  PReLU: simple((a: never) => new PReLU(a)),
+  ELU: simple((a: never) => new ELU(a)),
+  ThresholdedReLU: simple((a: never) => new ThresholdedReLU(a)),
+  Softmax: simple((a: never) => new Softmax(a)),
+  SpatialDropout1D: simple((a: never) => new SpatialDropout1D(a)),
+  GaussianNoise: simple((a: never) => new GaussianNoise(a)),
+  GaussianDropout: simple((a: never) => new GaussianDropout(a)),
+  AlphaDropout: simple((a: never) => new AlphaDropout(a)),
+  Masking: simple((a: never) => new Masking(a)),
+  Permute: simple((a: never) => new Permute(a)),
+  Rescaling: simple((a: never) => new Rescaling(a)),
+  CategoryEncoding: simple((a: never) => new CategoryEncoding(a)),
+  SimpleRNNCell: simple((a: never) => new SimpleRNNCell(a)),
+  LSTMCell: simple((a: never) => new LSTMCell(a)),
+  GRUCell: simple((a: never) => new GRUCell(a)),
+  StackedRNNCells: {
+    toConfig(layer) {
+      const s = layer as StackedRNNCells;
+      return { name: s.name, trainable: s.trainable, cells: s.cells.map((c) => innerConfig(c, c.name)) };
+    },
+    fromConfig(config, load) {
+      const who = `layer '${config.name ?? '?'}' (StackedRNNCells)`;
+      const cells = config.cells;
+      if (!Array.isArray(cells)) throw new Error(`${who}: its config has no cells list`);
+      return new StackedRNNCells({ name: config.name as string | undefined, cells: cells.map((c) => load(c, who) as RNNCell) });
+    },
+  },
+  RNN: {
+    toConfig(layer) {
+      const r = layer as CellRNN;
+      const c: Config = { ...genericConfig(r), cell: innerConfig(r.cell, r.cell.name) };
+      return c;
+    },
+    fromConfig(config, load) {
+      const who = `layer '${config.name ?? '?'}' (RNN)`;
+      const a = argsOf(config, who);
+      if (!a.cell) throw new Error(`${who}: its config has no cell`);
+      const cell = load(a.cell, who);
+      if (!isCell(cell)) throw new Error(`${who}: its cell ${cell.className} is not a recurrent cell`);
+      delete a.unroll;
+      delete a.timeMajor;
+      return new CellRNN({ ...(a as object), cell } as never);
+    },
+  },
   InputLayer: {
     toConfig: (l) => (l as InputLayer).getConfig(),
     fromConfig(config) {
@@ -418,6 +467,14 @@ export function weightNames(layer: Layer): string[] {
       });
     }
     return out;
+  }
+  if (layer instanceof CellRNN) {
+    // As TensorFlow.js: '<rnn>/kernel' for one cell, '<rnn>/RNNCell_<i>/kernel' for stacked cells.
+    const last = (v: { name?: string }, i: number) => v.name?.split('/').pop() ?? `weight_${i}`;
+    if (layer.cell instanceof StackedRNNCells) {
+      return layer.cell.cells.flatMap((c, k) => c.weights.map((v, i) => `${layer.name}/RNNCell_${k}/${last(v, i)}`));
+    }
+    return layer.weights.map((v, i) => `${layer.name}/${last(v, i)}`);
   }
   if (layer instanceof Bidirectional) {
     return [...weightNames(layer.forwardLayer), ...weightNames(layer.backwardLayer)].map((n) => `${layer.name}/${n}`);

@@ -2,11 +2,13 @@
 import * as ops from '../ops/index';
 import type { Tensor } from '../tensor';
 import { ActivationIdentifier, getActivation } from './activations';
+import { mulberry32, rngFor, type Rng } from '../ops/random';
+import { noiseShapeFor } from './noise';
 import { CallContext, Layer, LayerArgs, SymbolicShape } from './layer';
 
 export interface DropoutArgs extends LayerArgs {
   rate: number;
-  noiseShape?: number[];
+  noiseShape?: (number | null)[] | null;
   seed?: number;
 }
 
@@ -14,7 +16,11 @@ export interface DropoutArgs extends LayerArgs {
 export class Dropout extends Layer {
   static override readonly className = 'Dropout';
   readonly rate: number;
-  private seed?: number;
+  /** The mask's shape (null: the input's size on that axis), e.g. [null, 1, null] for one mask per sequence. */
+  readonly noiseShape: (number | null)[] | null;
+  readonly seed?: number;
+  /** A seeded layer draws each call's mask from its own stream (different every call). */
+  private rng: Rng;
 
   constructor(args: DropoutArgs) {
     super(args, 'dropout');
@@ -22,17 +28,20 @@ export class Dropout extends Layer {
       throw new Error(`${this.name} (Dropout): rate must be in [0, 1), got ${args?.rate}`);
     }
     this.rate = args.rate;
+    this.noiseShape = args.noiseShape ? [...args.noiseShape] : null;
     this.seed = args.seed;
+    this.rng = args.seed === undefined ? rngFor() : mulberry32(args.seed);
     this.supportsMasking = true;
   }
 
   call(x: Tensor, ctx: CallContext): Tensor {
     if (!ctx.training || this.rate === 0) return x;
-    return ops.dropout(x, this.rate);
+    const shape = noiseShapeFor(`${this.name} (Dropout)`, this.noiseShape, x.shape);
+    return ops.dropout(x, this.rate, shape, Math.floor(this.rng() * 4294967296));
   }
 
   override getConfig() {
-    return { ...super.getConfig(), rate: this.rate, seed: this.seed ?? null };
+    return { ...super.getConfig(), rate: this.rate, noiseShape: this.noiseShape, seed: this.seed ?? null };
   }
 }
 

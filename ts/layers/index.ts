@@ -54,6 +54,7 @@ export const batchNormalization = (args?: BatchNormalizationArgs) => new BatchNo
 /** TensorFlow.js aliases. */
 export const maxPool2d = maxPooling2d;
 export const avgPool2d = averagePooling2d;
+export const avgPooling2d = averagePooling2d;
 export const globalMaxPool2d = globalMaxPooling2d;
 export const globalAvgPool2d = globalAveragePooling2d;
 
@@ -69,5 +70,23 @@ import { InputLayer, type InputLayerArgs } from './input-layer';
 export const inputLayer = (args: InputLayerArgs) => new InputLayer(args);
 export { InputLayer };
 export type { InputLayerArgs };
+/** tf.layers.input is tf.input. */
+export { input } from './input-layer';
 export type { ApplyArgs, CallKwargs, Mask } from './layer';
 export { SymbolicTensor } from './symbolic';
+
+// Activation layers, noise and regularization layers, masking, permute, preprocessing layers,
+// and recurrent cells with rnn({ cell }).
+export { reLU, leakyReLU, prelu, elu, thresholdedReLU, softmax, ReLU, LeakyReLU, PReLU, ELU, ThresholdedReLU, Softmax } from './advanced-activations';
+export type { ReLULayerArgs, LeakyReLULayerArgs, PReLULayerArgs } from './advanced-activations';
+export { spatialDropout1d, gaussianNoise, gaussianDropout, alphaDropout, SpatialDropout1D, GaussianNoise, GaussianDropout, AlphaDropout } from './noise';
+export type { NoiseArgs } from './noise';
+export { masking, Masking } from './masking';
+export { permute, Permute } from './permute';
+export { rescaling, categoryEncoding, Rescaling, CategoryEncoding } from './preprocessing';
+export type { CategoryEncodingArgs, CategoryOutputMode } from './preprocessing';
+export {
+  rnn, simpleRNNCell, lstmCell, gruCell, stackedRNNCells,
+  CellRNN, RNNCell, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
+} from './recurrent-cells';
+export type { CellArgs, CellRNNArgs, GRUCellArgs, LSTMCellArgs } from './recurrent-cells';

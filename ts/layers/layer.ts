@@ -172,6 +172,7 @@ export abstract class Layer {
   apply(inputs: SymbolicTensor | SymbolicTensor[], kwargs?: ApplyArgs): SymbolicTensor | SymbolicTensor[];
   apply(inputs: Tensor, kwargs?: ApplyArgs): Tensor;
   apply(inputs: Tensor[], kwargs?: ApplyArgs): Tensor | Tensor[];
+  apply(inputs: Tensor | Tensor[], kwargs?: ApplyArgs): Tensor | Tensor[];
   apply(inputs: Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[], kwargs: ApplyArgs = {}): Tensor | Tensor[] | SymbolicTensor | SymbolicTensor[] {
     [inputs, kwargs] = this.normalizeCallArgs(inputs, kwargs);
     const symbolicKwargs = Object.values(kwargs).some((v) => isSymbolic(v));
