@@ -90,3 +90,11 @@ export {
   CellRNN, RNNCell, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
 } from './recurrent-cells';
 export type { CellArgs, CellRNNArgs, GRUCellArgs, LSTMCellArgs } from './recurrent-cells';
+
+// Attention and Transformers (multi-head-attention.ts, layer-normalization.ts).
+import { MultiHeadAttention, type MultiHeadAttentionArgs, type MultiHeadAttentionCallArgs } from './multi-head-attention';
+import { LayerNormalization, type LayerNormalizationArgs } from './layer-normalization';
+export const multiHeadAttention = (args: MultiHeadAttentionArgs) => new MultiHeadAttention(args);
+export const layerNormalization = (args?: LayerNormalizationArgs) => new LayerNormalization(args);
+export { LayerNormalization, MultiHeadAttention };
+export type { LayerNormalizationArgs, MultiHeadAttentionArgs, MultiHeadAttentionCallArgs };

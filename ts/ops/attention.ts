@@ -43,8 +43,15 @@ export interface DotProductAttentionOptions {
 /** Above this many scores per head, 'auto' picks the tiled algorithm. */
 export const STORED_MAX_SCORES = 65536;
 
+export interface AttentionOptions extends DotProductAttentionOptions {
+  /** Also return the probabilities [batch, heads, t, s] (differentiable). */
+  returnScores?: boolean;
+  /** q, k, v (and the output) are [batch, length, heads·depth] with this many heads. */
+  heads?: number;
+}
+
 export interface AttentionResult {
-  /** [batch, t, heads, dv]. */
+  /** [batch, t, heads, dv] ([batch, t, heads·dv] with `heads`). */
   output: Tensor;
   /** [batch, heads, t, s]: the probabilities before dropout (only with returnScores). */
   scores: Tensor | null;
@@ -64,17 +71,33 @@ function floatMask(m: Tensor): Tensor {
  * Attention with the probabilities as a second result (`returnScores`), for layers.
  * Both results are differentiable.
  */
-export function attention(q: Tensor, k: Tensor, v: Tensor, opts: DotProductAttentionOptions & { returnScores?: boolean } = {}): AttentionResult {
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): AttentionResult {
   const who = opts.name ?? 'dotProductAttention';
+  // With `heads`, the heads are folded into the last axis: [batch, length, heads·depth].
+  const folded = opts.heads !== undefined;
+  const rank = folded ? 3 : 4;
+  const layout = folded ? '[batch, length, heads·depth]' : '[batch, length, heads, depth]';
   for (const [what, t] of [['query', q], ['key', k], ['value', v]] as const) {
     if (!(t instanceof Tensor)) throw new Error(`${who}: ${what} must be a tensor`);
-    if (t.rank !== 4) throw new Error(`${who}: expected ${what} of rank 4 [batch, length, heads, depth], got ${fmt(t.shape)}`);
+    if (t.rank !== rank) throw new Error(`${who}: expected ${what} of rank ${rank} ${layout}, got ${fmt(t.shape)}`);
     if (t.dtype !== 'float32') throw new Error(`${who}: expected ${what} to be float32, got ${t.dtype}`);
   }
-  const [batch, t, heads, dk] = q.shape;
-  const [s, dv] = [k.shape[1], v.shape[3]];
-  checkTensor(who, 'key', k, [batch, null, heads, dk], '[batch, s, heads, dk] (batch, heads and depth as the query)');
-  checkTensor(who, 'value', v, [batch, s, heads, null], '[batch, s, heads, dv] (batch, length and heads as the key)');
+  const heads = folded ? opts.heads! : q.shape[2];
+  if (!Number.isInteger(heads) || heads < 1) throw new Error(`${who}: heads must be a positive integer, got ${opts.heads}`);
+  for (const [what, t] of [['query', q], ['key', k], ['value', v]] as const) {
+    if (folded && t.shape[2] % heads !== 0) throw new Error(`${who}: the ${what}'s last axis (${t.shape[2]}) is not a multiple of ${heads} heads`);
+  }
+  const [batch, t] = q.shape;
+  const dk = folded ? q.shape[2] / heads : q.shape[3];
+  const s = k.shape[1];
+  const dv = folded ? v.shape[2] / heads : v.shape[3];
+  if (folded) {
+    checkTensor(who, 'key', k, [batch, null, heads * dk], '[batch, s, heads·dk] (batch and heads·dk as the query)');
+    checkTensor(who, 'value', v, [batch, s, null], '[batch, s, heads·dv] (batch and length as the key)');
+  } else {
+    checkTensor(who, 'key', k, [batch, null, heads, dk], '[batch, s, heads, dk] (batch, heads and depth as the query)');
+    checkTensor(who, 'value', v, [batch, s, heads, null], '[batch, s, heads, dv] (batch, length and heads as the key)');
+  }
   const scale = opts.scale ?? 1 / Math.sqrt(Math.max(dk, 1));
   if (!Number.isFinite(scale)) throw new Error(`${who}: scale must be a finite number, got ${opts.scale}`);
   const rate = opts.dropout ?? 0;
@@ -113,7 +136,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: DotProductAtten
     return f;
   };
   const qm = own(opts.queryMask), km = own(opts.keyMask), am = own(m);
-  const output = emptyTensor([batch, t, heads, dv]);
+  const output = emptyTensor(folded ? [batch, t, heads * dv] : [batch, t, heads, dv]);
   const probs = stored ? emptyTensor([batch, heads, t, s]) : null;
   const lse = stored ? null : emptyTensor([batch, heads, t, 2]);
   const masks = { queryMask: qm?.storage ?? null, kvMask: km?.storage ?? null, attnMask: am?.storage ?? null };

@@ -15,6 +15,7 @@ export { rnn } from './rnn';
 export type { RnnOpConfig, RnnOpOptions, RnnOpResult, RnnOpWeights } from './rnn';
 export { setRandomSeed } from './random';
 export { attention, dotProductAttention, STORED_MAX_SCORES } from './attention';
-export type { AttentionResult, DotProductAttentionOptions } from './attention';
+export type { AttentionOptions, AttentionResult, DotProductAttentionOptions } from './attention';
 export { layerNorm } from './layer-norm';
 export type { LayerNormOptions } from './layer-norm';
+export { projection } from './projection';
