@@ -79,7 +79,7 @@ for (const backend of BACKENDS) {
         ],
       });
       tm.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
-      const initial = tm.getWeights().map((w) => ({ shape: w.shape, data: w.dataSync().slice() }));
+      const initial = tm.getWeights().map((w) => ({ shape: w.shape, data: w.dataSync().slice() as Float32Array }));
       const tx = tf.tensor(xv, [6, 4, 8]), ty = tf.tensor(yv, [6, 3]);
       const tfPred = (tm.predict(tx) as tf.Tensor).dataSync();
       await tm.trainOnBatch(tx, ty);
