@@ -115,7 +115,7 @@ for (const backend of BACKENDS) {
       await tf.setBackend('cpu');
       const tl = tf.layers.layerNormalization({ axis: [1, 3], gammaInitializer: 'randomUniform', betaInitializer: 'randomUniform' });
       const want = (tl.apply(tf.tensor(xv, [2, 3, 4, 5])) as tf.Tensor).dataSync();
-      const w = tl.getWeights().map((t) => ({ shape: t.shape, data: t.dataSync() }));
+      const w = tl.getWeights().map((t) => ({ shape: t.shape, data: t.dataSync() as Float32Array }));
       await useBackend(backend);
       const layer = fe.layers.layerNormalization({ axis: [1, 3] });
       fe.tidy(() => {
