@@ -98,3 +98,12 @@ export const multiHeadAttention = (args: MultiHeadAttentionArgs) => new MultiHea
 export const layerNormalization = (args?: LayerNormalizationArgs) => new LayerNormalization(args);
 export { LayerNormalization, MultiHeadAttention };
 export type { LayerNormalizationArgs, MultiHeadAttentionArgs, MultiHeadAttentionCallArgs };
+import { PositionEmbedding, SinePositionEncoding, TokenAndPositionEmbedding, type PositionEmbeddingArgs, type SinePositionEncodingArgs, type TokenAndPositionEmbeddingArgs } from './position-embedding';
+import { TransformerDecoder, TransformerEncoder, type TransformerArgs } from './transformer';
+export const positionEmbedding = (args: PositionEmbeddingArgs) => new PositionEmbedding(args);
+export const sinePositionEncoding = (args?: SinePositionEncodingArgs) => new SinePositionEncoding(args);
+export const tokenAndPositionEmbedding = (args: TokenAndPositionEmbeddingArgs) => new TokenAndPositionEmbedding(args);
+export const transformerEncoder = (args: TransformerArgs) => new TransformerEncoder(args);
+export const transformerDecoder = (args: TransformerArgs) => new TransformerDecoder(args);
+export { PositionEmbedding, SinePositionEncoding, TokenAndPositionEmbedding, TransformerDecoder, TransformerEncoder };
+export type { PositionEmbeddingArgs, SinePositionEncodingArgs, TokenAndPositionEmbeddingArgs, TransformerArgs };
