@@ -1,0 +1,283 @@
+/**
+ * W7 Transformer encoder classifier (seed 002 §3.2). Data (workloads.md): 1024 sequences from
+ * one mulberry32 stream (seed 7), each 64 tokens 1 + ⌊999·u⌋ in row-major order; label 1 iff
+ * the token at position 0 appears again later in its sequence.
+ * Model: Embedding(1000, 64) + a learned position embedding (64 × 64) → 2 × encoder block
+ * (self-attention 4 heads × key dim 16, x = LayerNorm(x + attention), x = LayerNorm(x +
+ * Dense(64)(relu(Dense(128)(x)))), ε 1e-5, no dropout) → mean over positions → Dense(1,
+ * sigmoid); binary cross-entropy, Adam 1e-3, batch 32.
+ *
+ * Cases, each in its own process:
+ * - ferrite: the model from its layers (TokenAndPositionEmbedding, TransformerEncoder —
+ *   attention in the fused kernel), trained with fit; and, in the same process, the same
+ *   model with its attention composed of ops (projections, transposes, matMul, softmax,
+ *   matMul — everything else identical), so the two sit side by side in one run;
+ * - TensorFlow.js: the same computation written with its ops (its layers cannot train a
+ *   MultiHeadAttention), trained with optimizer.minimize, the loss read back every batch.
+ * Training: epochs of 1024 samples; epoch 1 is the warm-up, the value is the median of epochs
+ * 2–3. The plain-JS backends (ferrite js, TF.js cpu) time single batches after a warm-up
+ * batch instead (an epoch takes minutes there). Inference: predict at batch 256 over the 1024
+ * sequences, median of 3 after a warm-up.
+ */
+import { isPlainJs, median, mulberry32 } from '../lib/common';
+import { projection } from '../../ts/ops/projection';
+import type { Ctx } from './index';
+
+const N = 1024, LEN = 64, VOCAB = 1000, D = 64, HEADS = 4, KEY_DIM = 16, FF = 128, BATCH = 32, INFER_BATCH = 256;
+const TRAIN = 'training, epochs 2–3 (median)';
+const TRAIN_OPS = 'training, attention composed of ops';
+const INFER = 'inference, batch 256';
+const INFER_OPS = 'inference, attention composed of ops';
+
+export function makeData(): { x: Int32Array; y: Float32Array } {
+  const r = mulberry32(7);
+  const x = new Int32Array(N * LEN);
+  for (let i = 0; i < x.length; i++) x[i] = 1 + Math.floor(r() * (VOCAB - 1));
+  const y = new Float32Array(N);
+  for (let s = 0; s < N; s++) {
+    const first = x[s * LEN];
+    for (let j = 1; j < LEN; j++) if (x[s * LEN + j] === first) { y[s] = 1; break; }
+  }
+  return { x, y };
+}
+
+interface Runner {
+  predict(): Promise<number>;
+  epoch(): Promise<number>;
+  batch(b: number): Promise<number>;
+}
+
+/** Measures one runner and emits its training and inference rates under the given metric names. */
+async function measure(ctx: Ctx, runner: Runner, plainJs: boolean, trainMetric: string, inferMetric: string, note?: string): Promise<void> {
+  try {
+    await runner.predict();
+    const runs = plainJs ? 1 : 3;
+    const rates: number[] = [];
+    for (let i = 0; i < runs; i++) rates.push(N / (await runner.predict()));
+    ctx.emit({ metric: inferMetric, value: median(rates), unit: 'samples/s', better: 'higher', samples: rates.length, note, detail: `runs: ${rates.map((v) => v.toFixed(0)).join(', ')} samples/s` });
+  } catch (e) {
+    ctx.emit({ metric: inferMetric, value: null, unit: 'samples/s', better: 'higher', error: message(e) });
+  }
+  try {
+    if (plainJs) {
+      const rates: number[] = [];
+      for (let b = 0; b <= (ctx.quick ? 1 : 2); b++) {
+        const s = await runner.batch(b);
+        ctx.log(`batch ${b + 1}${b === 0 ? ' (warm-up)' : ''}: ${s.toFixed(2)} s`);
+        if (b > 0) rates.push(BATCH / s);
+      }
+      ctx.emit({
+        metric: trainMetric, value: median(rates), unit: 'samples/s', better: 'higher', samples: rates.length,
+        note: `median of ${rates.length} single batches after a warm-up batch (plain JavaScript: an epoch takes minutes)${note ? `; ${note}` : ''}`,
+        detail: `per batch: ${rates.map((v) => v.toFixed(2)).join(', ')} samples/s`,
+      });
+    } else {
+      const seconds: number[] = [];
+      for (let e = 0; e < 3; e++) {
+        seconds.push(await runner.epoch());
+        ctx.log(`${trainMetric}: epoch ${e + 1}${e === 0 ? ' (warm-up)' : ''}: ${(N / seconds[e]).toFixed(0)} samples/s`);
+      }
+      const rates = seconds.slice(1).map((s) => N / s);
+      ctx.emit({
+        metric: trainMetric, value: median(rates), unit: 'samples/s', better: 'higher', samples: rates.length, note,
+        detail: `per epoch: ${seconds.map((s) => (N / s).toFixed(0)).join(', ')} samples/s (epoch 1 excluded)`,
+      });
+    }
+  } catch (e) {
+    ctx.emit({ metric: trainMetric, value: null, unit: 'samples/s', better: 'higher', error: message(e) });
+  }
+}
+
+export async function run(ctx: Ctx): Promise<void> {
+  const { x, y } = makeData();
+  const plainJs = isPlainJs(ctx.lib.kind, ctx.lib.build);
+  if (ctx.lib.kind === 'ferrite') {
+    await measure(ctx, ferrite(ctx, x, y, 'fused'), plainJs, TRAIN, INFER);
+    await measure(ctx, ferrite(ctx, x, y, 'ops'), plainJs, TRAIN_OPS, INFER_OPS, 'the same model, its attention as ops (transpose, matMul, softmax, matMul)');
+  } else {
+    await measure(ctx, tfjs(ctx, x, y), plainJs, TRAIN, INFER, 'the model written with TF.js ops (matMul, softmax, moments)');
+  }
+}
+
+function message(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 300);
+}
+
+/** A fixed shuffle of the sample indices for the single-batch timings. */
+function shuffled(): Int32Array {
+  const r = mulberry32(17);
+  const order = Int32Array.from({ length: N }, (_, i) => i);
+  for (let i = N - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+type Fe = typeof import('ferrite-ml');
+
+/**
+ * An encoder block (post-norm, relu feed-forward) whose attention is composed of ops: what a
+ * ferrite user writes without the fused kernel. Weights in TransformerEncoder's layout; the
+ * projections and layer norms are the same kernels the fused model runs.
+ */
+function composedEncoderClass(fe: Fe) {
+  return class ComposedEncoder extends fe.layers.Layer {
+    static override readonly className = 'ComposedEncoder';
+    w: import('ferrite-ml').Variable[] = [];
+    override build(shape: (number | null)[]): void {
+      const d = shape[shape.length - 1]!;
+      const add = (name: string, s: number[], init: string) => this.w.push(this.addWeight(name, s, 'float32', init));
+      for (const n of ['query', 'key', 'value']) {
+        add(`${n}/kernel`, [d, HEADS, KEY_DIM], 'glorotUniform');
+        add(`${n}/bias`, [HEADS, KEY_DIM], 'zeros');
+      }
+      add('attention_output/kernel', [HEADS, KEY_DIM, d], 'glorotUniform');
+      add('attention_output/bias', [d], 'zeros');
+      add('norm1/gamma', [d], 'ones');
+      add('norm1/beta', [d], 'zeros');
+      add('ff1/kernel', [d, FF], 'glorotUniform');
+      add('ff1/bias', [FF], 'zeros');
+      add('ff2/kernel', [FF, d], 'glorotUniform');
+      add('ff2/bias', [d], 'zeros');
+      add('norm2/gamma', [d], 'ones');
+      add('norm2/beta', [d], 'zeros');
+      this.built = true;
+    }
+    call(x: import('ferrite-ml').Tensor): import('ferrite-ml').Tensor {
+      const [wq, bq, wk, bk, wv, bv, wo, bo, g1, b1, f1, c1, f2, c2, g2, b2] = this.w;
+      // [batch, t, heads, depth] → [batch, heads, t, depth].
+      const heads = (w: import('ferrite-ml').Tensor, b: import('ferrite-ml').Tensor) => fe.transpose(projection(x, w, b), [0, 2, 1, 3]);
+      const q = heads(wq, bq), k = heads(wk, bk), v = heads(wv, bv);
+      const p = fe.softmax(fe.mul(fe.matMul(q, k, false, true), 1 / Math.sqrt(KEY_DIM)));
+      const o = fe.transpose(fe.matMul(p, v), [0, 2, 1, 3]);
+      const h = fe.layerNorm(fe.add(x, projection(o, wo, bo, 2)), g1, b1, { epsilon: 1e-5 });
+      const f = projection(fe.relu(projection(h, f1, c1)), f2, c2);
+      return fe.layerNorm(fe.add(h, f), g2, b2, { epsilon: 1e-5 });
+    }
+    override computeOutputShape(s: (number | null)[]): (number | null)[] {
+      return s;
+    }
+  };
+}
+
+function ferrite(ctx: Ctx, xv: Int32Array, yv: Float32Array, attention: 'fused' | 'ops'): Runner {
+  if (ctx.lib.kind !== 'ferrite') throw new Error('unreachable');
+  const fe = ctx.lib.fe;
+  fe.setRandomSeed(1);
+  const x = fe.tensor(xv, [N, LEN], 'int32'), y = fe.tensor(yv, [N, 1]);
+  const ids = fe.input({ shape: [LEN], dtype: 'int32' });
+  let h = fe.layers.tokenAndPositionEmbedding({ vocabularySize: VOCAB, sequenceLength: LEN, embeddingDim: D }).apply(ids) as import('ferrite-ml').SymbolicTensor;
+  const Composed = composedEncoderClass(fe);
+  for (let i = 0; i < 2; i++) {
+    const block = attention === 'fused' ? fe.layers.transformerEncoder({ intermediateDim: FF, numHeads: HEADS, layerNormEpsilon: 1e-5 }) : new Composed({});
+    h = block.apply(h) as import('ferrite-ml').SymbolicTensor;
+  }
+  const pooled = fe.layers.globalAveragePooling1d().apply(h) as import('ferrite-ml').SymbolicTensor;
+  const out = fe.layers.dense({ units: 1, activation: 'sigmoid' }).apply(pooled) as import('ferrite-ml').SymbolicTensor;
+  const model = fe.model({ inputs: ids, outputs: out });
+  model.compile({ optimizer: fe.train.adam(1e-3), loss: 'binaryCrossentropy' });
+  const order = shuffled();
+  return {
+    async predict() {
+      const t0 = performance.now();
+      const p = model.predict(x, { batchSize: INFER_BATCH }) as import('ferrite-ml').Tensor;
+      p.dataSync();
+      p.dispose();
+      return (performance.now() - t0) / 1000;
+    },
+    async epoch() {
+      const t0 = performance.now();
+      await model.fit(x, y, { epochs: 1, batchSize: BATCH, shuffle: true, verbose: 0 });
+      return (performance.now() - t0) / 1000;
+    },
+    async batch(b) {
+      const idx = fe.tensor(order.slice(b * BATCH, (b + 1) * BATCH), [BATCH], 'int32');
+      const xb = fe.gather(x, idx), yb = fe.gather(y, idx);
+      const t0 = performance.now();
+      model.trainOnBatch(xb, yb);
+      const s = (performance.now() - t0) / 1000;
+      [idx, xb, yb].forEach((t) => t.dispose());
+      return s;
+    },
+  };
+}
+
+function tfjs(ctx: Ctx, xv: Int32Array, yv: Float32Array): Runner {
+  if (ctx.lib.kind !== 'tfjs') throw new Error('unreachable');
+  const tf = ctx.lib.tf;
+  type T = import('@tensorflow/tfjs').Tensor;
+  const x = tf.tensor2d(xv, [N, LEN], 'int32'), y = tf.tensor2d(yv, [N, 1]);
+  const glorot = (shape: number[], fanIn: number, fanOut: number) => tf.variable(tf.randomUniform(shape, -Math.sqrt(6 / (fanIn + fanOut)), Math.sqrt(6 / (fanIn + fanOut)), 'float32', 1));
+  const zeros = (shape: number[]) => tf.variable(tf.zeros(shape));
+  const ones = (shape: number[]) => tf.variable(tf.ones(shape));
+  const tok = tf.variable(tf.randomUniform([VOCAB, D], -0.05, 0.05, 'float32', 2));
+  const pos = tf.variable(tf.randomUniform([LEN, D], -0.05, 0.05, 'float32', 3));
+  const blocks = [0, 1].map(() => ({
+    wq: glorot([D, HEADS * KEY_DIM], D * HEADS, KEY_DIM * D), bq: zeros([HEADS * KEY_DIM]),
+    wk: glorot([D, HEADS * KEY_DIM], D * HEADS, KEY_DIM * D), bk: zeros([HEADS * KEY_DIM]),
+    wv: glorot([D, HEADS * KEY_DIM], D * HEADS, KEY_DIM * D), bv: zeros([HEADS * KEY_DIM]),
+    wo: glorot([HEADS * KEY_DIM, D], KEY_DIM * HEADS, D * HEADS), bo: zeros([D]),
+    g1: ones([D]), b1: zeros([D]), f1: glorot([D, FF], D, FF), c1: zeros([FF]), f2: glorot([FF, D], FF, D), c2: zeros([D]), g2: ones([D]), b2: zeros([D]),
+  }));
+  const wOut = glorot([D, 1], D, 1), bOut = zeros([1]);
+  const layerNorm = (t: T, g: T, b: T) => {
+    const { mean, variance } = tf.moments(t, -1, true);
+    return tf.add(tf.mul(tf.mul(tf.sub(t, mean), tf.rsqrt(tf.add(variance, 1e-5))), g), b);
+  };
+  const forward = (ids: T): T => {
+    const n = ids.shape[0];
+    let h: T = tf.add(tf.gather(tok, ids), pos); // [n, LEN, D]
+    for (const k of blocks) {
+      const flat = tf.reshape(h, [n * LEN, D]);
+      const split = (w: T, b: T) => tf.transpose(tf.reshape(tf.add(tf.matMul(flat, w), b), [n, LEN, HEADS, KEY_DIM]), [0, 2, 1, 3]);
+      const q = split(k.wq, k.bq), kk = split(k.wk, k.bk), v = split(k.wv, k.bv);
+      const p = tf.softmax(tf.mul(tf.matMul(q, kk, false, true), 1 / Math.sqrt(KEY_DIM)));
+      const o = tf.reshape(tf.transpose(tf.matMul(p, v), [0, 2, 1, 3]), [n * LEN, HEADS * KEY_DIM]);
+      const a = tf.add(tf.matMul(o, k.wo), k.bo);
+      const h1 = layerNorm(tf.add(flat, a), k.g1, k.b1);
+      const f = tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(h1, k.f1), k.c1)), k.f2), k.c2);
+      h = tf.reshape(layerNorm(tf.add(h1, f), k.g2, k.b2), [n, LEN, D]);
+    }
+    return tf.add(tf.matMul(tf.mean(h, 1), wOut), bOut); // logits [n, 1]
+  };
+  const optimizer = tf.train.adam(1e-3);
+  const step = (xb: T, yb: T): number => {
+    const loss = optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(yb, forward(xb)), true) as T;
+    const v = loss.dataSync()[0]; // read back every batch
+    loss.dispose();
+    return v;
+  };
+  const order = shuffled();
+  return {
+    async predict() {
+      const t0 = performance.now();
+      for (let i = 0; i < N; i += INFER_BATCH) {
+        const p = tf.tidy(() => tf.sigmoid(forward(x.slice([i], [INFER_BATCH]))));
+        await p.data();
+        p.dispose();
+      }
+      return (performance.now() - t0) / 1000;
+    },
+    async epoch() {
+      const perm = tf.util.createShuffledIndices(N);
+      const t0 = performance.now();
+      for (let i = 0; i < N; i += BATCH) {
+        const idx = tf.tensor1d(Int32Array.from(perm.slice(i, i + BATCH)), 'int32');
+        const xb = tf.gather(x, idx), yb = tf.gather(y, idx);
+        step(xb, yb);
+        tf.dispose([idx, xb, yb]);
+      }
+      return (performance.now() - t0) / 1000;
+    },
+    async batch(b) {
+      const idx = tf.tensor1d(order.slice(b * BATCH, (b + 1) * BATCH), 'int32');
+      const xb = tf.gather(x, idx), yb = tf.gather(y, idx);
+      const t0 = performance.now();
+      step(xb, yb);
+      const s = (performance.now() - t0) / 1000;
+      tf.dispose([idx, xb, yb]);
+      return s;
+    },
+  };
+}
