@@ -178,6 +178,33 @@ describe.each(BACKENDS)('more layers on %s', (backend) => {
     expect(maxDiff(y, [0.7 * (Math.exp(-1) - 1), 0.5, 0.7 * (Math.exp(-3) - 1)])).toBeLessThan(1e-6);
   });
 
+  it('randomWidth: a random width while training (by the resize it calls), the identity at inference, saved and loaded', async () => {
+    const x = fe.tensor(uniform(2 * 3 * 8 * 2, 21), [2, 3, 8, 2]);
+    const layer = fe.layers.randomWidth({ factor: [-0.5, 0.5], seed: 4 });
+    expect(layer.apply(x)).toBe(x);
+    const widths = new Set<number>();
+    for (let i = 0; i < 20; i++) {
+      const y = layer.apply(x, { training: true });
+      expect(y.shape.slice(0, 2)).toEqual([2, 3]);
+      expect(y.shape[2]).toBeGreaterThanOrEqual(4);
+      expect(y.shape[2]).toBeLessThanOrEqual(12);
+      // The values are the bilinear resize to that width.
+      const want = fe.image.resizeBilinear(x, [3, y.shape[2]]);
+      expect(maxDiff(y.dataSync(), want.dataSync())).toBe(0);
+      widths.add(y.shape[2]);
+      fe.dispose([y, want]);
+    }
+    expect(widths.size).toBeGreaterThan(3);
+    const i = fe.input({ shape: [3, 8, 2] });
+    const out = fe.layers.randomWidth({ factor: 0.2, interpolation: 'nearest' }).apply(i) as fe.SymbolicTensor;
+    expect(out.shape).toEqual([null, 3, null, 2]);
+    const m = fe.model({ inputs: i, outputs: out });
+    const back = await fe.loadLayersModel(fe.io.fromMemory(await captured(m)));
+    expect(back.layers[1].getConfig()).toMatchObject({ factor: 0.2, interpolation: 'nearest' });
+    expect(() => fe.layers.randomWidth({ factor: [-1.5, 0.2] })).toThrow(/factor's bounds must be greater than −1/);
+    x.dispose();
+  });
+
   it('masking: steps equal to maskValue are zeroed and masked downstream', () => {
     const x = fe.tensor([[[1, 2], [0, 0], [3, 4]], [[0, 0], [0, 0], [5, 6]]]);
     const m = fe.layers.masking();

@@ -27,6 +27,11 @@ export {
   sigmoidCrossEntropyWithLogits, softmaxCrossEntropyWithLogits,
   setRandomSeed,
 } from './ops/index';
+// 3-D, depthwise and separable convolutions, 3-D and 1-D pooling; fe.image.*.
+export {
+  conv3d, conv3dTranspose, depthwiseConv2d, separableConv2d, maxPool3d, avgPool3d, maxPool1d, avgPool1d,
+} from './ops/index';
+export * as image from './ops/image';
 
 export * as layers from './layers/index';
 export * as nn from './nn/index';
@@ -65,6 +70,8 @@ export { loadLayersModel } from './io/load';
 export * as text from './data/text/index';
 export * as sequence from './data/sequence';
 export * as utils from './data/utils';
+// fe.data: tf.data datasets (arrays, generators, streamed CSV) for model.fitDataset.
+export * as data from './data/dataset/index';
 
 // CTC decoders and error rates (the loss is fe.losses.ctc), and audio features for speech.
 export * as ctc from './ctc/index';

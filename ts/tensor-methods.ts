@@ -6,6 +6,9 @@ import { backward as runBackward } from './autograd';
 import * as ops from './ops/index';
 import type { TensorOrNumber } from './ops/convert';
 import { DType, Tensor } from './tensor';
+import type { Padding } from './ops/conv-util';
+import * as image from './ops/image';
+import type { DimRoundingMode, Padding3d } from './ops/spatial-util';
 
 /**
  * The chainable methods' types, merged into Tensor by tensor.ts. (An interface there rather
@@ -71,6 +74,23 @@ export interface TensorMethods {
   pad(paddings: [number, number][], constantValue?: number): Tensor;
   cast(dtype: DType): Tensor;
   clone(): Tensor;
+  // Convolution, pooling and image ops (ops/conv.ts, conv3d.ts, depthwise.ts, pool3d.ts, image.ts).
+  conv2dTranspose(filter: Tensor, outputShape: [number, number, number, number] | [number, number, number],
+    strides: [number, number] | number, pad: Padding, dilations?: [number, number] | number): Tensor;
+  conv3d(filter: Tensor, strides?: [number, number, number] | number, pad?: Padding3d, dataFormat?: 'NDHWC' | 'NCDHW',
+    dilations?: [number, number, number] | number): Tensor;
+  conv3dTranspose(filter: Tensor, outputShape: [number, number, number, number, number] | [number, number, number, number],
+    strides: [number, number, number] | number, pad: Padding3d): Tensor;
+  depthwiseConv2d(filter: Tensor, strides?: [number, number] | number, pad?: Padding, dataFormat?: 'NHWC' | 'NCHW',
+    dilations?: [number, number] | number, dimRoundingMode?: DimRoundingMode): Tensor;
+  separableConv2d(depthwiseFilter: Tensor, pointwiseFilter: Tensor, strides?: [number, number] | number, pad?: 'valid' | 'same' | number,
+    dilation?: [number, number] | number, dataFormat?: 'NHWC' | 'NCHW'): Tensor;
+  maxPool3d(filterSize?: [number, number, number] | number, strides?: [number, number, number] | number, pad?: Padding3d,
+    dimRoundingMode?: DimRoundingMode): Tensor;
+  avgPool3d(filterSize?: [number, number, number] | number, strides?: [number, number, number] | number, pad?: Padding3d,
+    dimRoundingMode?: DimRoundingMode): Tensor;
+  resizeBilinear(size: [number, number], alignCorners?: boolean, halfPixelCenters?: boolean): Tensor;
+  resizeNearestNeighbor(size: [number, number], alignCorners?: boolean, halfPixelCenters?: boolean): Tensor;
   /** Gradient of this tensor (a scalar, or given `gradient` of its shape) into every leaf's `.grad`. */
   backward(gradient?: Tensor): void;
 }
@@ -113,3 +133,15 @@ P.backward = function (this: Tensor, gradient?: Tensor) {
   }
   runBackward(this, () => (gradient ? ops.clone(gradient) : ops.onesLike(this)), { add: ops.add, clone: ops.clone });
 };
+
+// ---- convolution, pooling and image ops -------------------------------------------------------
+type Args<F> = F extends (x: never, ...rest: infer A) => Tensor ? A : never;
+P.conv2dTranspose = function (this: Tensor, ...a: Args<typeof ops.conv2dTranspose>) { return ops.conv2dTranspose(this, ...a); };
+P.conv3d = function (this: Tensor, ...a: Args<typeof ops.conv3d>) { return ops.conv3d(this, ...a); };
+P.conv3dTranspose = function (this: Tensor, ...a: Args<typeof ops.conv3dTranspose>) { return ops.conv3dTranspose(this, ...a); };
+P.depthwiseConv2d = function (this: Tensor, ...a: Args<typeof ops.depthwiseConv2d>) { return ops.depthwiseConv2d(this, ...a); };
+P.separableConv2d = function (this: Tensor, ...a: Args<typeof ops.separableConv2d>) { return ops.separableConv2d(this, ...a); };
+P.maxPool3d = function (this: Tensor, ...a: Args<typeof ops.maxPool3d>) { return ops.maxPool3d(this, ...a); };
+P.avgPool3d = function (this: Tensor, ...a: Args<typeof ops.avgPool3d>) { return ops.avgPool3d(this, ...a); };
+P.resizeBilinear = function (this: Tensor, ...a: Args<typeof image.resizeBilinear>) { return image.resizeBilinear(this, ...a); };
+P.resizeNearestNeighbor = function (this: Tensor, ...a: Args<typeof image.resizeNearestNeighbor>) { return image.resizeNearestNeighbor(this, ...a); };

@@ -10,7 +10,8 @@
  * Median of the timed calls: 2 warm-ups, then calls until ≥ 5 and ≥ 1 s (plain JS: 1 warm-up
  * and 1–3 timed calls, fewer when a call takes seconds).
  */
-import { isPlainJs, median, mulberry32 } from '../lib/common';
+import { mulberry32 } from '../lib/common';
+import { timeOps, type Op } from '../lib/op-timing';
 import type { Ctx } from './index';
 
 const XS = [32, 28, 28, 16] as const, FS = [3, 3, 16, 32] as const, YS = [32, 28, 28, 32] as const;
@@ -21,44 +22,10 @@ function uniform(r: () => number, shape: readonly number[]): Float32Array {
   return v;
 }
 
-interface Op {
-  metric: string;
-  /** One call, its result read back. */
-  call(): void | Promise<void>;
-}
-
 export async function run(ctx: Ctx): Promise<void> {
   const r = mulberry32(6);
   const xv = uniform(r, XS), fv = uniform(r, FS), dyv = uniform(r, YS);
-  const ops = ctx.lib.kind === 'ferrite' ? ferriteOps(ctx, xv, fv, dyv) : tfjsOps(ctx, xv, fv, dyv);
-  const plainJs = isPlainJs(ctx.lib.kind, ctx.lib.build);
-  for (const op of ops) {
-    try {
-      const times: number[] = [];
-      const time = async () => {
-        const t0 = performance.now();
-        await op.call();
-        return performance.now() - t0;
-      };
-      if (plainJs) {
-        const first = await time(); // warm-up
-        const timed = first > 10_000 ? 1 : ctx.quick ? 2 : 3;
-        for (let i = 0; i < timed; i++) times.push(await time());
-      } else {
-        await time();
-        await time();
-        const start = performance.now();
-        while (times.length < 5 || performance.now() - start < 1000) times.push(await time());
-      }
-      ctx.emit({
-        metric: op.metric, value: median(times), unit: 'ms', better: 'lower', samples: times.length,
-        note: plainJs && times.length < 3 ? `${times.length} timed call${times.length > 1 ? 's' : ''} after 1 warm-up (seconds per call)` : undefined,
-        detail: `median of ${times.length}: ${times.map((t) => t.toFixed(2)).join(', ')} ms`,
-      });
-    } catch (e) {
-      ctx.emit({ metric: op.metric, value: null, unit: 'ms', better: 'lower', error: (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 300) });
-    }
-  }
+  await timeOps(ctx, ctx.lib.kind === 'ferrite' ? ferriteOps(ctx, xv, fv, dyv) : tfjsOps(ctx, xv, fv, dyv));
 }
 
 const FWD = 'conv2d forward', DX = 'conv2d input gradient', DW = 'conv2d filter gradient', ALL = 'conv2d forward + both gradients (autodiff)';

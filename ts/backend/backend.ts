@@ -14,6 +14,7 @@ import type { Conv2dGeometry, Pool2dGeometry } from './conv-geometry';
 import type { RnnBackwardArgs, RnnConfig, RnnForwardArgs } from './rnn-types';
 import type { SpectrogramGeometry } from './audio-geometry';
 import type { AttentionBackwardArgs, AttentionConfig, AttentionForwardArgs } from './attention-types';
+import type { Conv3dGeometry, CropGeometry, DepthwiseGeometry, Pool3dGeometry, ResizeGeometry } from './spatial-geometry';
 
 export const MAX_RANK = 8;
 
@@ -228,6 +229,36 @@ export interface Backend {
   avgPool2d(x: Storage, out: Storage, g: Pool2dGeometry): void;
   /** dx (overwritten) = the gradient of avgPool2d. */
   avgPool2dGrad(dy: Storage, dx: Storage, g: Pool2dGeometry): void;
+
+  // ---- 3-D and depthwise convolution, 3-D pooling, resampling (see spatial-geometry.ts) ---
+  /** out = conv3d(x, filter) (+ bias[outChannels] unless null) (then max(·, 0) when relu). */
+  conv3d(x: Storage, filter: Storage, bias: Storage | null, out: Storage, g: Conv3dGeometry, relu: boolean): void;
+  /** dx = the gradient of conv3d w.r.t. x (overwritten); also a transposed 3-D convolution. */
+  conv3dBackpropInput(dy: Storage, filter: Storage, dx: Storage, g: Conv3dGeometry): void;
+  /** dFilter = the gradient of conv3d w.r.t. the filter (overwritten). */
+  conv3dBackpropFilter(x: Storage, dy: Storage, dFilter: Storage, g: Conv3dGeometry): void;
+  /** out = depthwiseConv2d(x, filter) (+ bias[inChannels·multiplier]) (then max(·, 0) when relu). */
+  depthwiseConv2d(x: Storage, filter: Storage, bias: Storage | null, out: Storage, g: DepthwiseGeometry, relu: boolean): void;
+  depthwiseConv2dBackpropInput(dy: Storage, filter: Storage, dx: Storage, g: DepthwiseGeometry): void;
+  depthwiseConv2dBackpropFilter(x: Storage, dy: Storage, dFilter: Storage, g: DepthwiseGeometry): void;
+  /** As maxPool2d, maxPool2dGrad, avgPool2d, avgPool2dGrad, over depth, height and width. */
+  maxPool3d(x: Storage, out: Storage, g: Pool3dGeometry): void;
+  maxPool3dGrad(x: Storage, dy: Storage, dx: Storage, g: Pool3dGeometry): void;
+  avgPool3d(x: Storage, out: Storage, g: Pool3dGeometry): void;
+  avgPool3dGrad(dy: Storage, dx: Storage, g: Pool3dGeometry): void;
+  /** Resize as TensorFlow.js (alignCorners, halfPixelCenters); gradients overwrite dx. */
+  resizeBilinear(x: Storage, out: Storage, g: ResizeGeometry): void;
+  resizeBilinearGrad(dy: Storage, dx: Storage, g: ResizeGeometry): void;
+  resizeNearest(x: Storage, out: Storage, g: ResizeGeometry): void;
+  resizeNearestGrad(dy: Storage, dx: Storage, g: ResizeGeometry): void;
+  /**
+   * out = crops of image at boxes (float32 [numBoxes, 4]: y1, x1, y2, x2) from images boxInd
+   * (int32), resized; extrapolation outside the image. Returns -1, or the first box whose
+   * index is outside [0, batch) (nothing written).
+   */
+  cropAndResize(image: Storage, boxes: Storage, boxInd: Storage, out: Storage, g: CropGeometry, extrapolation: number): number;
+  /** dImage (overwritten) = the gradient of cropAndResize w.r.t. the image; returns as cropAndResize. */
+  cropAndResizeGradImage(dy: Storage, boxes: Storage, boxInd: Storage, dImage: Storage, g: CropGeometry): number;
 
   // ---- CTC loss (crates/ferrite-core/src/ctc.rs; js: ts/backend/js/ctc.ts) ---------------
   /**

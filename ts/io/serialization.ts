@@ -22,11 +22,13 @@ import { Bidirectional, TimeDistributed } from '../layers/wrappers';
 import { InputLayer } from '../layers/input-layer';
 import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract } from '../layers/merge';
 import { attentionLayerCodecs } from './codecs-attention';
+import { CONV_LAYER_ALIASES, convLayerCodecs } from './codecs-conv';
 import { ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU } from '../layers/advanced-activations';
 import { AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D } from '../layers/noise';
 import { Masking } from '../layers/masking';
 import { Permute } from '../layers/permute';
 import { CategoryEncoding, Rescaling } from '../layers/preprocessing';
+import { RandomWidth } from '../layers/random-width';
 import { CellRNN, GRUCell, isCell, LSTMCell, RNNCell, SimpleRNNCell, StackedRNNCells } from '../layers/recurrent-cells';
 
 export type Config = Record<string, unknown>;
@@ -321,6 +323,7 @@ const CODECS: Record<string, LayerCodec> = {
   Permute: simple((a: never) => new Permute(a)),
   Rescaling: simple((a: never) => new Rescaling(a)),
   CategoryEncoding: simple((a: never) => new CategoryEncoding(a)),
+  RandomWidth: simple((a: never) => new RandomWidth(a)),
   SimpleRNNCell: simple((a: never) => new SimpleRNNCell(a)),
   LSTMCell: simple((a: never) => new LSTMCell(a)),
   GRUCell: simple((a: never) => new GRUCell(a)),
@@ -364,6 +367,7 @@ const CODECS: Record<string, LayerCodec> = {
       return new InputLayer({ batchInputShape: shape.map((d) => (typeof d === 'number' ? d : null)), dtype, name: config.name as string | undefined });
     },
   },
+  ...convLayerCodecs({ simple, unsupported }),
 };
 
 /** TensorFlow.js' alternative class names. */
@@ -372,6 +376,7 @@ const CLASS_ALIASES: Record<string, string> = {
   GlobalMaxPool2D: 'GlobalMaxPooling2D', GlobalAvgPool2D: 'GlobalAveragePooling2D', GlobalAveragePool2D: 'GlobalAveragePooling2D',
   GlobalAvgPool1D: 'GlobalAveragePooling1D', GlobalAveragePool1D: 'GlobalAveragePooling1D',
   Convolution1D: 'Conv1D', Convolution2D: 'Conv2D',
+  ...CONV_LAYER_ALIASES,
 };
 
 const custom = new Map<string, LayerCodec>();

@@ -75,6 +75,52 @@ export { input } from './input-layer';
 export type { ApplyArgs, CallKwargs, Mask } from './layer';
 export { SymbolicTensor } from './symbolic';
 
+// Convolutions beyond Conv1D/Conv2D, 1-D and 3-D pooling, padding, cropping and image layers
+// (conv3d.ts, conv-transpose.ts, depthwise.ts, conv-lstm.ts, pooling1d.ts, pooling3d.ts,
+// padding-cropping.ts, image-layers.ts).
+import { Conv3D, type Conv3DLayerArgs } from './conv3d';
+import { Conv2DTranspose, Conv3DTranspose, type ConvTransposeLayerArgs } from './conv-transpose';
+import { DepthwiseConv2D, SeparableConv2D, type DepthwiseConv2DLayerArgs, type SeparableConvLayerArgs } from './depthwise';
+import { ConvLSTM2D, type ConvLSTM2DArgs } from './conv-lstm';
+import { AveragePooling1D, GlobalMaxPooling1D, MaxPooling1D, type Pooling1DLayerArgs } from './pooling1d';
+import { AveragePooling3D, MaxPooling3D, type Pooling3DLayerArgs } from './pooling3d';
+import { Cropping2D, ZeroPadding2D, type Cropping2DLayerArgs, type ZeroPadding2DLayerArgs } from './padding-cropping';
+import {
+  CenterCrop, Resizing, UpSampling2D, type CenterCropLayerArgs, type ResizingLayerArgs, type UpSampling2DLayerArgs,
+} from './image-layers';
+
+export const conv3d = (args: Conv3DLayerArgs) => new Conv3D(args);
+export const conv2dTranspose = (args: ConvTransposeLayerArgs) => new Conv2DTranspose(args);
+export const conv3dTranspose = (args: ConvTransposeLayerArgs) => new Conv3DTranspose(args);
+export const depthwiseConv2d = (args: DepthwiseConv2DLayerArgs) => new DepthwiseConv2D(args);
+export const separableConv2d = (args: SeparableConvLayerArgs) => new SeparableConv2D(args);
+export const convLstm2d = (args: ConvLSTM2DArgs) => new ConvLSTM2D(args);
+export const maxPooling1d = (args?: Pooling1DLayerArgs) => new MaxPooling1D(args);
+export const averagePooling1d = (args?: Pooling1DLayerArgs) => new AveragePooling1D(args);
+export const globalMaxPooling1d = (args?: LayerArgs) => new GlobalMaxPooling1D(args);
+export const maxPooling3d = (args?: Pooling3DLayerArgs) => new MaxPooling3D(args);
+export const averagePooling3d = (args?: Pooling3DLayerArgs) => new AveragePooling3D(args);
+export const zeroPadding2d = (args?: ZeroPadding2DLayerArgs) => new ZeroPadding2D(args);
+export const cropping2D = (args?: Cropping2DLayerArgs) => new Cropping2D(args);
+export const upSampling2d = (args?: UpSampling2DLayerArgs) => new UpSampling2D(args);
+export const resizing = (args: ResizingLayerArgs) => new Resizing(args);
+export const centerCrop = (args: CenterCropLayerArgs) => new CenterCrop(args);
+/** TensorFlow.js aliases. */
+export const maxPool1d = maxPooling1d;
+export const avgPool1d = averagePooling1d;
+export const avgPooling1d = averagePooling1d;
+export const globalMaxPool1d = globalMaxPooling1d;
+export const avgPool3d = averagePooling3d;
+export const avgPooling3d = averagePooling3d;
+
+export {
+  AveragePooling1D, AveragePooling3D, CenterCrop, Conv2DTranspose, Conv3D, Conv3DTranspose, ConvLSTM2D, Cropping2D, DepthwiseConv2D,
+  GlobalMaxPooling1D, MaxPooling1D, MaxPooling3D, Resizing, SeparableConv2D, UpSampling2D, ZeroPadding2D,
+};
+export type {
+  CenterCropLayerArgs, Conv3DLayerArgs, ConvLSTM2DArgs, ConvTransposeLayerArgs, Cropping2DLayerArgs, DepthwiseConv2DLayerArgs,
+  Pooling1DLayerArgs, Pooling3DLayerArgs, ResizingLayerArgs, SeparableConvLayerArgs, UpSampling2DLayerArgs, ZeroPadding2DLayerArgs,
+};
 // Activation layers, noise and regularization layers, masking, permute, preprocessing layers,
 // and recurrent cells with rnn({ cell }).
 export { reLU, leakyReLU, prelu, elu, thresholdedReLU, softmax, ReLU, LeakyReLU, PReLU, ELU, ThresholdedReLU, Softmax } from './advanced-activations';
@@ -107,3 +153,5 @@ export const transformerEncoder = (args: TransformerArgs) => new TransformerEnco
 export const transformerDecoder = (args: TransformerArgs) => new TransformerDecoder(args);
 export { PositionEmbedding, SinePositionEncoding, TokenAndPositionEmbedding, TransformerDecoder, TransformerEncoder };
 export type { PositionEmbeddingArgs, SinePositionEncodingArgs, TokenAndPositionEmbeddingArgs, TransformerArgs };
+export { randomWidth, RandomWidth } from './random-width';
+export type { RandomWidthArgs } from './random-width';

@@ -101,7 +101,7 @@ function initName(i: string | Initializer): string {
 }
 
 /** The bias initializer of an LSTM with unitForgetBias: init for i, ones for f, init for c, o. */
-class UnitForgetBias implements Initializer {
+export class UnitForgetBias implements Initializer {
   readonly className = 'UnitForgetBias';
   constructor(private init: Initializer, private units: number) {}
   apply(shape: number[]): Tensor {

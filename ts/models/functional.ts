@@ -19,6 +19,8 @@ import { compileModel, logNames, type CompileArgs, type Compiled } from './compi
 import { checkFinite, gatherRows, sampleCount, sliceRows, standardize, type TensorData } from './data-adapter';
 import { buildGraph, inferShapes, runGraph, type Graph } from './graph';
 import { printSummary } from './summary';
+import type { Dataset } from '../data/dataset/dataset';
+import { evaluateDataset as evaluateFromDataset, fitDataset as fitFromDataset, type EvaluateDatasetArgs, type FitDatasetArgs } from './fit-dataset';
 import {
   evaluateTensors, History, predictTensors, trainingLoop, trainStep, testStep,
   type Batch, type Head, type TrainableModel,
@@ -387,6 +389,21 @@ export class LayersModel extends Layer implements TrainableModel {
     if (!this.compiled) throw new Error(`${this.name}.evaluate: call compile() first`);
     const { xs, ys, n } = this.data(x, y, 'evaluate');
     return evaluateTensors(this, xs, ys, n, batchSize);
+  }
+
+  // ---- data sets: fitDataset / evaluateDataset (ts/models/fit-dataset.ts) ----------------
+
+  /**
+   * Trains from an fe.data Dataset whose elements are batches { xs, ys } (or [xs, ys]), as
+   * TensorFlow.js: the same loop, callbacks, progress bar and History as fit.
+   */
+  fitDataset(dataset: Dataset<unknown>, args: FitDatasetArgs): Promise<History> {
+    return fitFromDataset(this, (x, y) => this.data(x, y, 'fitDataset'), dataset, args);
+  }
+
+  /** Loss and metrics over a dataset of batches, as scalars: `loss` or `[loss, ...]`. */
+  evaluateDataset(dataset: Dataset<unknown>, args?: EvaluateDatasetArgs): Promise<Tensor | Tensor[]> {
+    return evaluateFromDataset(this, (x, y) => this.data(x, y, 'evaluateDataset'), dataset, args);
   }
 
   /** Outputs for x, batch by batch (inference mode): a tensor, or a list for several outputs. */

@@ -23,25 +23,36 @@ export class ProgressBar {
 
   constructor(private epochs: number) {}
 
-  epochBegin(epoch: number, steps: number): void {
+  /** `steps`: batches in the epoch, or null when unknown (a dataset of unknown size): a counter then. */
+  epochBegin(epoch: number, steps: number | null): void {
     this.start = performance.now();
     this.lastDraw = 0;
+    this.steps = steps;
+    this.done = 0;
     if (this.live) this.out!.write(`Epoch ${epoch + 1}/${this.epochs}\n`);
-    void steps;
   }
 
-  batchEnd(step: number, steps: number, logs: Logs): void {
+  batchEnd(step: number, steps: number | null, logs: Logs): void {
+    this.done = step + 1;
     if (!this.live) return;
     const now = performance.now();
-    if (step + 1 < steps && now - this.lastDraw < 100) return; // redraw at most 10×/s
+    if ((steps === null || step + 1 < steps) && now - this.lastDraw < 100) return; // redraw at most 10×/s
     this.lastDraw = now;
     const elapsed = (now - this.start) / 1000;
+    if (steps === null) {
+      this.out!.write(`\r${this.counter()} ${elapsed.toFixed(1)}s - ${formatLogs(logs)}\x1b[K`);
+      return;
+    }
     const eta = ((steps - step - 1) * elapsed) / (step + 1);
     this.out!.write(`\r${this.bar(step, steps)} ETA ${eta.toFixed(1)}s - ${formatLogs(logs)}\x1b[K`);
-    this.steps = steps;
   }
 
-  private steps = 0;
+  private steps: number | null = 0;
+  private done = 0;
+
+  private counter(): string {
+    return `${this.done} batch${this.done === 1 ? '' : 'es'}`;
+  }
 
   private bar(step: number, steps: number): string {
     const width = 30;
@@ -55,7 +66,8 @@ export class ProgressBar {
     const secs = (performance.now() - this.start) / 1000;
     const rate = `${Math.round(samples / secs)} samples/s`;
     const line = `${formatLogs(logs)} - ${secs.toFixed(1)}s - ${rate}`;
-    if (this.live) this.out!.write(`\r${this.bar(this.steps - 1, this.steps)} ${line}\x1b[K\n`);
+    const done = this.steps === null ? this.counter() : this.bar(this.done - 1, this.steps);
+    if (this.live) this.out!.write(`\r${done} ${line}\x1b[K\n`);
     else if (this.out) this.out.write(`Epoch ${epoch + 1}/${this.epochs} - ${line}\n`);
     else console.log(`Epoch ${epoch + 1}/${this.epochs} - ${line}`);
   }

@@ -283,7 +283,7 @@ export async function trainingLoop(model: TrainableModel, args: LoopArgs): Promi
   for (let epoch = args.initialEpoch ?? 0; epoch < args.epochs && !model.stopTraining; epoch++) {
     const source = args.epoch(epoch);
     for (const h of hooks) await h.onEpochBegin?.(epoch, {});
-    bar?.epochBegin(epoch, source.steps ?? 0);
+    bar?.epochBegin(epoch, source.steps);
     const avg = new LogsAverager();
     for (let step = 0; source.steps === null || step < source.steps; step++) {
       const batch = await source.next();
@@ -296,7 +296,7 @@ export async function trainingLoop(model: TrainableModel, args: LoopArgs): Promi
         if (source.ownsBatches) disposeBatch(batch);
       }
       avg.add(logs, batch.size);
-      if (source.steps !== null) bar?.batchEnd(step, source.steps, avg.result());
+      bar?.batchEnd(step, source.steps, avg.result());
       for (const h of hooks) await h.onBatchEnd?.(step, { ...logs, batch: step, size: batch.size });
       if (yieldEvery === 'batch' || (typeof yieldEvery === 'number' && performance.now() - lastYield >= yieldEvery)) {
         await nextTick();

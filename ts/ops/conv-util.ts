@@ -21,13 +21,13 @@ export function pair(op: string, what: string, v: number | readonly number[] | u
   return [p[0], p[1]];
 }
 
-interface Dim {
+export interface Dim {
   out: number;
   padBefore: number;
 }
 
 /** Output size and leading padding of one spatial axis. */
-function axis(op: string, name: string, size: number, kernel: number, stride: number, dilation: number,
+export function axis(op: string, name: string, size: number, kernel: number, stride: number, dilation: number,
   pad: 'valid' | 'same' | [number, number]): Dim {
   const ek = (kernel - 1) * dilation + 1;
   if (pad === 'same') {
@@ -48,7 +48,7 @@ function axis(op: string, name: string, size: number, kernel: number, stride: nu
   return { out: Math.floor((padded - ek) / stride) + 1, padBefore: before };
 }
 
-function axisPads(op: string, pad: Padding): ['valid' | 'same' | [number, number], 'valid' | 'same' | [number, number]] {
+export function axisPads(op: string, pad: Padding): ['valid' | 'same' | [number, number], 'valid' | 'same' | [number, number]] {
   if (pad === 'valid' || pad === 'same') return [pad, pad];
   if (typeof pad === 'number') return [[pad, pad], [pad, pad]];
   if (Array.isArray(pad) && pad.length === 4 && pad.every((p) => Array.isArray(p) && p.length === 2)) {

@@ -192,17 +192,38 @@ export function conv2dBackpropFilter(
 
 /**
  * Transposed convolution, as tf.conv2dTranspose(x, filter, outputShape, strides, pad): the
- * gradient of a conv2d w.r.t. its input, with filter [height, width, outDepth, inDepth].
+ * gradient of a conv2d w.r.t. its input, with filter [height, width, outDepth, inDepth] and
+ * outputShape [batch, height, width, outDepth] (or without the batch). `dilations` (not in
+ * TensorFlow.js' signature) dilates the filter as Keras' Conv2DTranspose does.
  */
 export function conv2dTranspose(
   x: TensorOrNumber, filter: TensorOrNumber, outputShape: [number, number, number, number] | [number, number, number],
-  strides: [number, number] | number, pad: 'valid' | 'same' | number,
+  strides: [number, number] | number, pad: Padding, dilations: [number, number] | number = 1,
 ): Tensor {
-  const xt = floatInput('conv2dTranspose', x, 'input');
-  if (outputShape.length === 3) {
-    if (xt.rank !== 3) throw new Error(`conv2dTranspose: a 3-D outputShape needs a 3-D input, got ${fmt(xt.shape)}`);
-    const y = conv2dBackpropInput([1, ...outputShape], reshape(xt, [1, ...xt.shape]), filter, strides, pad);
-    return reshape(y, outputShape);
+  const op = 'conv2dTranspose';
+  const xt = floatInput(op, x, 'input');
+  const ft = floatInput(op, filter, 'filter');
+  if (!Array.isArray(outputShape) || (outputShape.length !== 4 && outputShape.length !== 3)) {
+    throw new Error(`${op}: outputShape must be [batch, height, width, channels] (or without the batch), got ${JSON.stringify(outputShape)}`);
   }
-  return conv2dBackpropInput(outputShape, xt, filter, strides, pad);
+  if (xt.rank !== outputShape.length) {
+    throw new Error(`${op}: an outputShape of rank ${outputShape.length} needs an input of that rank, got ${fmt(xt.shape)}`);
+  }
+  if (ft.rank !== 4) throw new Error(`${op}: expected a filter of rank 4 [height, width, outDepth, inDepth], got ${fmt(ft.shape)}`);
+  const batched = outputShape.length === 4;
+  const outShape = batched ? [...outputShape] : [1, ...outputShape];
+  const x4 = batched ? xt : reshape(xt, [1, ...xt.shape]);
+  const g = conv2dGeometry(op, outShape, ft.shape, pair(op, 'strides', strides, 1), pad, pair(op, 'dilations', dilations, 1));
+  const want = [g.batchSize, g.outHeight, g.outWidth, g.outChannels];
+  if (x4.shape.some((d, i) => d !== want[i])) {
+    throw new Error(`${op}: an input of shape ${fmt(x4.shape)} cannot give outputShape ${fmt(outShape)}: expected an input of shape ${fmt(want)}`);
+  }
+  const y = backpropInputCore(op, x4, ft, g);
+  if (batched) return y;
+  const r = reshape(y, outputShape);
+  if (!r.gradFn) {
+    x4.dispose();
+    y.dispose();
+  }
+  return r;
 }

@@ -7,6 +7,10 @@ export * from './shape';
 export * from './matmul';
 export * from './conv';
 export * from './pool';
+// 3-D and depthwise convolutions, 3-D and 1-D pooling (fe.image lives in ./image).
+export * from './conv3d';
+export * from './depthwise';
+export * from './pool3d';
 export * from './softmax';
 export * from './indexing';
 export * from './fused-losses';

@@ -116,15 +116,15 @@ impl Conv2dGeom {
 
 thread_local! {
     /// Padded images and col2im chunks, grown on demand and reused across calls.
-    static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    pub(crate) static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     /// Rearranged filters.
-    static WEIGHTS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    pub(crate) static WEIGHTS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-type Scratch = std::thread::LocalKey<RefCell<Vec<f32>>>;
+pub(crate) type Scratch = std::thread::LocalKey<RefCell<Vec<f32>>>;
 
 /// Runs `f` on a scratch slice of `len` floats (contents unspecified).
-fn with_scratch<R>(which: &'static Scratch, len: usize, f: impl FnOnce(&mut [f32]) -> R) -> Result<R, ConvError> {
+pub(crate) fn with_scratch<R>(which: &'static Scratch, len: usize, f: impl FnOnce(&mut [f32]) -> R) -> Result<R, ConvError> {
     which.with(|cell| {
         let mut own = Vec::new();
         let mut guard = cell.try_borrow_mut();
@@ -177,7 +177,7 @@ pub fn conv2d(
 
 /// The filter as the kernels read it: panels of 8 output channels, panel t holding
 /// dst[(t·k + kk)·8 + j] = at(kk, 8t + j) for kk < k (zero for columns ≥ n).
-fn panels(dst: &mut [f32], k: usize, n: usize, at: impl Fn(usize, usize) -> f32) {
+pub(crate) fn panels(dst: &mut [f32], k: usize, n: usize, at: impl Fn(usize, usize) -> f32) {
     for (t, panel) in dst[..k * n.next_multiple_of(8)].chunks_exact_mut(k * 8).enumerate() {
         for (kk, row) in panel.chunks_exact_mut(8).enumerate() {
             for (j, v) in row.iter_mut().enumerate() {
@@ -313,12 +313,12 @@ pub fn conv2d_backprop_input(g: &Conv2dGeom, dy: &[f32], filter: &[f32], dx: &mu
 }
 
 /// One image batch [n, h, w, c] read by `direct`.
-struct Image<'a> {
-    data: &'a [f32],
-    n: usize,
-    h: usize,
-    w: usize,
-    c: usize,
+pub(crate) struct Image<'a> {
+    pub(crate) data: &'a [f32],
+    pub(crate) n: usize,
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) c: usize,
 }
 
 /// A direct convolution: out [n, oh, ow, f] from the image shifted down/right by
@@ -348,7 +348,7 @@ struct Taps {
 }
 
 /// Accumulators of a 4×8 tile: row r holds columns 0..4 in `[r][0]`, 4..8 in `[r][1]`.
-type Tile = [[F32x4; 2]; 4];
+pub(crate) type Tile = [[F32x4; 2]; 4];
 
 /// out = conv(src, filter) (+ bias, relu) without an im2col matrix: each image is copied once
 /// into a zero-padded buffer, then every 4 consecutive output pixels × 8 output channels are
@@ -397,7 +397,7 @@ fn direct(
 
 /// dst [hp, wp, cs] = image n of src moved by (top, left), zeros elsewhere (and in channels
 /// c..cs).
-fn pad_image(src: &Image, n: usize, top: isize, left: isize, hp: usize, wp: usize, cs: usize, dst: &mut [f32]) {
+pub(crate) fn pad_image(src: &Image, n: usize, top: isize, left: isize, hp: usize, wp: usize, cs: usize, dst: &mut [f32]) {
     let (h, w, c) = (src.h, src.w, src.c);
     let img = &src.data[n * h * w * c..(n + 1) * h * w * c];
     // Destination columns [x0, x1) come from the source.
@@ -477,7 +477,7 @@ unsafe fn conv_tile(a: *const f32, pix: usize, t: &Taps, b: *const f32) -> Tile 
 /// # Safety
 /// All those reads must be in bounds.
 #[inline(never)]
-unsafe fn filter_tile(a: *const f32, pix: usize, row: usize, rows: usize, cols: usize, b: *const f32, ldb: usize) -> Tile {
+pub(crate) unsafe fn filter_tile(a: *const f32, pix: usize, row: usize, rows: usize, cols: usize, b: *const f32, ldb: usize) -> Tile {
     let (mut c00, mut c01, mut c10, mut c11) = (F32x4::zero(), F32x4::zero(), F32x4::zero(), F32x4::zero());
     let (mut c20, mut c21, mut c30, mut c31) = (F32x4::zero(), F32x4::zero(), F32x4::zero(), F32x4::zero());
     unsafe {
@@ -513,7 +513,7 @@ unsafe fn filter_tile(a: *const f32, pix: usize, row: usize, rows: usize, cols: 
 /// Writes rows 0..nr, columns 0..nc of a tile to out (rows `ld` apart), adding bias and
 /// applying relu.
 #[inline(always)]
-fn store_tile(t: &Tile, out: &mut [f32], ld: usize, nr: usize, nc: usize, bias: Option<&[f32]>, relu: bool) {
+pub(crate) fn store_tile(t: &Tile, out: &mut [f32], ld: usize, nr: usize, nc: usize, bias: Option<&[f32]>, relu: bool) {
     let zero = F32x4::zero();
     let (b0, b1) = match bias {
         Some(b) if nc == 8 => (F32x4::from_slice(b), F32x4::from_slice(&b[4..])),
@@ -601,7 +601,7 @@ fn col2im_add(g: &Conv2dGeom, dcol: &[f32], r0: usize, m: usize, dx: &mut [f32])
 }
 
 /// out[r, j] = relu?(out[r, j] + bias[j]) over rows of `f` values.
-fn bias_relu(out: &mut [f32], bias: Option<&[f32]>, relu: bool, f: usize) {
+pub(crate) fn bias_relu(out: &mut [f32], bias: Option<&[f32]>, relu: bool, f: usize) {
     let zero = F32x4::zero();
     match bias {
         None if !relu => {}
@@ -633,7 +633,7 @@ fn bias_relu(out: &mut [f32], bias: Option<&[f32]>, relu: bool, f: usize) {
 
 /// dst[..] = src[..dst.len()], four lanes at a time (no memcpy call for short runs).
 #[inline(always)]
-fn copy(dst: &mut [f32], src: &[f32]) {
+pub(crate) fn copy(dst: &mut [f32], src: &[f32]) {
     let n = dst.len();
     let src = &src[..n];
     let mut i = 0;
@@ -648,7 +648,7 @@ fn copy(dst: &mut [f32], src: &[f32]) {
 
 /// dst[..] += src[..dst.len()].
 #[inline(always)]
-fn add(dst: &mut [f32], src: &[f32]) {
+pub(crate) fn add(dst: &mut [f32], src: &[f32]) {
     let n = src.len();
     let dst = &mut dst[..n];
     let mut i = 0;
@@ -663,7 +663,7 @@ fn add(dst: &mut [f32], src: &[f32]) {
 }
 
 #[inline(always)]
-fn zero(dst: &mut [f32]) {
+pub(crate) fn zero(dst: &mut [f32]) {
     let n = dst.len();
     let mut i = 0;
     unsafe {

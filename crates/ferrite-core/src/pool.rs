@@ -273,12 +273,12 @@ pub fn avg_pool2d_grad(g: &Pool2dGeom, dy: &[f32], dx: &mut [f32]) {
 }
 
 #[inline(always)]
-fn nan_max(a: f32, b: f32) -> f32 {
+pub(crate) fn nan_max(a: f32, b: f32) -> f32 {
     if a.is_nan() || b.is_nan() { f32::NAN } else { a.max(b) }
 }
 
 #[inline(always)]
-fn fill(dst: &mut [f32], v: f32) {
+pub(crate) fn fill(dst: &mut [f32], v: f32) {
     let mut it = dst.chunks_exact_mut(4);
     for d in &mut it {
         F32x4::splat(v).write_to(d);
@@ -290,7 +290,7 @@ fn fill(dst: &mut [f32], v: f32) {
 
 /// dst += s·src
 #[inline(always)]
-fn add(dst: &mut [f32], src: &[f32], s: f32) {
+pub(crate) fn add(dst: &mut [f32], src: &[f32], s: f32) {
     let vs = F32x4::splat(s);
     let mut dc = dst.chunks_exact_mut(4);
     let mut sc = src.chunks_exact(4);
@@ -303,7 +303,7 @@ fn add(dst: &mut [f32], src: &[f32], s: f32) {
 }
 
 #[inline(always)]
-fn scale(dst: &mut [f32], s: f32) {
+pub(crate) fn scale(dst: &mut [f32], s: f32) {
     let vs = F32x4::splat(s);
     let mut it = dst.chunks_exact_mut(4);
     for d in &mut it {

@@ -24,7 +24,7 @@ unsafe fn pool_geom(ptr: u32) -> Option<Pool2dGeom> {
     Pool2dGeom::from_i32(unsafe { slice::<i32>(ptr, POOL2D_GEOM_LEN) })
 }
 
-fn status(r: Result<(), ConvError>) -> i32 {
+pub(crate) fn status(r: Result<(), ConvError>) -> i32 {
     match r {
         Ok(()) => 0,
         Err(ConvError::OutOfMemory) => OUT_OF_MEMORY,

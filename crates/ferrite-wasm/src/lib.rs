@@ -27,6 +27,11 @@
 mod attention;
 mod audio;
 mod conv;
+// 3-D and depthwise convolution, 3-D pooling, image resampling.
+mod conv3d;
+mod depthwise;
+mod pool3d;
+mod resize;
 mod ctc;
 mod fused;
 mod mem;

@@ -26,6 +26,8 @@ import * as jsFused from './fused';
 import * as jsCtc from './ctc';
 import * as jsAudio from './audio';
 import type { SpectrogramGeometry } from '../audio-geometry';
+import * as jsSpatial from './spatial';
+import type { Conv3dGeometry, CropGeometry, DepthwiseGeometry, Pool3dGeometry, ResizeGeometry } from '../spatial-geometry';
 import type { BiasActivation } from '../backend';
 import type { AttentionBackwardArgs, AttentionConfig, AttentionForwardArgs } from '../attention-types';
 import * as jsAttention from './attention';
@@ -925,6 +927,57 @@ export class JsBackend implements Backend {
 
   layerNormGrad(x: Storage, gamma: Storage | null, dy: Storage, mean: Storage, rstd: Storage, dx: Storage | null, dgamma: Storage | null, dbeta: Storage | null, rows: number, cols: number, rms: boolean): void {
     jsLayerNorm.layerNormGrad(x, gamma, dy, mean, rstd, dx, dgamma, dbeta, rows, cols, rms);
+  }
+
+  // ---- 3-D and depthwise convolution, 3-D pooling, resampling (ts/backend/js/spatial.ts)
+
+  conv3d(x: Storage, filter: Storage, bias: Storage | null, out: Storage, g: Conv3dGeometry, relu: boolean): void {
+    jsSpatial.conv3d(x, filter, bias, out, g, relu);
+  }
+  conv3dBackpropInput(dy: Storage, filter: Storage, dx: Storage, g: Conv3dGeometry): void {
+    jsSpatial.conv3dBackpropInput(dy, filter, dx, g);
+  }
+  conv3dBackpropFilter(x: Storage, dy: Storage, dFilter: Storage, g: Conv3dGeometry): void {
+    jsSpatial.conv3dBackpropFilter(x, dy, dFilter, g);
+  }
+  depthwiseConv2d(x: Storage, filter: Storage, bias: Storage | null, out: Storage, g: DepthwiseGeometry, relu: boolean): void {
+    jsSpatial.depthwiseConv2d(x, filter, bias, out, g, relu);
+  }
+  depthwiseConv2dBackpropInput(dy: Storage, filter: Storage, dx: Storage, g: DepthwiseGeometry): void {
+    jsSpatial.depthwiseConv2dBackpropInput(dy, filter, dx, g);
+  }
+  depthwiseConv2dBackpropFilter(x: Storage, dy: Storage, dFilter: Storage, g: DepthwiseGeometry): void {
+    jsSpatial.depthwiseConv2dBackpropFilter(x, dy, dFilter, g);
+  }
+  maxPool3d(x: Storage, out: Storage, g: Pool3dGeometry): void {
+    jsSpatial.maxPool3d(x, out, g);
+  }
+  maxPool3dGrad(x: Storage, dy: Storage, dx: Storage, g: Pool3dGeometry): void {
+    jsSpatial.maxPool3dGrad(x, dy, dx, g);
+  }
+  avgPool3d(x: Storage, out: Storage, g: Pool3dGeometry): void {
+    jsSpatial.avgPool3d(x, out, g);
+  }
+  avgPool3dGrad(dy: Storage, dx: Storage, g: Pool3dGeometry): void {
+    jsSpatial.avgPool3dGrad(dy, dx, g);
+  }
+  resizeBilinear(x: Storage, out: Storage, g: ResizeGeometry): void {
+    jsSpatial.resizeBilinear(x, out, g);
+  }
+  resizeBilinearGrad(dy: Storage, dx: Storage, g: ResizeGeometry): void {
+    jsSpatial.resizeBilinearGrad(dy, dx, g);
+  }
+  resizeNearest(x: Storage, out: Storage, g: ResizeGeometry): void {
+    jsSpatial.resizeNearest(x, out, g);
+  }
+  resizeNearestGrad(dy: Storage, dx: Storage, g: ResizeGeometry): void {
+    jsSpatial.resizeNearestGrad(dy, dx, g);
+  }
+  cropAndResize(image: Storage, boxes: Storage, boxInd: Storage, out: Storage, g: CropGeometry, extrapolation: number): number {
+    return jsSpatial.cropAndResize(image, boxes, boxInd, out, g, extrapolation);
+  }
+  cropAndResizeGradImage(dy: Storage, boxes: Storage, boxInd: Storage, dImage: Storage, g: CropGeometry): number {
+    return jsSpatial.cropAndResizeGradImage(dy, boxes, boxInd, dImage, g);
   }
 }
 

@@ -128,6 +128,27 @@ export interface FerriteExports {
   ferrite_layer_norm(x: number, gamma: number, beta: number, out: number, mean: number, rstd: number, rows: number, cols: number, epsilon: number, rms: number): void;
   /** gamma, dx, dgamma, dbeta 0: none; rms 0|1. */
   ferrite_layer_norm_grad(x: number, gamma: number, dy: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number, rms: number): void;
+
+  // 3-D and depthwise convolution, 3-D pooling, resampling (crates/ferrite-wasm/src/conv3d.rs,
+  // depthwise.rs, pool3d.rs, resize.rs): geom points to the i32 values of the *GeometryValues
+  // of ts/backend/spatial-geometry.ts. 0, −1 invalid geometry, −2 out of memory; the crop
+  // kernels return b + 1 for a box b whose image index is out of range.
+  ferrite_conv3d(x: number, filter: number, bias: number, out: number, geom: number, relu: number): number;
+  ferrite_conv3d_backprop_input(dy: number, filter: number, dx: number, geom: number): number;
+  ferrite_conv3d_backprop_filter(x: number, dy: number, dFilter: number, geom: number): number;
+  ferrite_depthwise_conv2d(x: number, filter: number, bias: number, out: number, geom: number, relu: number): number;
+  ferrite_depthwise_conv2d_backprop_input(dy: number, filter: number, dx: number, geom: number): number;
+  ferrite_depthwise_conv2d_backprop_filter(x: number, dy: number, dFilter: number, geom: number): number;
+  ferrite_max_pool3d(x: number, out: number, geom: number): number;
+  ferrite_max_pool3d_grad(x: number, dy: number, dx: number, geom: number): number;
+  ferrite_avg_pool3d(x: number, out: number, geom: number): number;
+  ferrite_avg_pool3d_grad(dy: number, dx: number, geom: number): number;
+  ferrite_resize_bilinear(x: number, out: number, geom: number): number;
+  ferrite_resize_bilinear_grad(dy: number, dx: number, geom: number): number;
+  ferrite_resize_nearest(x: number, out: number, geom: number): number;
+  ferrite_resize_nearest_grad(dy: number, dx: number, geom: number): number;
+  ferrite_crop_and_resize(image: number, boxes: number, boxInd: number, out: number, geom: number, extrapolation: number): number;
+  ferrite_crop_and_resize_grad_image(dy: number, boxes: number, boxInd: number, dImage: number, geom: number): number;
 }
 
 /** Op codes: the position in each list is the code the Rust side matches on. */
@@ -200,4 +221,21 @@ export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, numbe
   ferrite_attention_backward: 17,
   ferrite_layer_norm: 10,
   ferrite_layer_norm_grad: 11,
+
+  ferrite_conv3d: 6,
+  ferrite_conv3d_backprop_input: 4,
+  ferrite_conv3d_backprop_filter: 4,
+  ferrite_depthwise_conv2d: 6,
+  ferrite_depthwise_conv2d_backprop_input: 4,
+  ferrite_depthwise_conv2d_backprop_filter: 4,
+  ferrite_max_pool3d: 3,
+  ferrite_max_pool3d_grad: 4,
+  ferrite_avg_pool3d: 3,
+  ferrite_avg_pool3d_grad: 3,
+  ferrite_resize_bilinear: 3,
+  ferrite_resize_bilinear_grad: 3,
+  ferrite_resize_nearest: 3,
+  ferrite_resize_nearest_grad: 3,
+  ferrite_crop_and_resize: 6,
+  ferrite_crop_and_resize_grad_image: 5,
 };

@@ -28,6 +28,8 @@ import * as ctcAudio from './ctc-audio';
 import type { SpectrogramGeometry } from '../audio-geometry';
 import type { AttentionBackwardArgs, AttentionConfig, AttentionForwardArgs } from '../attention-types';
 import * as wasmAttention from './attention';
+import * as spatial from './spatial';
+import type { Conv3dGeometry, CropGeometry, DepthwiseGeometry, Pool3dGeometry, ResizeGeometry } from '../spatial-geometry';
 
 export interface WasmBackendOptions {
   /** Which build to run; default: 'relaxed' where the engine supports relaxed SIMD, else 'simd'. */
@@ -520,6 +522,58 @@ export class WasmBackend implements Backend {
 
   layerNormGrad(x: Storage, gamma: Storage | null, dy: Storage, mean: Storage, rstd: Storage, dx: Storage | null, dgamma: Storage | null, dbeta: Storage | null, rows: number, cols: number, rms: boolean): void {
     wasmAttention.layerNormGrad(this.x, x, gamma, dy, mean, rstd, dx, dgamma, dbeta, rows, cols, rms);
+  }
+
+  // ---- 3-D and depthwise convolution, 3-D pooling, resampling (ts/backend/wasm/spatial.ts)
+
+  private readonly at = (v: number[]): number => this.geometry(v);
+  conv3d(x: Storage, filter: Storage, bias: Storage | null, out: Storage, g: Conv3dGeometry, relu: boolean): void {
+    spatial.conv3d(this.x, x, filter, bias, out, g, relu, this.at);
+  }
+  conv3dBackpropInput(dy: Storage, filter: Storage, dx: Storage, g: Conv3dGeometry): void {
+    spatial.conv3dBackpropInput(this.x, dy, filter, dx, g, this.at);
+  }
+  conv3dBackpropFilter(x: Storage, dy: Storage, dFilter: Storage, g: Conv3dGeometry): void {
+    spatial.conv3dBackpropFilter(this.x, x, dy, dFilter, g, this.at);
+  }
+  depthwiseConv2d(x: Storage, filter: Storage, bias: Storage | null, out: Storage, g: DepthwiseGeometry, relu: boolean): void {
+    spatial.depthwiseConv2d(this.x, x, filter, bias, out, g, relu, this.at);
+  }
+  depthwiseConv2dBackpropInput(dy: Storage, filter: Storage, dx: Storage, g: DepthwiseGeometry): void {
+    spatial.depthwiseConv2dBackpropInput(this.x, dy, filter, dx, g, this.at);
+  }
+  depthwiseConv2dBackpropFilter(x: Storage, dy: Storage, dFilter: Storage, g: DepthwiseGeometry): void {
+    spatial.depthwiseConv2dBackpropFilter(this.x, x, dy, dFilter, g, this.at);
+  }
+  maxPool3d(x: Storage, out: Storage, g: Pool3dGeometry): void {
+    spatial.maxPool3d(this.x, x, out, g, this.at);
+  }
+  maxPool3dGrad(x: Storage, dy: Storage, dx: Storage, g: Pool3dGeometry): void {
+    spatial.maxPool3dGrad(this.x, x, dy, dx, g, this.at);
+  }
+  avgPool3d(x: Storage, out: Storage, g: Pool3dGeometry): void {
+    spatial.avgPool3d(this.x, x, out, g, this.at);
+  }
+  avgPool3dGrad(dy: Storage, dx: Storage, g: Pool3dGeometry): void {
+    spatial.avgPool3dGrad(this.x, dy, dx, g, this.at);
+  }
+  resizeBilinear(x: Storage, out: Storage, g: ResizeGeometry): void {
+    spatial.resizeBilinear(this.x, x, out, g, this.at);
+  }
+  resizeBilinearGrad(dy: Storage, dx: Storage, g: ResizeGeometry): void {
+    spatial.resizeBilinearGrad(this.x, dy, dx, g, this.at);
+  }
+  resizeNearest(x: Storage, out: Storage, g: ResizeGeometry): void {
+    spatial.resizeNearest(this.x, x, out, g, this.at);
+  }
+  resizeNearestGrad(dy: Storage, dx: Storage, g: ResizeGeometry): void {
+    spatial.resizeNearestGrad(this.x, dy, dx, g, this.at);
+  }
+  cropAndResize(image: Storage, boxes: Storage, boxInd: Storage, out: Storage, g: CropGeometry, extrapolation: number): number {
+    return spatial.cropAndResize(this.x, image, boxes, boxInd, out, g, extrapolation, this.at);
+  }
+  cropAndResizeGradImage(dy: Storage, boxes: Storage, boxInd: Storage, dImage: Storage, g: CropGeometry): number {
+    return spatial.cropAndResizeGradImage(this.x, dy, boxes, boxInd, dImage, g, this.at);
   }
 }
 
