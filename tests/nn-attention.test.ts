@@ -84,7 +84,7 @@ function weightsOf(m: fe.nn.MultiheadAttention) {
   } else {
     [wq, wk, wv] = [arr(m.qProjWeight!), arr(m.kProjWeight!), arr(m.vProjWeight!)];
   }
-  return { wq, wk, wv, b: m.inProjBias ? arr(m.inProjBias) : null, wo: arr(m.outProjWeight), bo: m.outProjBias ? arr(m.outProjBias) : null };
+  return { wq, wk, wv, b: m.inProjBias ? arr(m.inProjBias) : null, wo: arr(m.outProj.weight), bo: m.outProj.bias ? arr(m.outProj.bias) : null };
 }
 
 /** Random values for every parameter (biases away from zero). */
@@ -144,9 +144,16 @@ for (const backend of BACKENDS) {
       const maxAbs = (t: fe.Tensor) => Math.max(...arr(t).map(Math.abs));
       expect(maxAbs(m.inProjWeight!)).toBeLessThanOrEqual(Math.sqrt(6 / (32 + 96)));
       expect(maxAbs(m.inProjWeight!)).toBeGreaterThan(0.9 * Math.sqrt(6 / (32 + 96)));
-      expect(maxAbs(m.outProjWeight)).toBeLessThanOrEqual(1 / Math.sqrt(32));
-      expect(arr(m.inProjBias!).every((x) => x === 0) && arr(m.outProjBias!).every((x) => x === 0)).toBe(true);
-      expect(m.parameters().length).toBe(4);
+      expect(maxAbs(m.outProj.weight)).toBeLessThanOrEqual(1 / Math.sqrt(32));
+      expect(arr(m.inProjBias!).every((x) => x === 0) && arr(m.outProj.bias!).every((x) => x === 0)).toBe(true);
+      expect(m.namedParameters().map(([k, p]) => `${k} [${p.shape}]`)).toEqual(['in_proj_weight [32,96]', 'in_proj_bias [96]', 'out_proj.weight [32,32]', 'out_proj.bias [32]']);
+      const layer = fe.nn.transformerEncoderLayer(8, 2, { dimFeedforward: 16 });
+      expect(layer.namedParameters().map(([k]) => k)).toEqual([
+        'self_attn.in_proj_weight', 'self_attn.in_proj_bias', 'self_attn.out_proj.weight', 'self_attn.out_proj.bias',
+        'linear1.weight', 'linear1.bias', 'linear2.weight', 'linear2.bias', 'norm1.weight', 'norm1.bias', 'norm2.weight', 'norm2.bias',
+      ]);
+      layer.dispose();
+      m.dispose();
     });
 
     it('TransformerEncoderLayer is PyTorch’s block (post-norm and pre-norm), and its gradients match finite differences', () => {
@@ -161,9 +168,9 @@ for (const backend of BACKENDS) {
           const x = fe.tensor(xv, [2, 3, 4]);
           const got = layer.forward(x, { srcKeyPaddingMask: pad });
           // The same block from the module's own pieces.
-          const ln = (y: fe.Tensor, norm: { weight: fe.Tensor; bias: fe.Tensor | null }) => {
+          const ln = (y: fe.Tensor, norm: { weight: fe.Tensor | null; bias: fe.Tensor | null }) => {
             const mean = fe.mean(y, -1, true), c = fe.sub(y, mean);
-            return fe.add(fe.mul(fe.mul(c, fe.rsqrt(fe.add(fe.mean(fe.square(c), -1, true), 1e-5))), norm.weight), norm.bias!);
+            return fe.add(fe.mul(fe.mul(c, fe.rsqrt(fe.add(fe.mean(fe.square(c), -1, true), 1e-5))), norm.weight!), norm.bias!);
           };
           const lin = (y: fe.Tensor, p: { weight: fe.Tensor; bias: fe.Tensor | null }) => fe.add(fe.matMul(y, p.weight), p.bias!);
           const sa = (y: fe.Tensor) => layer.selfAttn.forward(y, y, y, { keyPaddingMask: pad, needWeights: false })[0];

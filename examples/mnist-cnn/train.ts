@@ -5,18 +5,23 @@
  *   Conv2d(3→16, 3×3, pad 1) → ReLU → Conv2d(16→32) → ReLU → MaxPool 2 → Conv2d(32→64) → ReLU
  *   → MaxPool 2 → Linear(64·7·7 → 128) → ReLU → Linear(→ 10); softmax cross-entropy, Adam 1e-3,
  *   batch 32. The seed's model takes 3-channel images: each grey level is repeated 3 times.
- *   Keras style holds out 10% of the training digits for early stopping on validation accuracy.
+ *   Both styles hold out 10% of the training digits and keep the weights of the epoch with the
+ *   best validation accuracy (Keras: early stopping; PyTorch: the state dict saved to a file).
  *   Ends with `test accuracy: <number>` and fails below 0.97.
  *
  * Run: npm run example:mnist
  *   --style keras|pytorch   Keras-style sequential + fit (default), or the seed's PyTorch-style
- *                           module with train() / test() and zeroGrad / backward / step
+ *                           fe.nn module with train() / test() and zeroGrad / backward / step
  *   --epochs N (default 10; 6 in PyTorch style), --backend js|wasm, --relaxed
  */
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as fe from 'ferrite-ml';
 import { flag, option } from '../command-line';
 import { mulberry32 } from '../../ts/ops/random';
 import { loadMnist, SIZE, type DigitSet } from './mnist-data';
+import { CNNModel, testStep, trainStep } from './pytorch-model';
 
 await fe.ready({ backend: option('backend', 'wasm') as 'wasm' | 'js', relaxedSimd: flag('relaxed') });
 console.log(`backend: ${fe.getBackend()} (${fe.getBuild()})`);
@@ -68,53 +73,41 @@ async function kerasStyle(): Promise<number> {
   return acc.dataSync()[0];
 }
 
-/** The seed's PyTorch module, written with ferrite layers and ops. */
-class CNNModel {
-  conv1 = fe.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same' });
-  conv2 = fe.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same' });
-  conv3 = fe.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same' });
-  fc1 = fe.layers.dense({ units: 128 });
-  fc2: ReturnType<typeof fe.layers.dense>;
-
-  constructor(numClasses: number) {
-    this.fc2 = fe.layers.dense({ units: numClasses });
+/** Accuracy of `model` on digits [from, from + count) of x / labels, batch by batch. */
+function accuracyOf(model: CNNModel, x: fe.Tensor, labels: Int32Array, from: number, count: number): number {
+  let correct = 0;
+  for (let b = from; b < from + count; b += 256) {
+    correct += fe.tidy(() => {
+      const n = Math.min(256, from + count - b);
+      const input = fe.slice(x, [b], [n]);
+      const pred = fe.argMax(testStep(model, { input, target: fe.tensor1d(labels.subarray(b, b + n), undefined, 'int32') }), 1).dataSync();
+      let c = 0;
+      for (let i = 0; i < n; i++) if (pred[i] === labels[b + i]) c++;
+      return c;
+    });
   }
-
-  forward(x: fe.Tensor): fe.Tensor {
-    x = fe.relu(this.conv1.apply(x));
-    x = fe.maxPool(fe.relu(this.conv2.apply(x)), 2, 2);
-    x = fe.relu(this.conv3.apply(x));
-    x = fe.maxPool(fe.relu(x), 2, 2);
-    x = fe.reshape(x, [-1, 64 * 7 * 7]);
-    x = fe.relu(this.fc1.apply(x));
-    return this.fc2.apply(x);
-  }
-
-  parameters(): fe.Variable[] {
-    return [this.conv1, this.conv2, this.conv3, this.fc1, this.fc2].flatMap((l) => l.trainableWeights);
-  }
+  return correct / count;
 }
 
-/** train() and test() as in the seed, over shuffled batches of 32. */
-function pytorchStyle(): number {
+/**
+ * train() and test() as in the seed, over shuffled batches of 32. As the Keras style, the last
+ * 10% of the training digits are held out: after each epoch their accuracy decides whether the
+ * state dict is saved (torch.save(model.state_dict(), path)); the best one is loaded back into a
+ * fresh model (model.load_state_dict(torch.load(path))) for the test digits.
+ */
+async function pytorchStyle(): Promise<number> {
   const model = new CNNModel(CLASSES);
-  fe.noGrad(() => fe.tidy(() => model.forward(fe.zeros([1, SIZE, SIZE, 3])))); // builds the layers
+  console.log(String(model));
+  console.log(`${model.countParams()} parameters`);
   const optimizer = fe.optim.adam(model.parameters(), { lr: 1e-3 });
-  const criterion = (output: fe.Tensor, target: fe.Tensor) =>
-    fe.mean(fe.softmaxCrossEntropyWithLogits(fe.oneHot(target, CLASSES), output));
+  const criterion = fe.nn.crossEntropyLoss();
+  const fitCount = Math.floor(train.count * 0.9), valCount = train.count - fitCount;
+  const checkpoint = join(tmpdir(), `ferrite-mnist-cnn-${process.pid}.safetensors`);
 
-  const trainStep = (input: fe.Tensor, target: fe.Tensor): number => {
-    optimizer.zeroGrad();
-    const output = model.forward(input);
-    const loss = criterion(output, target);
-    loss.backward();
-    optimizer.step();
-    return loss.dataSync()[0];
-  };
-
-  const order = Int32Array.from({ length: train.count }, (_, i) => i);
+  const order = Int32Array.from({ length: fitCount }, (_, i) => i);
   const rng = mulberry32(3);
   const rates: number[] = [];
+  let best = -1, bestEpoch = 0;
   for (let epoch = 0; epoch < epochs; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rng() * (i + 1));
@@ -125,28 +118,31 @@ function pytorchStyle(): number {
     for (let b = 0; b < order.length; b += 32) {
       sum += fe.tidy(() => {
         const idx = fe.tensor1d(order.slice(b, Math.min(order.length, b + 32)), undefined, 'int32');
-        return trainStep(fe.gather(xTrain, idx), fe.gather(yTrain, idx));
+        return trainStep(model, { input: fe.gather(xTrain, idx), target: fe.gather(yTrain, idx) }, optimizer, criterion);
       });
       batches++;
     }
-    rates.push(train.count / ((performance.now() - t0) / 1000));
-    console.log(`epoch ${epoch + 1}/${epochs}: loss ${(sum / batches).toFixed(4)}, ${rates[epoch].toFixed(0)} samples/s`);
+    rates.push(fitCount / ((performance.now() - t0) / 1000));
+    const valAcc = accuracyOf(model, xTrain, train.labels, fitCount, valCount);
+    console.log(`epoch ${epoch + 1}/${epochs}: loss ${(sum / batches).toFixed(4)}, validation accuracy ${valAcc.toFixed(4)}, ${rates[epoch].toFixed(0)} samples/s`);
+    if (valAcc > best) {
+      best = valAcc;
+      bestEpoch = epoch + 1;
+      const state = model.stateDict();
+      await fe.nn.save(state, checkpoint);
+      fe.dispose(Object.values(state));
+    }
   }
   report(rates);
   optimizer.zeroGrad();
-  // test(): predictions in inference mode, batch by batch.
-  let correct = 0;
-  for (let b = 0; b < test.count; b += 256) {
-    correct += fe.tidy(() => fe.noGrad(() => {
-      const n = Math.min(256, test.count - b);
-      const output = model.forward(fe.slice(xTest, [b], [n]));
-      const pred = fe.argMax(output, 1).dataSync();
-      let c = 0;
-      for (let i = 0; i < n; i++) if (pred[i] === test.labels[b + i]) c++;
-      return c;
-    }));
-  }
-  return correct / test.count;
+
+  const restored = new CNNModel(CLASSES);
+  const state = await fe.nn.load(checkpoint);
+  restored.loadStateDict(state);
+  fe.dispose(Object.values(state));
+  rmSync(checkpoint);
+  console.log(`best validation accuracy ${best.toFixed(4)} after epoch ${bestEpoch}: its state dict, loaded from the file into a new model, is tested`);
+  return accuracyOf(restored, xTest, test.labels, 0, test.count);
 }
 
 function report(rates: number[]): void {
@@ -160,7 +156,7 @@ function report(rates: number[]): void {
 let accuracy: number;
 const start = performance.now();
 if (style === 'keras') accuracy = await kerasStyle();
-else if (style === 'pytorch') accuracy = pytorchStyle();
+else if (style === 'pytorch') accuracy = await pytorchStyle();
 else throw new Error(`--style must be keras or pytorch, got ${style}`);
 console.log(`test accuracy: ${accuracy.toFixed(4)}`);
 if (accuracy < THRESHOLD) {

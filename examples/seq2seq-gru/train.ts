@@ -9,7 +9,7 @@
  * held-out words (the seed's test(): a forward pass over the prefix, one phoneme per pass) and
  * scores phoneme accuracy (1 − phoneme error rate: edit distance to the closest listed
  * pronunciation) and word accuracy (exact match).
- * Ends with `test accuracy: <phoneme accuracy>` (≈ 0.86 after the default 3 epochs over all
+ * Ends with `test accuracy: <phoneme accuracy>` (≈ 0.85 after the default 3 epochs over all
  * ~114,000 training words, about 2 minutes) and fails below 0.83.
  *
  * Run: npm run example:seq2seq   (options: --epochs N, --words N, --hidden N, --batch N, --lr X,

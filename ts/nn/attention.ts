@@ -13,49 +13,34 @@
  * query whose every key is masked attends uniformly (the kernel adds −1e9, as Keras), where
  * PyTorch gives NaN.
  *
- * Weights keep ferrite's [in, out] layout of Linear (PyTorch's transposed): inProjWeight is
- * [embedDim, 3·embedDim] with q, k, v in that order, outProjWeight [embedDim, embedDim]. They are
- * initialised as PyTorch does: Xavier-uniform in-projection, PyTorch's Linear default for the
- * output projection, zero biases.
+ * State dict names are PyTorch's (in_proj_weight, in_proj_bias, out_proj.weight, …; self_attn.…,
+ * linear1.…, norm1.… for the encoder layer); weights keep ferrite's [in, out] layout of Linear
+ * (PyTorch's transposed: in_proj_weight is [embedDim, 3·embedDim], q, k, v side by side), and are
+ * initialised as PyTorch initialises them.
  */
 import { attention } from '../ops/attention';
 import * as ops from '../ops/index';
-import { layerNorm } from '../ops/layer-norm';
 import { projection } from '../ops/projection';
 import { fmt } from '../ops/util';
 import { Tensor, type Variable } from '../tensor';
+import { checkOptions, positiveInt, probability } from './args';
+import { Dropout } from './basic';
+import { constantVariable, uniformParameter } from './init';
+import { Linear } from './linear';
 import { Module } from './module';
-
-function param(values: Tensor, name: string): Variable {
-  const v = ops.variable(values, true, name);
-  values.dispose();
-  return v;
-}
-
-const uniformParam = (shape: number[], bound: number, name: string) => param(ops.randomUniform(shape, -bound, bound), name);
-const constParam = (shape: number[], value: number, name: string) => param(ops.fill(shape, value), name);
-
-function positiveInt(who: string, what: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${who}: ${what} must be a positive integer, got ${v}`);
-  return v;
-}
-
-function checkKeys(who: string, o: object, keys: string[]): void {
-  for (const k of Object.keys(o)) {
-    if (!keys.includes(k)) throw new Error(`${who}: unknown option '${k}' (expected ${keys.join(', ')})`);
-  }
-}
+import { LayerNorm } from './normalization';
 
 /**
  * A PyTorch mask (nonzero int32 = not attended; float32 = added: 0 or −∞) as a keep mask for
  * the kernel (float32, 1 keeps).
  */
 function keepMask(who: string, what: string, m: Tensor): Tensor {
-  if (m.dtype === 'int32') return ops.cast(ops.equal(m, 0), 'float32');
-  const v = m.dataSync();
-  for (let i = 0; i < v.length; i++) {
-    if (v[i] !== 0 && v[i] !== -Infinity) {
-      throw new Error(`${who}: a float32 ${what} is added to the scores; only 0 and -Infinity are supported, got ${v[i]} (use an int32 mask: nonzero = not attended)`);
+  if (m.dtype === 'float32') {
+    const v = m.dataSync();
+    for (let i = 0; i < v.length; i++) {
+      if (v[i] !== 0 && v[i] !== -Infinity) {
+        throw new Error(`${who}: a float32 ${what} is added to the scores; only 0 and -Infinity are supported, got ${v[i]} (use an int32 mask: nonzero = not attended)`);
+      }
     }
   }
   return ops.cast(ops.equal(m, 0), 'float32');
@@ -91,6 +76,7 @@ export interface MultiheadAttentionForwardOptions {
 
 /** nn.MultiheadAttention(embedDim, numHeads, options). */
 export class MultiheadAttention extends Module {
+  static readonly moduleName = 'MultiheadAttention';
   readonly embedDim: number;
   readonly numHeads: number;
   readonly headDim: number;
@@ -98,20 +84,11 @@ export class MultiheadAttention extends Module {
   readonly vdim: number;
   readonly dropout: number;
   readonly batchFirst: boolean;
-  /** [embedDim, 3·embedDim] when kdim = vdim = embedDim (the q, k, v projections side by side). */
-  inProjWeight: Variable | null = null;
-  /** Separate projections when kdim or vdim differ: [embedDim, embedDim], [kdim, embedDim], [vdim, embedDim]. */
-  qProjWeight: Variable | null = null;
-  kProjWeight: Variable | null = null;
-  vProjWeight: Variable | null = null;
-  inProjBias: Variable | null;
-  outProjWeight: Variable;
-  outProjBias: Variable | null;
 
   constructor(embedDim: number, numHeads: number, opts: MultiheadAttentionOptions = {}) {
     super();
     const who = `MultiheadAttention(${embedDim}, ${numHeads})`;
-    checkKeys(who, opts, ['dropout', 'bias', 'kdim', 'vdim', 'batchFirst', 'addBiasKv', 'addZeroAttn']);
+    checkOptions(who, opts, ['dropout', 'bias', 'kdim', 'vdim', 'batchFirst', 'addBiasKv', 'addZeroAttn']);
     this.embedDim = positiveInt(who, 'embedDim', embedDim);
     this.numHeads = positiveInt(who, 'numHeads', numHeads);
     if (embedDim % numHeads !== 0) throw new Error(`${who}: embedDim must be divisible by numHeads`);
@@ -124,20 +101,50 @@ export class MultiheadAttention extends Module {
     if (opts.addBiasKv) throw new Error(`${who}: addBiasKv is not supported`);
     if (opts.addZeroAttn) throw new Error(`${who}: addZeroAttn is not supported`);
     const e = embedDim;
-    // Xavier uniform over PyTorch's [out, in] shape, as its _reset_parameters.
+    // Xavier uniform over PyTorch's [out, in] shapes, as its _reset_parameters.
     const xavier = (fanIn: number, fanOut: number) => Math.sqrt(6 / (fanIn + fanOut));
     if (this.kdim === e && this.vdim === e) {
-      this.inProjWeight = uniformParam([e, 3 * e], xavier(e, 3 * e), 'multihead_attention/in_proj_weight');
+      this.registerParameter('in_proj_weight', uniformParameter([e, 3 * e], xavier(e, 3 * e), 'multihead_attention/in_proj_weight'));
     } else {
-      this.qProjWeight = uniformParam([e, e], xavier(e, e), 'multihead_attention/q_proj_weight');
-      this.kProjWeight = uniformParam([this.kdim, e], xavier(this.kdim, e), 'multihead_attention/k_proj_weight');
-      this.vProjWeight = uniformParam([this.vdim, e], xavier(this.vdim, e), 'multihead_attention/v_proj_weight');
+      this.registerParameter('q_proj_weight', uniformParameter([e, e], xavier(e, e), 'multihead_attention/q_proj_weight'));
+      this.registerParameter('k_proj_weight', uniformParameter([this.kdim, e], xavier(this.kdim, e), 'multihead_attention/k_proj_weight'));
+      this.registerParameter('v_proj_weight', uniformParameter([this.vdim, e], xavier(this.vdim, e), 'multihead_attention/v_proj_weight'));
     }
     const bias = opts.bias ?? true;
-    this.inProjBias = bias ? constParam([3 * e], 0, 'multihead_attention/in_proj_bias') : null;
-    // PyTorch's Linear default: U(±1/√in) (kaiming_uniform with a = √5).
-    this.outProjWeight = uniformParam([e, e], 1 / Math.sqrt(e), 'multihead_attention/out_proj/weight');
-    this.outProjBias = bias ? constParam([e], 0, 'multihead_attention/out_proj/bias') : null;
+    if (bias) this.registerParameter('in_proj_bias', constantVariable([3 * e], 0, true, 'multihead_attention/in_proj_bias'));
+    // PyTorch's out_proj: a Linear with its default weight, its bias set to zero.
+    const out = new Linear(e, e, { bias });
+    if (out.bias) {
+      const zero = ops.zerosLike(out.bias);
+      out.bias.assign(zero);
+      zero.dispose();
+    }
+    this.registerModule('out_proj', out);
+  }
+
+  private param(name: string): Variable | null {
+    return this.namedParameters('', false).find(([k]) => k === name)?.[1] ?? null;
+  }
+
+  /** [embedDim, 3·embedDim] when kdim = vdim = embedDim (PyTorch's in_proj_weight, transposed). */
+  get inProjWeight(): Variable | null {
+    return this.param('in_proj_weight');
+  }
+  get inProjBias(): Variable | null {
+    return this.param('in_proj_bias');
+  }
+  /** Separate projections when kdim or vdim differ: [embedDim, embedDim], [kdim, embedDim], [vdim, embedDim]. */
+  get qProjWeight(): Variable | null {
+    return this.param('q_proj_weight');
+  }
+  get kProjWeight(): Variable | null {
+    return this.param('k_proj_weight');
+  }
+  get vProjWeight(): Variable | null {
+    return this.param('v_proj_weight');
+  }
+  get outProj(): Linear {
+    return this.getSubmodule('out_proj') as Linear;
   }
 
   private get who(): string {
@@ -147,17 +154,16 @@ export class MultiheadAttention extends Module {
   /** The weight and bias of projection `which` (0 q, 1 k, 2 v). */
   private projectionOf(which: number): [Tensor, Tensor | null] {
     const e = this.embedDim;
-    const w = this.inProjWeight
-      ? ops.slice(this.inProjWeight, [0, which * e], [e, e])
-      : [this.qProjWeight!, this.kProjWeight!, this.vProjWeight!][which];
-    const b = this.inProjBias ? ops.slice(this.inProjBias, [which * e], [e]) : null;
-    return [w, b];
+    const packed = this.inProjWeight;
+    const w = packed ? ops.slice(packed, [0, which * e], [e, e]) : [this.qProjWeight!, this.kProjWeight!, this.vProjWeight!][which];
+    const bias = this.inProjBias;
+    return [w, bias ? ops.slice(bias, [which * e], [e]) : null];
   }
 
   /** query [t, batch, embedDim], key [s, batch, kdim], value [s, batch, vdim] (batchFirst: batch first) → [output, weights | null]. */
   forward(query: Tensor, key: Tensor, value: Tensor, o: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
     const who = this.who;
-    checkKeys(who, o, ['keyPaddingMask', 'needWeights', 'attnMask', 'averageAttnWeights', 'isCausal']);
+    checkOptions(who, o, ['keyPaddingMask', 'needWeights', 'attnMask', 'averageAttnWeights', 'isCausal']);
     const layout = this.batchFirst ? '[batch, length, features]' : '[length, batch, features]';
     const toBatchFirst = (t: Tensor, what: string, features: number) => {
       if (!(t instanceof Tensor) || t.rank !== 3 || t.shape[2] !== features) {
@@ -189,14 +195,18 @@ export class MultiheadAttention extends Module {
     }
     const needWeights = o.needWeights ?? true;
     const [wq, bq] = this.projectionOf(0), [wk, bk] = this.projectionOf(1), [wv, bv] = this.projectionOf(2);
-    const rate = this.training ? this.dropout : 0;
     const r = attention(projection(q, wq, bq, 1, who), projection(k, wk, bk, 1, who), projection(v, wv, bv, 1, who), {
-      name: who, heads: this.numHeads, keyMask, mask, isCausal: o.isCausal ?? false, dropout: rate, returnScores: needWeights,
+      name: who, heads: this.numHeads, keyMask, mask, isCausal: o.isCausal ?? false,
+      dropout: this.training ? this.dropout : 0, returnScores: needWeights,
     });
-    const y = projection(r.output, this.outProjWeight, this.outProjBias, 1, who);
+    const y = this.outProj.forward(r.output);
     const out = this.batchFirst ? y : ops.transpose(y, [1, 0, 2]);
     if (!r.scores) return [out, null];
     return [out, (o.averageAttnWeights ?? true) ? ops.mean(r.scores, 1) : r.scores];
+  }
+
+  override extraRepr(): string {
+    return `embedDim=${this.embedDim}, numHeads=${this.numHeads}, dropout=${this.dropout}, batchFirst=${this.batchFirst}`;
   }
 }
 
@@ -224,81 +234,58 @@ export interface TransformerEncoderLayerForwardOptions {
   isCausal?: boolean;
 }
 
-/** A [in, out] linear layer's parameters, PyTorch-initialised (U(±1/√in)). */
-class LinearParams extends Module {
-  weight: Variable;
-  bias: Variable | null;
-  constructor(inF: number, outF: number, bias: boolean, name: string) {
-    super();
-    const bound = 1 / Math.sqrt(inF);
-    this.weight = uniformParam([inF, outF], bound, `${name}/weight`);
-    this.bias = bias ? uniformParam([outF], bound, `${name}/bias`) : null;
-  }
-  forward(x: Tensor): Tensor {
-    return projection(x, this.weight, this.bias);
-  }
-}
-
-/** A layer norm's weight (ones) and bias (zeros), on the fused kernel. */
-class NormParams extends Module {
-  weight: Variable;
-  bias: Variable | null;
-  constructor(dim: number, readonly eps: number, bias: boolean, name: string) {
-    super();
-    this.weight = constParam([dim], 1, `${name}/weight`);
-    this.bias = bias ? constParam([dim], 0, `${name}/bias`) : null;
-  }
-  forward(x: Tensor): Tensor {
-    return layerNorm(x, this.weight, this.bias, { epsilon: this.eps, name: 'LayerNorm' });
-  }
-}
-
 /** nn.TransformerEncoderLayer(dModel, nhead, options): self-attention and feed-forward blocks. */
 export class TransformerEncoderLayer extends Module {
+  static readonly moduleName = 'TransformerEncoderLayer';
   readonly dModel: number;
   readonly nhead: number;
-  readonly dropout: number;
   readonly activation: 'relu' | 'gelu';
   readonly normFirst: boolean;
   readonly batchFirst: boolean;
-  selfAttn: MultiheadAttention;
-  linear1: LinearParams;
-  linear2: LinearParams;
-  norm1: NormParams;
-  norm2: NormParams;
+  linear1: Linear;
+  dropout: Dropout;
+  linear2: Linear;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  dropout1: Dropout;
+  dropout2: Dropout;
 
   constructor(dModel: number, nhead: number, opts: TransformerEncoderLayerOptions = {}) {
     super();
     const who = `TransformerEncoderLayer(${dModel}, ${nhead})`;
-    checkKeys(who, opts, ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'bias']);
-    this.dModel = dModel;
-    this.nhead = nhead;
+    checkOptions(who, opts, ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'bias']);
+    this.dModel = positiveInt(who, 'dModel', dModel);
+    this.nhead = positiveInt(who, 'nhead', nhead);
     const ff = positiveInt(who, 'dimFeedforward', opts.dimFeedforward ?? 2048);
-    this.dropout = opts.dropout ?? 0.1;
+    const p = probability(who, 'dropout', opts.dropout ?? 0.1);
     this.activation = opts.activation ?? 'relu';
     if (this.activation !== 'relu' && this.activation !== 'gelu') throw new Error(`${who}: activation must be 'relu' or 'gelu', got '${String(opts.activation)}'`);
     this.normFirst = opts.normFirst ?? false;
     this.batchFirst = opts.batchFirst ?? false;
     const bias = opts.bias ?? true;
     const eps = opts.layerNormEps ?? 1e-5;
-    this.selfAttn = new MultiheadAttention(dModel, nhead, { dropout: this.dropout, bias, batchFirst: this.batchFirst });
-    this.linear1 = new LinearParams(dModel, ff, bias, 'linear1');
-    this.linear2 = new LinearParams(ff, dModel, bias, 'linear2');
-    this.norm1 = new NormParams(dModel, eps, bias, 'norm1');
-    this.norm2 = new NormParams(dModel, eps, bias, 'norm2');
+    // PyTorch's registration order: self_attn, linear1, dropout, linear2, norm1, norm2, dropout1, dropout2.
+    this.registerModule('self_attn', new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: this.batchFirst }));
+    this.linear1 = new Linear(dModel, ff, { bias });
+    this.dropout = new Dropout(p);
+    this.linear2 = new Linear(ff, dModel, { bias });
+    this.norm1 = new LayerNorm(dModel, { eps, bias });
+    this.norm2 = new LayerNorm(dModel, { eps, bias });
+    this.dropout1 = new Dropout(p);
+    this.dropout2 = new Dropout(p);
   }
 
-  private drop(x: Tensor): Tensor {
-    return this.training && this.dropout > 0 ? ops.dropout(x, this.dropout) : x;
+  get selfAttn(): MultiheadAttention {
+    return this.getSubmodule('self_attn') as MultiheadAttention;
   }
 
   /** src [length, batch, dModel] (batchFirst: [batch, length, dModel]) → the same shape. */
   forward(src: Tensor, o: TransformerEncoderLayerForwardOptions = {}): Tensor {
-    checkKeys(`TransformerEncoderLayer(${this.dModel}, ${this.nhead})`, o, ['srcMask', 'srcKeyPaddingMask', 'isCausal']);
+    checkOptions(`TransformerEncoderLayer(${this.dModel}, ${this.nhead})`, o, ['srcMask', 'srcKeyPaddingMask', 'isCausal']);
     const sa = (x: Tensor) =>
-      this.drop(this.selfAttn.forward(x, x, x, { attnMask: o.srcMask, keyPaddingMask: o.srcKeyPaddingMask, isCausal: o.isCausal, needWeights: false })[0]);
+      this.dropout1.forward(this.selfAttn.forward(x, x, x, { attnMask: o.srcMask, keyPaddingMask: o.srcKeyPaddingMask, isCausal: o.isCausal, needWeights: false })[0]);
     const act = this.activation === 'relu' ? ops.relu : ops.gelu;
-    const ffn = (x: Tensor) => this.drop(this.linear2.forward(this.drop(act(this.linear1.forward(x)))));
+    const ffn = (x: Tensor) => this.dropout2.forward(this.linear2.forward(this.dropout.forward(act(this.linear1.forward(x)))));
     let x = src;
     if (this.normFirst) {
       x = ops.add(x, sa(this.norm1.forward(x)));
@@ -306,5 +293,9 @@ export class TransformerEncoderLayer extends Module {
     }
     x = this.norm1.forward(ops.add(x, sa(x)));
     return this.norm2.forward(ops.add(x, ffn(x)));
+  }
+
+  override extraRepr(): string {
+    return `dModel=${this.dModel}, nhead=${this.nhead}, activation=${this.activation}, normFirst=${this.normFirst}, batchFirst=${this.batchFirst}`;
   }
 }

@@ -1,40 +1,41 @@
 /**
- * PyTorch-style modules over ferrite's layers (same kernels, Keras weight layouts and
- * initializers): fe.nn.embedding, linear, gru, lstm, rnn. They build their weights when made,
- * so model.parameters() is complete before the first forward pass (make them after fe.ready()).
+ * PyTorch-style modules over ferrite's Keras layers (same kernels, Keras weight layouts and
+ * initializers): fe.nn.embedding, gru, lstm, rnn. They build their weights when made, so
+ * model.parameters() is complete before the first forward pass (make them after fe.ready()).
+ * The layer's weights are registered on the module under their Keras names (embedding:
+ * PyTorch's 'weight', the same [numEmbeddings, embeddingDim] table; recurrent: 'kernel',
+ * 'recurrent_kernel', 'bias').
  */
-import { Dense } from '../layers/dense';
 import { Embedding as EmbeddingLayer } from '../layers/embedding';
 import { GRU as GRULayer, LSTM as LSTMLayer, RNN as RNNLayer, SimpleRNN } from '../layers/recurrent';
 import type { RnnActivation } from '../backend/rnn-types';
 import * as ops from '../ops/index';
 import { fmt } from '../ops/util';
-import type { Tensor } from '../tensor';
+import type { Tensor, Variable } from '../tensor';
 import { Module } from './module';
 
 /** nn.Embedding(numEmbeddings, embeddingDim): ids (int32, any shape) → [..., embeddingDim]. */
 export class Embedding extends Module {
-  readonly layer: EmbeddingLayer;
+  static readonly moduleName = 'Embedding';
+  readonly #layer: EmbeddingLayer;
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number) {
     super();
-    this.layer = new EmbeddingLayer({ inputDim: numEmbeddings, outputDim: embeddingDim });
-    this.layer.build([null]);
+    this.#layer = new EmbeddingLayer({ inputDim: numEmbeddings, outputDim: embeddingDim });
+    this.#layer.build([null]);
+    this.registerParameter('weight', this.#layer.embeddings);
+  }
+  /** The Keras layer that runs it. */
+  get layer(): EmbeddingLayer {
+    return this.#layer;
+  }
+  get weight(): Variable {
+    return this.#layer.embeddings!;
   }
   forward(ids: Tensor): Tensor {
-    return this.layer.apply(ids, { training: this.training });
+    return this.#layer.apply(ids, { training: this.training });
   }
-}
-
-/** nn.Linear(inFeatures, outFeatures): x [..., in] → [..., out] (kernel [in, out], Keras layout). */
-export class Linear extends Module {
-  readonly layer: Dense;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
-    super();
-    this.layer = new Dense({ units: outFeatures, useBias: opts.bias ?? true });
-    this.layer.build([null, inFeatures]);
-  }
-  forward(x: Tensor): Tensor {
-    return this.layer.apply(x, { training: this.training });
+  override extraRepr(): string {
+    return `${this.numEmbeddings}, ${this.embeddingDim}`;
   }
 }
 
@@ -63,6 +64,18 @@ abstract class Recurrent extends Module {
   constructor(readonly inputSize: number, readonly hiddenSize: number, protected opts: RecurrentOptions) {
     super();
     this.batchFirst = opts.batchFirst ?? false;
+  }
+
+  /** Registers the layer's weights under their Keras names (kernel, recurrent_kernel, bias). */
+  protected registerLayer(layer: RNNLayer): void {
+    layer.build([null, null, this.inputSize]);
+    this.registerParameter('kernel', layer.kernel);
+    this.registerParameter('recurrent_kernel', layer.recurrentKernel);
+    this.registerParameter('bias', layer.bias);
+  }
+
+  override extraRepr(): string {
+    return `${this.inputSize}, ${this.hiddenSize}${this.batchFirst ? ', batchFirst=true' : ''}`;
   }
 
   protected layerArgs() {
@@ -121,11 +134,16 @@ abstract class Recurrent extends Module {
  * (resetAfter, which computes what PyTorch's GRU computes).
  */
 export class GRU extends Recurrent {
-  readonly layer: GRULayer;
+  static readonly moduleName = 'GRU';
+  readonly #layer: GRULayer;
   constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions = {}) {
     super(inputSize, hiddenSize, opts);
-    this.layer = new GRULayer({ ...this.layerArgs(), resetAfter: true });
-    this.layer.build([null, null, inputSize]);
+    this.#layer = new GRULayer({ ...this.layerArgs(), resetAfter: true });
+    this.registerLayer(this.#layer);
+  }
+  /** The Keras layer whose kernel runs it. */
+  get layer(): GRULayer {
+    return this.#layer;
   }
   forward(x: Tensor, h0?: Tensor | null, o: RecurrentForwardOptions = {}): [Tensor, Tensor] {
     const [y, [h]] = this.run(dropInputs(this, x), h0 ? [h0] : null, o);
@@ -135,11 +153,16 @@ export class GRU extends Recurrent {
 
 /** nn.LSTM(inputSize, hiddenSize): forward(x, [h0, c0]?) → [output, [h_n, c_n]] (Keras gates i, f, c, o). */
 export class LSTM extends Recurrent {
-  readonly layer: LSTMLayer;
+  static readonly moduleName = 'LSTM';
+  readonly #layer: LSTMLayer;
   constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions = {}) {
     super(inputSize, hiddenSize, opts);
-    this.layer = new LSTMLayer(this.layerArgs());
-    this.layer.build([null, null, inputSize]);
+    this.#layer = new LSTMLayer(this.layerArgs());
+    this.registerLayer(this.#layer);
+  }
+  /** The Keras layer whose kernel runs it. */
+  get layer(): LSTMLayer {
+    return this.#layer;
   }
   forward(x: Tensor, state?: [Tensor, Tensor] | null, o: RecurrentForwardOptions = {}): [Tensor, [Tensor, Tensor]] {
     const [y, [h, c]] = this.run(dropInputs(this, x), state ?? null, o);
@@ -149,11 +172,16 @@ export class LSTM extends Recurrent {
 
 /** nn.RNN(inputSize, hiddenSize): forward(x, h0?) → [output, h_n] (Elman RNN, tanh). */
 export class RNN extends Recurrent {
-  readonly layer: SimpleRNN;
+  static readonly moduleName = 'RNN';
+  readonly #layer: SimpleRNN;
   constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions = {}) {
     super(inputSize, hiddenSize, opts);
-    this.layer = new SimpleRNN(this.layerArgs());
-    this.layer.build([null, null, inputSize]);
+    this.#layer = new SimpleRNN(this.layerArgs());
+    this.registerLayer(this.#layer);
+  }
+  /** The Keras layer whose kernel runs it. */
+  get layer(): SimpleRNN {
+    return this.#layer;
   }
   forward(x: Tensor, h0?: Tensor | null, o: RecurrentForwardOptions = {}): [Tensor, Tensor] {
     const [y, [h]] = this.run(dropInputs(this, x), h0 ? [h0] : null, o);
@@ -170,7 +198,6 @@ function dropInputs(m: Recurrent, x: Tensor): Tensor {
 }
 
 export const embedding = (numEmbeddings: number, embeddingDim: number) => new Embedding(numEmbeddings, embeddingDim);
-export const linear = (inFeatures: number, outFeatures: number, opts?: { bias?: boolean }) => new Linear(inFeatures, outFeatures, opts);
 export const gru = (inputSize: number, hiddenSize: number, opts?: RecurrentOptions) => new GRU(inputSize, hiddenSize, opts);
 export const lstm = (inputSize: number, hiddenSize: number, opts?: RecurrentOptions) => new LSTM(inputSize, hiddenSize, opts);
 export const rnn = (inputSize: number, hiddenSize: number, opts?: RecurrentOptions) => new RNN(inputSize, hiddenSize, opts);
