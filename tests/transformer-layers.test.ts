@@ -252,6 +252,11 @@ for (const backend of BACKENDS) {
       const dec = fe.layers.transformerDecoder({ intermediateDim: 4, numHeads: 2, name: 'td' });
       expect((dec.apply([x, e]) as fe.SymbolicTensor).shape).toEqual([null, 5, 8]);
       expect((fe.layers.transformerEncoder({ intermediateDim: 4, numHeads: 2 }).apply(x) as fe.SymbolicTensor).shape).toEqual([null, 5, 8]);
+      const withScores = fe.layers.transformerEncoder({ intermediateDim: 4, numHeads: 2 }).apply(x, { returnAttentionScores: true }) as fe.SymbolicTensor[];
+      expect(withScores.map((t) => t.shape)).toEqual([[null, 5, 8], [null, 2, 5, 5]]);
+      expect(() => fe.layers.transformerEncoder({ intermediateDim: 4, numHeads: 2, name: 'te3' }).apply(x, { paddingMaks: null })).toThrow(/te3 \(TransformerEncoder\): unknown call argument 'paddingMaks'/);
+      expect(() => dec.apply([x, e], { selfAttentionCache: null })).toThrow(/unknown call argument 'selfAttentionCache'/);
+      expect(() => fe.layers.positionEmbedding({ sequenceLength: 5 }).apply(x, { start: 1 })).toThrow(/unknown call argument 'start' \(expected startIndex\)/);
       expect(() => fe.layers.transformerEncoder({ intermediateDim: 4, numHeads: 9 }).apply(x)).toThrow(/the hidden dimension 8 must be at least numHeads \(9\)/);
       expect(() => fe.layers.transformerEncoder({ intermediateDim: 0, numHeads: 2 })).toThrow(/intermediateDim must be a positive integer/);
       fe.tidy(() => {

@@ -14,7 +14,7 @@ import { fmt } from '../ops/util';
 import { Tensor, type Variable } from '../tensor';
 import { Embedding } from './embedding';
 import type { Initializer } from './initializers';
-import { CallContext, CallKwargs, Layer, LayerArgs, Mask, SymbolicShape } from './layer';
+import { ApplyArgs, CallContext, CallKwargs, Layer, LayerArgs, Mask, SymbolicShape } from './layer';
 
 const initName = (i: string | Initializer) => (typeof i === 'string' ? i : i.className);
 
@@ -24,6 +24,13 @@ function startIndexOf(who: string, v: unknown): number {
   return s as number;
 }
 
+
+/** apply()'s keyword arguments for these layers: startIndex (and training/mask); others throw. */
+function checkStartIndexArgs(who: string, kwargs: ApplyArgs): void {
+  for (const k of Object.keys(kwargs)) {
+    if (k !== 'startIndex' && k !== 'training' && k !== 'mask') throw new Error(`${who}: unknown call argument '${k}' (expected startIndex)`);
+  }
+}
 /** A [length, features] table broadcast over the input's leading axes. */
 function broadcastRows(table: Tensor, like: readonly number[]): Tensor {
   const lead = like.slice(0, -2);
@@ -43,6 +50,11 @@ export interface PositionEmbeddingArgs extends LayerArgs {
 
 export class PositionEmbedding extends Layer {
   static override readonly className = 'PositionEmbedding';
+
+  protected override normalizeCallArgs<T>(inputs: T, kwargs: ApplyArgs): [T, ApplyArgs] {
+    checkStartIndexArgs(`${this.name} (PositionEmbedding)`, kwargs);
+    return [inputs, kwargs];
+  }
   readonly sequenceLength: number;
   readonly hierarchicalAlpha: number;
   private init: string | Initializer;
@@ -123,6 +135,11 @@ export function sinePositionTable(length: number, features: number, maxWavelengt
 
 export class SinePositionEncoding extends Layer {
   static override readonly className = 'SinePositionEncoding';
+
+  protected override normalizeCallArgs<T>(inputs: T, kwargs: ApplyArgs): [T, ApplyArgs] {
+    checkStartIndexArgs(`${this.name} (SinePositionEncoding)`, kwargs);
+    return [inputs, kwargs];
+  }
   readonly maxWavelength: number;
 
   constructor(args: SinePositionEncodingArgs = {}) {
@@ -161,6 +178,11 @@ export interface TokenAndPositionEmbeddingArgs extends LayerArgs {
 
 export class TokenAndPositionEmbedding extends Layer {
   static override readonly className = 'TokenAndPositionEmbedding';
+
+  protected override normalizeCallArgs<T>(inputs: T, kwargs: ApplyArgs): [T, ApplyArgs] {
+    checkStartIndexArgs(`${this.name} (TokenAndPositionEmbedding)`, kwargs);
+    return [inputs, kwargs];
+  }
   readonly vocabularySize: number;
   readonly sequenceLength: number;
   readonly embeddingDim: number;

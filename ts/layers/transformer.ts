@@ -180,6 +180,17 @@ abstract class TransformerBlock extends Layer {
     return projection(h, d2.kernel!, d2.bias, 1, `${this.who} feedforward_output_dense`);
   }
 
+  /** The keyword arguments call() understands (others throw: none is silently ignored). */
+  protected abstract readonly callKeys: readonly string[];
+
+  /** Checks the keyword arguments of apply() (eager and symbolic calls alike). */
+  protected override normalizeCallArgs<T>(inputs: T, kwargs: ApplyArgs): [T, ApplyArgs] {
+    for (const k of Object.keys(kwargs)) {
+      if (!this.callKeys.includes(k)) throw new Error(`${this.who}: unknown call argument '${k}' (expected ${this.callKeys.join(', ')})`);
+    }
+    return [inputs, kwargs];
+  }
+
   /** The sublayers' regularization penalties are this layer's. */
   override collectLosses(): Tensor[] {
     return [...super.collectLosses(), ...this.sublayers.flatMap((l) => l.collectLosses())];
@@ -214,6 +225,9 @@ abstract class TransformerBlock extends Layer {
 
 export class TransformerEncoder extends TransformerBlock {
   static override readonly className = 'TransformerEncoder';
+  protected readonly callKeys = ['paddingMask', 'attentionMask', 'returnAttentionScores', 'training', 'mask'];
+  /** Whether the latest apply() asked for the attention scores (a second output). */
+  private returnScores = false;
   selfAttention: MultiHeadAttention | null = null;
   selfAttentionNorm: LayerNormalization | null = null;
 
@@ -264,13 +278,24 @@ export class TransformerEncoder extends TransformerBlock {
     return scores ? [y, scores] : y;
   }
 
+  protected override normalizeCallArgs<T>(inputs: T, kwargs: ApplyArgs): [T, ApplyArgs] {
+    const r = super.normalizeCallArgs(inputs, kwargs);
+    this.returnScores = kwargs.returnAttentionScores === true;
+    return r;
+  }
+
   override computeOutputShape(inputShape: SymbolicShape | SymbolicShape[]): SymbolicShape | SymbolicShape[] {
-    return inputShape;
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as SymbolicShape;
+    return this.returnScores ? [s, [s[0], this.numHeads, s[1], s[1]]] : s;
   }
 }
 
 export class TransformerDecoder extends TransformerBlock {
   static override readonly className = 'TransformerDecoder';
+  protected readonly callKeys = [
+    'encoderSequence', 'decoderPaddingMask', 'decoderAttentionMask', 'encoderPaddingMask', 'encoderAttentionMask',
+    'useCausalMask', 'training', 'mask', 'encoderSequenceMask',
+  ];
   selfAttention: MultiHeadAttention | null = null;
   selfAttentionNorm: LayerNormalization | null = null;
   crossAttention: MultiHeadAttention | null = null;
@@ -286,6 +311,7 @@ export class TransformerDecoder extends TransformerBlock {
 
   /** [decoderSequence, encoderSequence] as a list, or encoderSequence as a keyword. */
   protected override normalizeCallArgs<T>(inputs: T, kwargs: ApplyArgs): [T, ApplyArgs] {
+    super.normalizeCallArgs(inputs, kwargs);
     if (!Array.isArray(inputs) && kwargs.encoderSequence) {
       const { encoderSequence, ...rest } = kwargs;
       return [[inputs, encoderSequence] as T, rest];
