@@ -347,16 +347,34 @@ pub(crate) fn softmax_row(row: &mut [f32]) {
 
 /// row[j] = exp(row[j] − shift); returns Σ row.
 pub(crate) fn exp_sub_in_place(row: &mut [f32], shift: f32) -> f32 {
+    use crate::approx::exp;
     use crate::simd::F32x4;
     let vs = F32x4::splat(shift);
-    let mut acc = F32x4::zero();
-    let mut it = row.chunks_exact_mut(4);
-    for c in &mut it {
-        let e = crate::approx::exp(F32x4::from_slice(c).sub(vs));
-        e.write_to(c);
-        acc = acc.add(e);
+    // Four independent vectors per iteration: exp is a long dependency chain, and interleaving
+    // four of them keeps the SIMD units busy (as elementwise::map1).
+    let (mut a0, mut a1, mut a2, mut a3) = (F32x4::zero(), F32x4::zero(), F32x4::zero(), F32x4::zero());
+    let mut it16 = row.chunks_exact_mut(16);
+    for c in &mut it16 {
+        let e0 = exp(F32x4::from_slice(&c[0..4]).sub(vs));
+        let e1 = exp(F32x4::from_slice(&c[4..8]).sub(vs));
+        let e2 = exp(F32x4::from_slice(&c[8..12]).sub(vs));
+        let e3 = exp(F32x4::from_slice(&c[12..16]).sub(vs));
+        e0.write_to(&mut c[0..4]);
+        e1.write_to(&mut c[4..8]);
+        e2.write_to(&mut c[8..12]);
+        e3.write_to(&mut c[12..16]);
+        a0 = a0.add(e0);
+        a1 = a1.add(e1);
+        a2 = a2.add(e2);
+        a3 = a3.add(e3);
     }
-    let mut sum = acc.hsum();
+    let mut it = it16.into_remainder().chunks_exact_mut(4);
+    for c in &mut it {
+        let e = exp(F32x4::from_slice(c).sub(vs));
+        e.write_to(c);
+        a0 = a0.add(e);
+    }
+    let mut sum = a0.add(a1).add(a2.add(a3)).hsum();
     for x in it.into_remainder() {
         *x = crate::approx::exp1(*x - shift);
         sum += *x;
