@@ -5,8 +5,10 @@
 //! - standard: y = (x − μ)·r·γ + β;
 //! - `rms` (Keras' rms_scaling): y = x·r·γ — Keras scales by the same r (from the centred
 //!   variance) but does not subtract μ, and has no β.
+//!
 //! γ and β are optional (Keras' scale / center). The forward keeps μ and r per row for the
 //! backward:
+//!
 //! - standard: x̂ = (x − μ)·r, g = dy·γ: dx = r·(g − mean(g) − x̂·mean(g·x̂));
 //!   dγ = Σ_rows dy·x̂, dβ = Σ_rows dy;
 //! - rms: g = dy·γ: dx = r·g − r³·(x − μ)·mean(g·x); dγ = Σ_rows dy·x·r.
