@@ -225,7 +225,8 @@ for (const backend of BACKENDS) {
       fe.tidy(() => {
         const args = [fe.tensor(q, [d.b, d.t, d.h, d.dk]), fe.tensor(k, [d.b, d.s, d.h, d.dk]), fe.tensor(v, [d.b, d.s, d.h, d.dv])] as const;
         const r = attention(...args, { dropout: 0.3, seed: 1234, returnScores: true });
-        const again = fe.dotProductAttention(...args, { dropout: 0.3, seed: 1234 }).dataSync();
+        const again = fe.dotProductAttention(...args, { dropout: 0.3, seed: 1234, algorithm: 'stored' }).dataSync();
+        const tiled = fe.dotProductAttention(...args, { dropout: 0.3, seed: 1234, algorithm: 'tiled' }).dataSync();
         const other = fe.dotProductAttention(...args, { dropout: 0.3, seed: 1235 }).dataSync();
         const out = r.output.dataSync(), p = r.scores!.dataSync();
         let dropped = 0, total = 0, differ = 0;
@@ -243,6 +244,9 @@ for (const backend of BACKENDS) {
         expect(Math.abs(dropped / total - 0.3)).toBeLessThan(0.03);
         expect(differ / total).toBeGreaterThan(0.2);
         expect(Array.from(again)).toEqual(Array.from(out));
+        // The tiled algorithm draws the same mask: the same zeros, the same values to rounding.
+        expect(Array.from(tiled, (t) => t === 0)).toEqual(Array.from(out, (t) => t === 0));
+        expectClose(tiled, out, 1e-6, 'tiled vs stored with dropout');
       });
       // The hash is the Rust kernel's (crates/ferrite-core/src/attention/tests.rs pins these).
       expect(mix32(1)).toBe(0x688990c0);
