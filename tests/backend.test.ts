@@ -365,13 +365,16 @@ for (const { label, be } of BACKENDS) {
         greaterEqual: [0, 0, 1, 1, 0, 1],
         less: [1, 1, 0, 0, 1, 0],
         lessEqual: [1, 1, 0, 1, 1, 1],
+        atan2: av.map((y, i) => Math.atan2(y, bv[i])),
+        mod: [1, 2, 0, 0, 2, 0], // the sign of the divisor, as tf.mod
+        floorDiv: [0, -1, -3, 1, 0, 1],
       };
       const a = h.f32(av);
       const b = h.f32(bv);
       const out = h.f32(6);
       for (const [op, want] of Object.entries(expected) as [BinaryOp, number[]][]) {
         be.binary(op, a, [1], b, [1], out, [6]);
-        expectClose(h.read(out), want, op === 'pow' ? approx : { rtol: 1e-7 }, op);
+        expectClose(h.read(out), want, op === 'pow' || op === 'atan2' ? approx : { rtol: 1e-7 }, op);
       }
     });
 
@@ -786,6 +789,19 @@ const UNARY_CASES: { op: UnaryOp; alpha?: number; gen: (rng: Rng, n: number) => 
     { op: 'relu6', gen: withSpecials(-3, 9, [0, 6]), tol: exact },
     { op: 'leakyRelu', alpha: 0.2, gen: wide(-5, 5), tol: exact },
     { op: 'leakyRelu', alpha: 0.01, gen: wide(-5, 5), tol: exact },
+    { op: 'sin', gen: withSpecials(-20, 20, [0, 1e-6, Math.PI, 1e5, -3e6]), tol: { rtol: 1e-6, atol: 1e-7 } },
+    { op: 'cos', gen: withSpecials(-20, 20, [0, 1e-6, Math.PI / 2, 1e5, -3e6]), tol: { rtol: 1e-6, atol: 1e-7 } },
+    { op: 'tan', gen: withSpecials(-1.5, 1.5, [0, 1e-6, 10, -100]), tol: { rtol: 3e-6, atol: 1e-7 } },
+    { op: 'asin', gen: withSpecials(-1, 1, [0, 1, -1, 1e-6, 0.5, 2]), tol: { rtol: 1e-6, atol: 1e-7 } },
+    { op: 'acos', gen: withSpecials(-1, 1, [0, 1, -1, 0.5, -0.5, 2]), tol: { rtol: 1e-6, atol: 1e-7 } },
+    { op: 'atan', gen: withSpecials(-10, 10, [0, 1e-6, 1e6, -1e6]), tol: { rtol: 1e-6, atol: 1e-7 } },
+    { op: 'sinh', gen: withSpecials(-10, 10, [0, 1e-6, 80, -80]), tol: { rtol: 2e-6, atol: 1e-7 } },
+    { op: 'cosh', gen: withSpecials(-10, 10, [0, 1e-6, 80, -80]), tol: { rtol: 2e-6, atol: 1e-7 } },
+    { op: 'asinh', gen: withSpecials(-100, 100, [0, 1e-6, 1e6, -1e6]), tol: { rtol: 1e-6, atol: 1e-7 } },
+    { op: 'acosh', gen: withSpecials(1, 100, [1, 1.000001, 1e6, 0.5]), tol: { rtol: 1e-6, atol: 1e-7 } },
+    { op: 'atanh', gen: withSpecials(-0.999, 0.999, [0, 1e-6, 1, -1, 2]), tol: { rtol: 1e-6, atol: 1e-7 } },
+    { op: 'expm1', gen: withSpecials(-10, 10, [0, 1e-6, -1e-6, 0.4, 100]), tol: { rtol: 1e-6, atol: 1e-7 } },
+    { op: 'erf', gen: withSpecials(-4, 4, [0, 1e-6, -1e-6, 0.3, 10]), tol: { rtol: 1e-6, atol: 2e-7 } },
   ];
 })();
 
@@ -805,6 +821,7 @@ const UNARY_GRAD_CASES: { op: UnaryGradOp; alpha?: number; gen: (rng: Rng, n: nu
 const BINARY_OPS: BinaryOp[] = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'squaredDifference',
   'equal', 'notEqual', 'greater', 'greaterEqual', 'less', 'lessEqual',
+  'atan2', 'mod', 'floorDiv',
 ];
 const COMPARISONS = new Set<BinaryOp>(['equal', 'notEqual', 'greater', 'greaterEqual', 'less', 'lessEqual']);
 
@@ -815,7 +832,7 @@ function binaryInputs(op: BinaryOp, rng: Rng, na: number, nb: number): [Float32A
     return [pick(rng, na, vals), pick(rng, nb, vals)];
   }
   if (op === 'pow') return [uniform(rng, na, 0.1, 4), uniform(rng, nb, -3, 3)];
-  if (op === 'div') return [uniform(rng, na, -10, 10), awayFromZero(rng, nb, 0.25, 4)];
+  if (op === 'div' || op === 'mod' || op === 'floorDiv') return [uniform(rng, na, -10, 10), awayFromZero(rng, nb, 0.25, 4)];
   return [uniform(rng, na, -10, 10), uniform(rng, nb, -10, 10)];
 }
 
@@ -823,6 +840,8 @@ function binaryTol(op: BinaryOp): Tolerance {
   if (COMPARISONS.has(op)) return { rtol: 0 };
   if (op === 'pow') return { rtol: 3e-5, atol: 1e-30 };
   if (op === 'add' || op === 'sub') return { rtol: 1e-6, atol: 1e-6 };
+  if (op === 'atan2') return { rtol: 1e-6, atol: 1e-7 };
+  if (op === 'mod') return { rtol: 1e-6, atol: 1e-6 };
   return { rtol: 1e-6 };
 }
 

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fe from 'ferrite-ml';
-import { BACKENDS, useBackend } from './helpers/backends';
+import { BACKENDS, settleGc, useBackend } from './helpers/backends';
 import { mulberry32 } from './helpers/reference';
 
 beforeAll(async () => {
@@ -128,6 +128,8 @@ describe.each(BACKENDS)('functional models on %s', (backend) => {
     const x = { subject: fe.tensor(subj, [n, 6], 'int32'), body: fe.tensor(bod, [n, 10], 'int32') };
     const y = { spam: fe.tensor(yS, [n, 1]), topic: fe.tensor(yT, [n], 'int32') };
     await model.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0 });
+    // Count only reachable tensors: earlier tests' garbage may be collected during fit.
+    await settleGc();
     const before = fe.memory().numTensors;
     const h = await model.fit(x, y, { epochs: 3, batchSize: 16, verbose: 0, validationSplit: 0.25 });
     expect(Object.keys(h.history).sort()).toEqual(

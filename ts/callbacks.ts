@@ -10,6 +10,8 @@ export interface CallbackHooks {
   onEpochEnd?(epoch: number, logs?: Logs): void | Promise<void>;
   onBatchBegin?(batch: number, logs?: Logs): void | Promise<void>;
   onBatchEnd?(batch: number, logs?: Logs): void | Promise<void>;
+  /** When fit lets the event loop run (see fit's yieldEvery), TensorFlow.js' onYield. */
+  onYield?(epoch: number, batch: number, logs?: Logs): void | Promise<void>;
 }
 
 /** What a callback may control on the model being trained. */

@@ -5,12 +5,16 @@
  *   await fe.ready();
  */
 import './tensor-methods';
+import './tensor-methods-tfjs';
 
 export { ready, setBackend, getBackend, getBuild, tidy, dispose, keep, memory } from './runtime';
 export type { ReadyOptions, BackendName, WasmBuild, MemoryInfo } from './runtime';
 export { Tensor, Variable } from './tensor';
 export type { DType, Shape, NestedArray, TypedArray } from './tensor';
 export { noGrad } from './autograd';
+// Functional autograd, as TensorFlow.js (ts/gradients.ts).
+export { grad, grads, valueAndGrad, valueAndGrads, variableGrads, customGrad } from './gradients';
+export type { NamedTensorMap, CustomGradientResult, GradSaveFunc } from './gradients';
 
 // Ops, with TensorFlow.js names and argument orders.
 export {
@@ -27,6 +31,23 @@ export {
   sigmoidCrossEntropyWithLogits, softmaxCrossEntropyWithLogits,
   setRandomSeed,
 } from './ops/index';
+// More TensorFlow.js ops: math, logical, scans, sorting, indexing, linear algebra, …
+export {
+  sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, expm1, erf, logSigmoid,
+  atan2, mod, floorDiv, divNoNan, addN, isNaN, isInf, isFinite,
+  logicalAnd, logicalOr, logicalXor, logicalNot, all, any,
+  cumsum, cumprod,
+  unstack, reverse, reverse1d, reverse2d, reverse3d, reverse4d, stridedSlice, mirrorPad, broadcastTo, diag, meshgrid,
+  spaceToBatchND, batchToSpaceND, depthToSpace, concat1d, concat2d, concat3d, concat4d,
+  slice1d, slice2d, slice3d, slice4d, pad1d, pad2d, pad3d, pad4d,
+  tensor5d, tensor6d, eye, linspace, randomStandardNormal, randomUniformInt, randomGamma, rand, multinomial,
+  gatherND, scatterND, tensorScatterUpdate, unsortedSegmentSum, sparseToDense, bincount, denseBincount,
+  whereAsync, booleanMaskAsync, topk, unique, searchSorted, lowerBound, upperBound, setdiff1dAsync, inTopKAsync,
+  einsum, outerProduct, linalg,
+  moments, batchNorm, batchNorm2d, batchNorm3d, batchNorm4d, norm, euclideanNorm, localResponseNormalization, prelu,
+  basicLSTMCell, multiRNNCell, movingAverage, bitwiseAnd, broadcastArgs, ensureShape, math, upcastType, sumOutType,
+} from './ops/index';
+export type { NormOrd } from './ops/index';
 // 3-D, depthwise and separable convolutions, 3-D and 1-D pooling; fe.image.*.
 export {
   conv3d, conv3dTranspose, depthwiseConv2d, separableConv2d, maxPool3d, avgPool3d, maxPool1d, avgPool1d,
@@ -80,3 +101,14 @@ export * as audio from './audio/index';
 // Fused attention and layer normalization ops (ts/ops/attention.ts, ts/ops/layer-norm.ts).
 export { dotProductAttention, layerNorm } from './ops/index';
 export type { DotProductAttentionOptions, LayerNormOptions } from './ops/index';
+
+// TensorFlow.js' runtime helpers: fe.util, fe.env, fe.buffer, fe.nextFrame, fe.print, fe.time, …
+export * as util from './tfjs-util';
+export { env, Environment, enableDebugMode, enableProdMode, time, disableDeprecationWarnings, deprecationWarn } from './env';
+export { buffer, TensorBuffer } from './buffer';
+export { nextFrame, print, version, disposeVariables } from './platform';
+
+// tf.browser (fromPixels / toPixels) and tf.CustomCallback.
+export * as browser from './browser-pixels';
+export { CustomCallback } from './callbacks/custom-callback';
+export type { CustomCallbackArgs } from './callbacks/custom-callback';

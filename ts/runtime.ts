@@ -9,6 +9,7 @@ import type { WasmSources } from './backend/wasm/loader';
 import { createWasmBackend } from './backend/wasm/wasm-backend';
 import { ENGINE } from './engine';
 import { Tensor } from './tensor';
+import { backendChanged } from './env';
 
 export type BackendName = 'wasm' | 'js';
 export type WasmBuild = 'relaxed' | 'simd';
@@ -60,6 +61,7 @@ async function start(options: ReadyOptions): Promise<void> {
 function install(b: Backend): void {
   ENGINE.backend = b;
   ENGINE.generation++;
+  backendChanged();
 }
 
 /** Switches backend ('js' or 'wasm'); tensors move their data over on next use. */
@@ -122,6 +124,10 @@ export function keep<T extends Tensor>(t: T): T {
 export interface MemoryInfo {
   /** Tensors not yet disposed (nor collected). */
   numTensors: number;
+  /** Storages held (one per tensor in ferrite: as numTensors; TensorFlow.js' name). */
+  numDataBuffers: number;
+  /** Always false: the counts are exact (TensorFlow.js' field). */
+  unreliable: boolean;
   /** Bytes the backend holds (the wasm heap size for wasm). */
   numBytes: number;
   backend: string | undefined;
@@ -130,6 +136,8 @@ export interface MemoryInfo {
 export function memory(): MemoryInfo {
   return {
     numTensors: ENGINE.liveTensors,
+    numDataBuffers: ENGINE.liveTensors,
+    unreliable: false,
     numBytes: ENGINE.backend ? ENGINE.backend.heapBytes() : 0,
     backend: ENGINE.backend?.name,
   };

@@ -5,10 +5,20 @@
 import type { Backend, Storage } from './backend/backend';
 import { ENGINE } from './engine';
 import type { TensorMethods } from './tensor-methods';
+import type { TensorMethodsTfjs } from './tensor-methods-tfjs';
 
-export type DType = 'float32' | 'int32';
+/**
+ * Element types, as TensorFlow.js. `bool` is stored as int32 0/1 (storages hold 4-byte
+ * elements) and read back as a Uint8Array, as TensorFlow.js returns it.
+ */
+export type DType = 'float32' | 'int32' | 'bool';
 export type Shape = readonly number[];
-export type TypedArray = Float32Array | Int32Array;
+export type TypedArray = Float32Array | Int32Array | Uint8Array;
+
+/** Whether a dtype's storage holds int32 bits (int32 and bool) rather than float32. */
+export function isIntStorage(dtype: DType): boolean {
+  return dtype !== 'float32';
+}
 export type NestedArray = number | NestedArray[];
 
 /** How a tensor's gradient flows to its inputs: recorded by each differentiable op. */
@@ -34,7 +44,7 @@ export function assertShape(shape: Shape, where: string): void {
 }
 
 /** Tensor's chainable methods (x.add(y).relu()), installed on the prototype by tensor-methods.ts. */
-export interface Tensor extends TensorMethods {}
+export interface Tensor extends TensorMethods, TensorMethodsTfjs {}
 export class Tensor {
   readonly id: number;
   readonly shape: number[];
@@ -86,7 +96,7 @@ export class Tensor {
   }
 
   private moveTo(target: Backend): void {
-    const data = this.dtype === 'int32' ? this._backend.readI32(this._storage) : this._backend.readF32(this._storage);
+    const data = isIntStorage(this.dtype) ? this._backend.readI32(this._storage) : this._backend.readF32(this._storage);
     const fresh = target.alloc(this.size);
     target.write(fresh, data);
     try { this._backend.free(this._storage); } catch { /* old backend gone */ }
@@ -100,10 +110,12 @@ export class Tensor {
     if (this._disposed) throw new Error(`ferrite: tensor ${this.id} [${this.shape.join(', ')}] is disposed`);
   }
 
-  /** A copy of the values, synchronously. */
+  /** A copy of the values, synchronously: Float32Array, Int32Array, or Uint8Array for bool. */
   dataSync(): TypedArray {
     const s = this.storage;
-    return this.dtype === 'int32' ? this._backend.readI32(s) : this._backend.readF32(s);
+    if (this.dtype === 'float32') return this._backend.readF32(s);
+    const ints = this._backend.readI32(s);
+    return this.dtype === 'bool' ? Uint8Array.from(ints) : ints;
   }
 
   async data(): Promise<TypedArray> {
@@ -185,7 +197,8 @@ export function zeroTensor(shape: Shape, dtype: DType = 'float32'): Tensor {
 
 /**
  * A trainable tensor (a layer weight or a user parameter). Its storage is updated in place
- * by optimizers; it survives tidy scopes.
+ * by optimizers; it survives tidy scopes. Live variables are registered with the engine
+ * (fe.variableGrads and optimizer.minimize default to the trainable ones).
  */
 export class Variable extends Tensor {
   private _trainable: boolean;
@@ -197,7 +210,14 @@ export class Variable extends Tensor {
     this._trainable = trainable;
     this.requiresGrad = trainable;
     this.keepAlive = true;
-    this.name = name;
+    // Named as in TensorFlow.js when no name is given (a unique number).
+    this.name = name ?? String(this.id);
+    ENGINE.registerVariable(this);
+  }
+
+  override dispose(): void {
+    ENGINE.unregisterVariable(this);
+    super.dispose();
   }
 
   /** Whether optimizers update it (and so whether gradients are recorded for it). */
@@ -235,7 +255,10 @@ export class Variable extends Tensor {
       );
     }
     const b = ENGINE.get();
-    const data = value.dtype === 'int32' ? b.readI32(value.storage) : b.readF32(value.storage);
+    if (isIntStorage(value.dtype) !== isIntStorage(this.dtype)) {
+      throw new Error(`Variable.assign${this.name ? ` (${this.name})` : ''}: expected dtype ${this.dtype}, got ${value.dtype}`);
+    }
+    const data = isIntStorage(value.dtype) ? b.readI32(value.storage) : b.readF32(value.storage);
     b.write(this.storage, data);
   }
 }

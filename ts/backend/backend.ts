@@ -27,13 +27,17 @@ export type BinaryOp =
   | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
   | 'squaredDifference'
   // comparisons produce 1.0 / 0.0
-  | 'equal' | 'notEqual' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual';
+  | 'equal' | 'notEqual' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual'
+  // atan2(a, b); a mod b with the sign of b (tf.mod); floor(a / b) (tf.floorDiv)
+  | 'atan2' | 'mod' | 'floorDiv';
 
 export type UnaryOp =
   | 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'square' | 'reciprocal'
   | 'relu' | 'sigmoid' | 'tanh' | 'softplus' | 'sign' | 'floor' | 'ceil' | 'round'
   | 'step' // x > 0 ? 1 : 0
-  | 'log1p' | 'elu' | 'selu' | 'gelu' | 'relu6' | 'leakyRelu'; // leakyRelu uses `alpha`
+  | 'log1p' | 'elu' | 'selu' | 'gelu' | 'relu6' | 'leakyRelu' // leakyRelu uses `alpha`
+  | 'sin' | 'cos' | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh'
+  | 'expm1' | 'erf';
 
 /**
  * Gradients of unary ops, dx = dy · f'(…). `relu`, `leakyRelu`, `elu`, `selu`, `gelu`,
@@ -54,6 +58,7 @@ export function biasActGradNeedsPre(act: BiasActivation): boolean {
 }
 
 export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
+export type ScanOp = 'sum' | 'prod';
 export type ArgReduceOp = 'argMax' | 'argMin';
 
 export interface Backend {
@@ -149,6 +154,11 @@ export interface Backend {
   reduce(op: ReduceOp, x: Storage, out: Storage, outer: number, axis: number, inner: number): void;
   /** Index (int32) of the max/min along axis; first one on ties. */
   argReduce(op: ArgReduceOp, x: Storage, out: Storage, outer: number, axis: number, inner: number): void;
+  /**
+   * Cumulative sum/product of x viewed as [outer, axis, inner] along the axis, in order
+   * (reverse: from the end; exclusive: each element left out of its own result). No aliasing.
+   */
+  cumulative(op: ScanOp, x: Storage, out: Storage, outer: number, axis: number, inner: number, exclusive: boolean, reverse: boolean): void;
 
   // ---- activations over the last axis -------------------------------------------------
   /** Row-wise softmax over [rows, cols] (max-subtracted). */

@@ -2,6 +2,7 @@
 import * as ops from '../ops/index';
 import type { Tensor } from '../tensor';
 import { Orthogonal } from './orthogonal';
+import { Identity } from './identity-initializer';
 
 export interface Initializer {
   readonly className: string;
@@ -100,14 +101,21 @@ export const initializers = {
   varianceScaling: (a: { scale?: number; mode?: Mode; distribution?: Distribution; seed?: number } = {}) =>
     new VarianceScaling('VarianceScaling', a.scale ?? 1, a.mode ?? 'fanIn', a.distribution ?? 'truncatedNormal', a.seed),
   orthogonal: (a: { gain?: number; seed?: number } = {}) => new Orthogonal(a.gain, a.seed),
+  // TensorFlow.js' spellings and its identity initializer
+  leCunUniform: (a: SeedArgs = {}) => new VarianceScaling('LecunUniform', 1, 'fanIn', 'uniform', a.seed),
+  leCunNormal: (a: SeedArgs = {}) => new VarianceScaling('LecunNormal', 1, 'fanIn', 'truncatedNormal', a.seed),
+  identity: (a: { gain?: number } = {}) => new Identity(a.gain),
 };
 
 export type InitializerIdentifier = keyof typeof initializers;
 
-/** An initializer from a name ('glorotUniform', 'zeros', …; Keras snake_case too) or object. */
+/** Names compared without case or underscores: 'glorotUniform', 'glorot_uniform', 'GlorotUniform', 'leCunNormal'. */
+const byLooseName = new Map(Object.keys(initializers).map((k) => [k.toLowerCase(), k]));
+
+/** An initializer from a name ('glorotUniform', 'zeros', …; Keras snake_case and TensorFlow.js spellings too) or object. */
 export function getInitializer(id: InitializerIdentifier | string | Initializer, layer: string): Initializer {
   if (typeof id !== 'string') return id;
-  const camel = id.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  const camel = byLooseName.get(id.replace(/_/g, '').toLowerCase()) ?? id;
   const factory = (initializers as unknown as Record<string, (() => Initializer) | undefined>)[camel];
   if (!factory || camel === 'constant') {
     throw new Error(`${layer}: unknown initializer '${id}' (expected one of ${Object.keys(initializers).join(', ')})`);

@@ -301,6 +301,7 @@ export async function trainingLoop(model: TrainableModel, args: LoopArgs): Promi
       if (yieldEvery === 'batch' || (typeof yieldEvery === 'number' && performance.now() - lastYield >= yieldEvery)) {
         await nextTick();
         lastYield = performance.now();
+        for (const h of hooks) await h.onYield?.(epoch, step, logs);
       }
       if (model.stopTraining && source.steps === null) break;
     }
@@ -315,6 +316,7 @@ export async function trainingLoop(model: TrainableModel, args: LoopArgs): Promi
     if (yieldEvery !== 'never') {
       await nextTick();
       lastYield = performance.now();
+      for (const h of hooks) await h.onYield?.(epoch, -1, epochLogs);
     }
   }
   for (const h of hooks) await h.onTrainEnd?.({});
@@ -365,7 +367,10 @@ export function predictTensors(model: TrainableModel, xs: Tensor[], n: number, b
       const scope = ENGINE.startScope();
       let outs: Tensor[];
       try {
-        outs = noGrad(() => {
+        // Inference records no gradients, except under a gradient tape (fe.grads, minimize…):
+        // there, as in TensorFlow.js, predict() is differentiable.
+        const run = ENGINE.tapes.some((t) => t.recording) ? <T>(f: () => T) => f() : noGrad;
+        outs = run(() => {
           const o = model.forward(xs.map((t) => ops.slice(t, [start], [size])), false);
           model.clearCallLosses();
           return o;

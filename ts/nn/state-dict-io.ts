@@ -155,7 +155,7 @@ export interface StateDictJSON {
 /** The state dict as plain JSON-able data (exact: float32 values survive the round trip). */
 export function stateDictToJSON(dict: StateDict | Map<string, Tensor>): StateDictJSON {
   const tensors: StateDictJSON['tensors'] = {};
-  for (const [k, t] of entriesOf('stateDictToJSON', dict)) tensors[k] = { dtype: t.dtype, shape: [...t.shape], values: Array.from(t.dataSync()) };
+  for (const [k, t] of entriesOf('stateDictToJSON', dict)) tensors[k] = { dtype: t.dtype as 'float32' | 'int32' /* entriesOf admits no other */, shape: [...t.shape], values: Array.from(t.dataSync()) };
   return { format: 'ferrite-state-dict', tensors };
 }
 

@@ -2,7 +2,7 @@
 import type { BinaryOp } from '../backend/backend';
 import { record } from '../autograd';
 import { ENGINE } from '../engine';
-import { emptyTensor, Tensor } from '../tensor';
+import { DType, emptyTensor, Tensor } from '../tensor';
 import { toTensor, TensorOrNumber } from './convert';
 import { broadcastShapes, broadcastStrides, collapseAxes, shapesEqual, stridesOf } from './util';
 import { castTo, reshape, stridedCopy } from './shape';
@@ -61,8 +61,9 @@ const INT32_OPS: Partial<Record<BinaryOp, (x: number, y: number) => number>> = {
 };
 
 /**
- * int32 arithmetic, exact beyond 2^24 (float32 would round); comparisons give float32 0/1.
- * Integer tensors are small side data (ids, counts), so this runs in plain JavaScript.
+ * int32 arithmetic (int32 and bool operands), exact beyond 2^24 (float32 would round);
+ * comparisons give bool. Integer tensors are small side data (ids, counts), so this runs
+ * in plain JavaScript.
  */
 function int32Binary(opName: string, op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(opName, a.shape, b.shape);
@@ -80,21 +81,44 @@ function int32Binary(opName: string, op: BinaryOp, a: Tensor, b: Tensor): Tensor
     greaterEqual: (p, q) => p >= q, less: (p, q) => p < q, lessEqual: (p, q) => p <= q,
   };
   const c = cmp[op];
-  const r = new Float32Array(x.length);
+  if (!c) throw new Error(`${opName}: not defined on int32 operands`);
+  const r = new Int32Array(x.length);
   for (let i = 0; i < r.length; i++) r[i] = c(x[i], y[i]) ? 1 : 0;
-  const out = emptyTensor(shape, 'float32');
+  const out = emptyTensor(shape, 'bool');
   ENGINE.get().write(out.storage, r);
   return out;
+}
+
+const COMPARISONS = new Set<BinaryOp>(['equal', 'notEqual', 'greater', 'greaterEqual', 'less', 'lessEqual']);
+
+/** 0/1 float32 → bool (the comparison kernels write floats). */
+function floatMaskToBool(m: Tensor): Tensor {
+  const out = emptyTensor(m.shape, 'bool');
+  if (m.size) ENGINE.get().castF32ToI32(m.storage, out.storage, m.size);
+  m.dispose();
+  return out;
+}
+
+/**
+ * A number operand's dtype: int32 beside an int32 tensor when it is an integer (exact
+ * integer arithmetic), else float32 (as TensorFlow.js does with a bool tensor).
+ */
+function numberDtype(n: TensorOrNumber, other: TensorOrNumber): DType | undefined {
+  if (typeof n !== 'number' || !(other instanceof Tensor)) return undefined;
+  return other.dtype === 'int32' && Number.isInteger(n) ? 'int32' : 'float32';
 }
 
 type GradFn = (dy: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null];
 
 function defineBinary(name: string, op: BinaryOp, grad: GradFn | null) {
   return (x: TensorOrNumber, y: TensorOrNumber): Tensor => {
-    const a = toTensor(name, x, y instanceof Tensor && Number.isInteger(x) ? y.dtype : undefined);
-    const b = toTensor(name, y, Number.isInteger(y) ? a.dtype : undefined);
-    // int32 ⊕ int32 is computed exactly in int32 (as TensorFlow.js); the rest in float32.
-    const out = a.dtype === 'int32' && b.dtype === 'int32' ? int32Binary(name, op, a, b) : binaryRaw(name, op, a, b);
+    const a = toTensor(name, x, numberDtype(x, y));
+    const b = toTensor(name, y, numberDtype(y, a));
+    // Integer operands (int32, bool) are computed exactly in int32 (as TensorFlow.js); the
+    // rest in float32. Comparisons give bool.
+    const out = a.dtype !== 'float32' && b.dtype !== 'float32'
+      ? int32Binary(name, op, a, b)
+      : COMPARISONS.has(op) ? floatMaskToBool(binaryRaw(name, op, a, b)) : binaryRaw(name, op, a, b);
     const ownA = a !== x, ownB = b !== y;
     if (grad) {
       record(out, name, [a, b], (dy) => {

@@ -1,10 +1,30 @@
 /** Tensor creation: from values, constants and random distributions. */
 import { ENGINE } from '../engine';
-import { assertShape, DType, makeTensor, NestedArray, Shape, sizeOf, Tensor, TypedArray, Variable } from '../tensor';
+import { assertShape, DType, isIntStorage, makeTensor, NestedArray, Shape, sizeOf, Tensor, TypedArray, Variable } from '../tensor';
 import { fillNormal, rngFor } from './random';
 import { fmt } from './util';
 
-export type TensorLike = TypedArray | NestedArray | number[] | boolean | boolean[];
+/** Values a tensor can be made from (nested arrays of numbers or booleans, typed arrays). */
+export type TensorLike = TypedArray | Uint8ClampedArray | NestedArray | number[] | boolean | boolean[] | boolean[][] | boolean[][][];
+
+const DTYPES: readonly DType[] = ['float32', 'int32', 'bool'];
+
+/** Throws naming the op unless dtype is one ferrite supports. */
+export function checkDtype(op: string, dtype: unknown): DType {
+  if (!DTYPES.includes(dtype as DType)) {
+    throw new Error(`${op}: unsupported dtype '${String(dtype)}' (expected 'float32', 'int32' or 'bool')`);
+  }
+  return dtype as DType;
+}
+
+/** The dtype TensorFlow.js infers from values: bool for booleans, int32 for integer typed arrays. */
+function inferDtype(values: unknown): DType {
+  if (values instanceof Float32Array) return 'float32';
+  if (values instanceof Int32Array || values instanceof Uint8Array || values instanceof Uint8ClampedArray) return 'int32';
+  let v = values;
+  while (Array.isArray(v)) v = v[0];
+  return typeof v === 'boolean' ? 'bool' : 'float32';
+}
 
 /** Shape of a nested array, checking it is rectangular. */
 function inferShape(values: unknown): number[] {
@@ -30,8 +50,9 @@ function flatten(values: unknown, shape: number[], depth: number, out: number[])
   for (const v of values) flatten(v, shape, depth + 1, out);
 }
 
-/** Typed data of the right dtype from any accepted values. */
-function toTyped(values: ArrayLike<number>, dtype: DType): TypedArray {
+/** Storage data of the right dtype from any accepted values (bool: 0/1 as int32). */
+function toTyped(values: ArrayLike<number>, dtype: DType): Float32Array | Int32Array {
+  if (dtype === 'bool') return Int32Array.from(values, (v) => (v ? 1 : 0));
   if (dtype === 'int32') {
     if (values instanceof Int32Array) return values;
     const out = new Int32Array(values.length);
@@ -47,7 +68,7 @@ function toTyped(values: ArrayLike<number>, dtype: DType): TypedArray {
 export function tensor(values: TensorLike, shape?: Shape, dtype?: DType): Tensor {
   let flat: ArrayLike<number>;
   let inferred: number[];
-  if (values instanceof Float32Array || values instanceof Int32Array) {
+  if (ArrayBuffer.isView(values)) {
     flat = values;
     inferred = [values.length];
   } else if (typeof values === 'number' || typeof values === 'boolean') {
@@ -64,15 +85,14 @@ export function tensor(values: TensorLike, shape?: Shape, dtype?: DType): Tensor
   if (sizeOf(finalShape) !== flat.length) {
     throw new Error(`tensor: shape ${fmt(finalShape)} needs ${sizeOf(finalShape)} values, got ${flat.length}`);
   }
-  const dt: DType = dtype ?? (values instanceof Int32Array ? 'int32' : 'float32');
-  if (dt !== 'float32' && dt !== 'int32') throw new Error(`tensor: unsupported dtype '${dt}' (float32 or int32)`);
+  const dt = checkDtype('tensor', dtype ?? inferDtype(values));
   const b = ENGINE.get();
   const s = b.alloc(flat.length);
   b.write(s, toTyped(flat, dt));
   return makeTensor(s, finalShape, dt);
 }
 
-export function scalar(value: number, dtype: DType = 'float32'): Tensor {
+export function scalar(value: number | boolean, dtype?: DType): Tensor {
   return tensor(value, [], dtype);
 }
 
@@ -86,18 +106,25 @@ function rankChecked(rank: number, name: string) {
     return t;
   };
 }
-export const tensor1d = rankChecked(1, 'tensor1d');
+const tensor1dChecked = rankChecked(1, 'tensor1d');
+/** tf.tensor1d(values, dtype?) (ferrite's older (values, shape, dtype) form is accepted too). */
+export function tensor1d(values: TensorLike, dtype?: DType | Shape, legacyDtype?: DType): Tensor {
+  return typeof dtype === 'string' ? tensor1dChecked(values, undefined, dtype) : tensor1dChecked(values, dtype, legacyDtype);
+}
 export const tensor2d = rankChecked(2, 'tensor2d');
 export const tensor3d = rankChecked(3, 'tensor3d');
 export const tensor4d = rankChecked(4, 'tensor4d');
 
-export function fill(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
+/** A tensor of `shape` filled with `value` (dtype default: bool for a boolean, else float32). */
+export function fill(shape: Shape, value: number | boolean, dtype?: DType): Tensor {
   assertShape(shape, 'fill');
+  const dt = checkDtype('fill', dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32'));
+  const v = dt === 'bool' ? (value ? 1 : 0) : Number(value);
   const b = ENGINE.get();
   const n = sizeOf(shape);
   const s = b.alloc(n);
-  if (value !== 0) b.fill(s, value, n, dtype === 'int32');
-  return makeTensor(s, shape, dtype);
+  if (v !== 0) b.fill(s, v, n, isIntStorage(dt));
+  return makeTensor(s, shape, dt);
 }
 
 export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
@@ -156,6 +183,6 @@ export function range(start: number, stop?: number, step = 1, dtype: DType = 'fl
 export function variable(initial: Tensor, trainable = true, name?: string): Variable {
   const b = ENGINE.get();
   const s = b.alloc(initial.size);
-  b.write(s, initial.dtype === 'int32' ? b.readI32(initial.storage) : b.readF32(initial.storage));
+  b.write(s, isIntStorage(initial.dtype) ? b.readI32(initial.storage) : b.readF32(initial.storage));
   return new Variable(s, initial.shape, initial.dtype, b, trainable, name);
 }

@@ -6,6 +6,7 @@ import { record } from '../autograd';
 import { ENGINE } from '../engine';
 import { emptyTensor, Tensor } from '../tensor';
 import { binaryRaw } from './binary';
+import { castTo } from './shape';
 import { fmt, shapesEqual } from './util';
 
 function gradTimes(dy: Tensor, grad: Tensor, rows: number, cols: number): Tensor {
@@ -20,6 +21,12 @@ export function sigmoidCrossEntropyWithLogits(labels: Tensor, logits: Tensor): T
   if (!shapesEqual(labels.shape, logits.shape)) {
     throw new Error(`sigmoidCrossEntropyWithLogits: labels ${fmt(labels.shape)} and logits ${fmt(logits.shape)} must have the same shape`);
   }
+  if (labels.dtype !== 'float32') {
+    const f = castTo(labels, 'float32');
+    const out = sigmoidCrossEntropyWithLogits(f, logits);
+    f.dispose();
+    return out;
+  }
   const loss = emptyTensor(logits.shape);
   const grad = emptyTensor(logits.shape);
   if (loss.size) ENGINE.get().sigmoidCrossEntropy(logits.storage, labels.storage, loss.storage, grad.storage, logits.size);
@@ -30,9 +37,16 @@ export function sigmoidCrossEntropyWithLogits(labels: Tensor, logits: Tensor): T
 
 /**
  * Softmax cross-entropy over the last axis; labels are dense (one-hot or soft, same shape as
- * logits) or int32 class ids (shape of logits without the last axis). Returns the loss per row.
+ * logits, any dtype) or int32 class ids (shape of logits without the last axis). Returns the
+ * loss per row.
  */
 export function softmaxCrossEntropyWithLogits(labels: Tensor, logits: Tensor): Tensor {
+  if (labels.dtype !== 'float32' && shapesEqual(labels.shape, logits.shape)) {
+    const dense = castTo(labels, 'float32');
+    const out = softmaxCrossEntropyWithLogits(dense, logits);
+    dense.dispose();
+    return out;
+  }
   const cols = logits.shape[logits.rank - 1];
   const rows = cols ? logits.size / cols : 0;
   const rowShape = logits.shape.slice(0, -1);

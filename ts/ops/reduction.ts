@@ -46,7 +46,7 @@ function keptShape(shape: readonly number[], axes: number[]): number[] {
 }
 
 /** Repeats a reduced tensor (keep-dims shape) back over the full shape. */
-export function broadcastTo(x: Tensor, keptDims: number[], shape: readonly number[]): Tensor {
+export function broadcastKept(x: Tensor, keptDims: number[], shape: readonly number[]): Tensor {
   const out = emptyTensor(shape, x.dtype);
   const ks = stridesOf(keptDims);
   const src = keptDims.map((d, i) => (d === 1 && shape[i] !== 1 ? 0 : ks[i]));
@@ -61,9 +61,11 @@ function defineReduce(op: ReduceOp, name: string, grad: (dy: Tensor, x: Tensor, 
     const x = toTensor(name, input);
     const axes = normalizeAxes(name, axis, x.rank);
     let out = reduceRaw(op, x, axes);
-    if (x.dtype === 'int32') {
-      // Integer in, integer out (as TensorFlow.js).
-      const i = castTo(out, 'int32');
+    // Integer in, integer out (as TensorFlow.js): int32 stays int32; bool sums and
+    // products count in int32, its max and min stay bool.
+    const outDtype = x.dtype === 'bool' && (op === 'max' || op === 'min') ? 'bool' : x.dtype === 'float32' ? 'float32' : 'int32';
+    if (outDtype !== 'float32') {
+      const i = castTo(out, outDtype);
       out.dispose();
       out = i;
     }
@@ -75,8 +77,8 @@ function defineReduce(op: ReduceOp, name: string, grad: (dy: Tensor, x: Tensor, 
       out = k;
     }
     return record(out, name, [x], (dy) => {
-      const dyFull = broadcastTo(dy, kept, x.shape);
-      const yFull = broadcastTo(out, kept, x.shape);
+      const dyFull = broadcastKept(dy, kept, x.shape);
+      const yFull = broadcastKept(out, kept, x.shape);
       const g = grad(dyFull, x, yFull, axes);
       if (g !== dyFull) dyFull.dispose();
       yFull.dispose();
@@ -98,9 +100,9 @@ export const prod = defineReduce('prod', 'prod', (dy, x, y, axes) => {
   const safeX = binaryRaw('prod', 'add', x, isZero); // zeros become ones
   const kept = keptShape(x.shape, axes);
   const pRaw = reduceRaw('prod', safeX, axes);
-  const nonZeroProd = broadcastTo(pRaw, kept, x.shape);
+  const nonZeroProd = broadcastKept(pRaw, kept, x.shape);
   const zRaw = reduceRaw('sum', isZero, axes);
-  const zeroCount = broadcastTo(zRaw, kept, x.shape);
+  const zeroCount = broadcastKept(zRaw, kept, x.shape);
   const onlyZero = binaryRaw('prod', 'equal', zeroCount, one);
   const atZero = binaryRaw('prod', 'mul', nonZeroProd, onlyZero);
   const gZero = binaryRaw('prod', 'mul', dy, atZero);
@@ -122,16 +124,19 @@ function extremumGrad(dy: Tensor, x: Tensor, y: Tensor): Tensor {
 export const max = defineReduce('max', 'max', extremumGrad);
 export const min = defineReduce('min', 'min', extremumGrad);
 
+/** The mean over axes; float32 whatever the input dtype (as TensorFlow.js). */
 export function mean(input: TensorOrNumber, axis?: AxisArg, keepDims = false): Tensor {
   const x = toTensor('mean', input);
   const axes = normalizeAxes('mean', axis, x.rank);
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
-  const s = sum(x, axes, keepDims);
+  const fx = x.dtype === 'float32' ? x : castTo(x, 'float32');
+  const s = sum(fx, axes, keepDims);
+  if (fx !== x) fx.dispose();
   const out = emptyTensor(s.shape);
   if (out.size) ENGINE.get().affine(s.storage, out.storage, s.size, 1 / count, 0);
   const kept = keptShape(x.shape, axes);
   const result = record(out, 'mean', [x], (dy) => {
-    const full = broadcastTo(dy, kept, x.shape);
+    const full = broadcastKept(dy, kept, x.shape);
     const g = emptyTensor(x.shape);
     ENGINE.get().affine(full.storage, g.storage, g.size, 1 / count, 0);
     full.dispose();
@@ -164,7 +169,7 @@ export function logSumExp(input: TensorOrNumber, axis?: AxisArg, keepDims = fals
   const axes = normalizeAxes('logSumExp', axis, x.rank);
   const kept = keptShape(x.shape, axes);
   const m = reduceRaw('max', x, axes);
-  const mFull = broadcastTo(m, kept, x.shape);
+  const mFull = broadcastKept(m, kept, x.shape);
   const shifted = binaryRaw('logSumExp', 'sub', x, mFull);
   const e = emptyTensor(x.shape);
   const b = ENGINE.get();
@@ -179,11 +184,11 @@ export function logSumExp(input: TensorOrNumber, axis?: AxisArg, keepDims = fals
   outFlat.dispose();
   return record(out, 'logSumExp', [x], (dy) => {
     // d/dx = softmax(x) along the axes · dy
-    const yFull = broadcastTo(out, kept, x.shape);
+    const yFull = broadcastKept(out, kept, x.shape);
     const d = binaryRaw('logSumExp', 'sub', x, yFull);
     const p = emptyTensor(x.shape);
     ENGINE.get().unary('exp', d.storage, p.storage, p.size, 0);
-    const dyFull = broadcastTo(dy, kept, x.shape);
+    const dyFull = broadcastKept(dy, kept, x.shape);
     const g = binaryRaw('logSumExp', 'mul', p, dyFull);
     for (const t of [yFull, d, p, dyFull]) t.dispose();
     return [g];

@@ -29,15 +29,36 @@ export function clone(input: TensorOrNumber): Tensor {
   return record(out, 'clone', [x], (dy) => [copyRaw(dy)]);
 }
 
-/** Casts between float32 and int32 (truncating toward zero). Gradient passes through float casts. */
+/**
+ * Casts between float32, int32 (float → int truncates toward zero) and bool (x ≠ 0; bool →
+ * numbers gives 0/1), as tf.cast. No gradient.
+ */
 export function castTo(x: Tensor, dtype: DType): Tensor {
-  if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`cast: unsupported dtype '${dtype}'`);
+  if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool') {
+    throw new Error(`cast: unsupported dtype '${String(dtype)}' (expected 'float32', 'int32' or 'bool')`);
+  }
   if (x.dtype === dtype) return copyRaw(x);
+  // bool and int32 share the int32 storage of 0/1 values.
+  if (x.dtype === 'bool' && dtype === 'int32') return copyRaw(x, x.shape, 'int32');
   const out = emptyTensor(x.shape, dtype);
-  if (x.size) {
-    const b = ENGINE.get();
-    if (dtype === 'int32') b.castF32ToI32(x.storage, out.storage, x.size);
-    else b.castI32ToF32(x.storage, out.storage, x.size);
+  if (!x.size) return out;
+  const b = ENGINE.get();
+  if (dtype === 'float32') {
+    b.castI32ToF32(x.storage, out.storage, x.size);
+  } else if (dtype === 'int32') {
+    b.castF32ToI32(x.storage, out.storage, x.size);
+  } else {
+    // → bool: (float x) ≠ 0, as 0/1 floats, then to int32 bits. Every non-zero int32 is a
+    // non-zero float, so int32 goes through float32 exactly for this purpose.
+    const f = x.dtype === 'float32' ? x : emptyTensor(x.shape);
+    if (f !== x) b.castI32ToF32(x.storage, f.storage, x.size);
+    const zero = b.alloc(1);
+    const ne = emptyTensor(x.shape);
+    b.binary('notEqual', f.storage, [1], zero, [0], ne.storage, [x.size]);
+    b.castF32ToI32(ne.storage, out.storage, x.size);
+    b.free(zero);
+    ne.dispose();
+    if (f !== x) f.dispose();
   }
   return out;
 }
@@ -202,11 +223,15 @@ export function stack(inputs: Tensor[], axis = 0): Tensor {
   return out;
 }
 
-/** Splits along an axis into equal parts (a count) or given sizes, as tf.split. */
+/** Splits along an axis into equal parts (a count) or given sizes (one may be −1: the rest), as tf.split. */
 export function split(input: Tensor, numOrSizes: number | number[], axis = 0): Tensor[] {
   const a = normalizeAxis('split', axis, input.rank);
   const n = input.shape[a];
-  const sizes = Array.isArray(numOrSizes) ? numOrSizes : Array<number>(numOrSizes).fill(n / numOrSizes);
+  let sizes = Array.isArray(numOrSizes) ? numOrSizes.slice() : Array<number>(numOrSizes).fill(n / numOrSizes);
+  if (sizes.filter((s) => s === -1).length === 1) {
+    const rest = n - sizes.reduce((x, y) => (y === -1 ? x : x + y), 0);
+    sizes = sizes.map((s) => (s === -1 ? rest : s));
+  }
   if (sizes.some((s) => !Number.isInteger(s) || s < 0) || sizes.reduce((x, y) => x + y, 0) !== n) {
     throw new Error(`split: cannot split axis ${a} of size ${n} into [${sizes.join(', ')}]`);
   }

@@ -109,13 +109,28 @@ export const sign = defineUnary('sign', null);
 export const floor = defineUnary('floor', null);
 export const ceil = defineUnary('ceil', null);
 export const round = defineUnary('round', null);
-export const step = defineUnary('step', null);
+const stepOnly = defineUnary('step', null);
+/** 1 where x > 0, else alpha (as tf.step); zero gradient. */
+export function step(input: TensorOrNumber, alpha = 0): Tensor {
+  const y = stepOnly(input);
+  if (alpha === 0) return y;
+  const f = y.dtype === 'float32' ? y : castTo(y, 'float32');
+  const out = emptyTensor(f.shape);
+  // y ∈ {0, 1} → y·(1 − α) + α
+  if (out.size) ENGINE.get().affine(f.storage, out.storage, f.size, 1 - alpha, alpha);
+  if (f !== y) f.dispose();
+  const x = y.gradFn ? y.gradFn.inputs[0] : null;
+  y.dispose();
+  return x ? record(out, 'step', [x], (dy) => [zeroTensor(dy.shape)]) : out;
+}
 
 /** x · scale + shift in one pass. */
 export function affine(input: TensorOrNumber, scale: number, shift = 0): Tensor {
   const x = toTensor('affine', input);
+  const fx = x.dtype === 'float32' ? x : castTo(x, 'float32');
   const out = emptyTensor(x.shape);
-  if (out.size) ENGINE.get().affine(x.storage, out.storage, x.size, scale, shift);
+  if (out.size) ENGINE.get().affine(fx.storage, out.storage, x.size, scale, shift);
+  if (fx !== x) fx.dispose();
   return record(out, 'affine', [x], (dy) => [scaled(dy, scale)]);
 }
 
@@ -123,6 +138,16 @@ export function affine(input: TensorOrNumber, scale: number, shift = 0): Tensor 
 export function clipByValue(input: TensorOrNumber, lo: number, hi: number): Tensor {
   if (!(lo <= hi)) throw new Error(`clipByValue: clipValueMin (${lo}) must be ≤ clipValueMax (${hi})`);
   const x = toTensor('clipByValue', input);
+  if (x.dtype !== 'float32') {
+    // Integers clip exactly in float32 below 2^24 and stay int32 (as TensorFlow.js).
+    const f = castTo(x, 'float32');
+    const c = emptyTensor(x.shape);
+    if (c.size) ENGINE.get().clip(f.storage, c.storage, x.size, lo, hi);
+    const r = castTo(c, 'int32');
+    f.dispose();
+    c.dispose();
+    return r;
+  }
   const out = emptyTensor(x.shape);
   if (out.size) ENGINE.get().clip(x.storage, out.storage, x.size, lo, hi);
   return record(out, 'clipByValue', [x], (dy) => {

@@ -6,6 +6,8 @@
 import type { Storage } from '../backend/backend';
 import { ENGINE } from '../engine';
 import type { Tensor, Variable } from '../tensor';
+import { variableGrads, variableGradsList } from '../gradients';
+import { isVariableList, withGradients, withNamedGradients, type NamedGradients } from './named-gradients';
 
 export abstract class Optimizer {
   abstract readonly className: string;
@@ -30,8 +32,16 @@ export abstract class Optimizer {
   /** Applies one update to every variable with a gradient. */
   protected abstract update(p: Storage, g: Storage, state: Storage[], n: number): void;
 
-  /** Updates `vars` (default: params) from their gradients; increments iterations once. */
-  applyGradients(vars: Variable[] = this.params): void {
+  /**
+   * Updates `vars` (default: params) from their gradients; increments iterations once.
+   * Also takes TensorFlow.js' forms: a map from variable name to gradient, or a list of
+   * { name, tensor } (see named-gradients.ts).
+   */
+  applyGradients(vars: Variable[] | NamedGradients = this.params): void {
+    if (!isVariableList(vars)) {
+      withNamedGradients(this.className, vars, (list) => this.applyGradients(list));
+      return;
+    }
     this.iterations++;
     this.beforeStep();
     for (const v of vars) {
@@ -62,18 +72,27 @@ export abstract class Optimizer {
   }
 
   /**
-   * tf.Optimizer.minimize: computes f's value, its gradients with respect to `varList`
-   * (default: params), applies them. Returns the cost when `returnCost`.
+   * tf.Optimizer.minimize: computes f's value (a scalar) and its gradients with respect to
+   * `varList` (default: params, else every trainable variable), applies them. Returns the
+   * cost when `returnCost`. f may use fe.tidy: what the gradient needs is kept until it is
+   * taken. The variables' `.grad` are left as they were.
    */
-  minimize(f: () => Tensor, returnCost = false, varList: Variable[] = this.params): Tensor | null {
-    this.zeroGrad(varList);
-    const cost = f();
-    cost.backward();
-    this.applyGradients(varList);
-    this.zeroGrad(varList);
-    if (returnCost) return cost;
-    cost.dispose();
+  minimize(f: () => Tensor, returnCost = false, varList?: Variable[]): Tensor | null {
+    const list = varList ?? (this.params.length ? this.params : undefined);
+    const { value, vars, grads } = variableGradsList(`${this.className}.minimize`, f, list);
+    try {
+      withGradients(vars, grads, (withGrad) => this.applyGradients(withGrad));
+    } finally {
+      grads.forEach((g) => g?.dispose());
+    }
+    if (returnCost) return value;
+    value.dispose();
     return null;
+  }
+
+  /** tf.Optimizer.computeGradients: variableGrads(f, varList). */
+  computeGradients(f: () => Tensor, varList?: Variable[]): { value: Tensor; grads: { [name: string]: Tensor } } {
+    return variableGrads(f, varList);
   }
 
   /** Per-step scalars (e.g. Adam's bias correction). */

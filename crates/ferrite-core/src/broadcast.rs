@@ -8,6 +8,7 @@
 
 use crate::elementwise::{map1, map2};
 use crate::simd::F32x4;
+use crate::trig;
 
 pub const MAX_RANK: usize = 8;
 
@@ -16,14 +17,17 @@ pub const MAX_RANK: usize = 8;
 pub enum BinaryOp {
     Add, Sub, Mul, Div, Pow, Maximum, Minimum, SquaredDifference,
     Equal, NotEqual, Greater, GreaterEqual, Less, LessEqual,
+    // atan2(a, b); a mod b with b's sign (tf.mod); floor(a / b) (tf.floorDiv)
+    Atan2, Mod, FloorDiv,
 }
 
 impl BinaryOp {
-    pub const ALL: [BinaryOp; 14] = {
+    pub const ALL: [BinaryOp; 17] = {
         use BinaryOp::*;
         [
             Add, Sub, Mul, Div, Pow, Maximum, Minimum, SquaredDifference,
             Equal, NotEqual, Greater, GreaterEqual, Less, LessEqual,
+            Atan2, Mod, FloorDiv,
         ]
     };
     pub fn from_code(code: u32) -> Option<Self> {
@@ -177,6 +181,9 @@ pub fn binary(
         BinaryOp::GreaterEqual => binary_with(args, out, |x, y| m(x.ge(y))),
         BinaryOp::Less => binary_with(args, out, |x, y| m(x.lt(y))),
         BinaryOp::LessEqual => binary_with(args, out, |x, y| m(x.le(y))),
+        BinaryOp::Atan2 => binary_with(args, out, trig::atan2),
+        BinaryOp::Mod => binary_with(args, out, |x, y| trig::lanes2(x, y, trig::floor_mod)),
+        BinaryOp::FloorDiv => binary_with(args, out, |x, y| x.div(y).floor()),
     }
 }
 
@@ -332,6 +339,14 @@ mod tests {
             BinaryOp::GreaterEqual => b(x >= y),
             BinaryOp::Less => b(x < y),
             BinaryOp::LessEqual => b(x <= y),
+            BinaryOp::Atan2 => (x as f64).atan2(y as f64) as f32,
+            // naive references: Python-style modulo in f64, floor of the f32 quotient
+            BinaryOp::Mod => {
+                let (a, m) = (x as f64, y as f64);
+                let r = a - (a / m).floor() * m;
+                (if r != 0.0 && (r < 0.0) != (m < 0.0) { r + m } else { r }) as f32
+            }
+            BinaryOp::FloorDiv => (x / y).floor(),
         }
     }
 
@@ -362,7 +377,9 @@ mod tests {
         binary(op, &a, 0, &sa, &b, 0, &sb, &mut out, shape);
         let mut want = Vec::with_capacity(n);
         for_each_index(shape, |i| want.push(scalar_op(op, a[offset(i, &sa) as usize], b[offset(i, &sb) as usize])));
-        assert_close(&out, &want, 2e-7, 0.0);
+        // atan2 is a polynomial approximation; the others are exact or one rounding
+        let (rtol, atol) = if op == BinaryOp::Atan2 { (1e-6, 1e-7) } else { (2e-7, 0.0) };
+        assert_close(&out, &want, rtol, atol);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! zero-padded vector so tails and bodies compute identically.
 
 use crate::approx;
+use crate::trig;
 use crate::simd::{F32x4, I32x4};
 
 /// Unary op codes (the position is the ABI code).
@@ -11,14 +12,17 @@ pub enum UnaryOp {
     Neg, Abs, Exp, Log, Sqrt, Rsqrt, Square, Reciprocal,
     Relu, Sigmoid, Tanh, Softplus, Sign, Floor, Ceil, Round,
     Step, Log1p, Elu, Selu, Gelu, Relu6, LeakyRelu,
+    // trigonometric, hyperbolic and error functions (trig.rs)
+    Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh, Expm1, Erf,
 }
 
 impl UnaryOp {
-    pub const ALL: [UnaryOp; 23] = {
+    pub const ALL: [UnaryOp; 36] = {
         use UnaryOp::*;
         [
             Neg, Abs, Exp, Log, Sqrt, Rsqrt, Square, Reciprocal, Relu, Sigmoid, Tanh, Softplus,
             Sign, Floor, Ceil, Round, Step, Log1p, Elu, Selu, Gelu, Relu6, LeakyRelu,
+            Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh, Expm1, Erf,
         ]
     };
     pub fn from_code(code: u32) -> Option<Self> {
@@ -352,6 +356,19 @@ pub fn unary(op: UnaryOp, io: InOut, alpha: f32) {
         UnaryOp::Gelu => map_io(io, approx::gelu),
         UnaryOp::Relu6 => map_io(io, relu6),
         UnaryOp::LeakyRelu => map_io(io, |v| F32x4::select(v.gt(zero), v, v.mul(a))),
+        UnaryOp::Sin => map_io(io, trig::sin),
+        UnaryOp::Cos => map_io(io, trig::cos),
+        UnaryOp::Tan => map_io(io, trig::tan),
+        UnaryOp::Asin => map_io(io, trig::asin),
+        UnaryOp::Acos => map_io(io, trig::acos),
+        UnaryOp::Atan => map_io(io, trig::atan),
+        UnaryOp::Sinh => map_io(io, trig::sinh),
+        UnaryOp::Cosh => map_io(io, trig::cosh),
+        UnaryOp::Asinh => map_io(io, trig::asinh),
+        UnaryOp::Acosh => map_io(io, trig::acosh),
+        UnaryOp::Atanh => map_io(io, trig::atanh),
+        UnaryOp::Expm1 => map_io(io, trig::expm1),
+        UnaryOp::Erf => map_io(io, trig::erf),
     }
 }
 
@@ -423,6 +440,19 @@ mod tests {
             UnaryOp::Gelu => x * phi64(x),
             UnaryOp::Relu6 => x.clamp(0.0, 6.0),
             UnaryOp::LeakyRelu => if x > 0.0 { x } else { alpha * x },
+            UnaryOp::Sin => x.sin(),
+            UnaryOp::Cos => x.cos(),
+            UnaryOp::Tan => x.tan(),
+            UnaryOp::Asin => x.asin(),
+            UnaryOp::Acos => x.acos(),
+            UnaryOp::Atan => x.atan(),
+            UnaryOp::Sinh => x.sinh(),
+            UnaryOp::Cosh => x.cosh(),
+            UnaryOp::Asinh => x.asinh(),
+            UnaryOp::Acosh => x.acosh(),
+            UnaryOp::Atanh => x.atanh(),
+            UnaryOp::Expm1 => x.exp_m1(),
+            UnaryOp::Erf => 2.0 * phi64(x * std::f64::consts::SQRT_2) - 1.0,
         }
     }
 

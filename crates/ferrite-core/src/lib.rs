@@ -25,8 +25,10 @@ pub mod pool3d;
 pub mod reduce;
 pub mod resize;
 pub mod rnn;
+pub mod scan;
 pub mod simd;
 pub mod softmax;
+pub mod trig;
 
 #[cfg(test)]
 mod testutil;

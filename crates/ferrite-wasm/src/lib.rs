@@ -11,9 +11,10 @@
 //!   exports.ts). An unknown op code, a rank above 8 or a negative dimension makes the call
 //!   do nothing.
 //!   - binary: add sub mul div pow maximum minimum squaredDifference equal notEqual greater
-//!     greaterEqual less lessEqual
+//!     greaterEqual less lessEqual atan2 mod floorDiv
 //!   - unary: neg abs exp log sqrt rsqrt square reciprocal relu sigmoid tanh softplus sign
-//!     floor ceil round step log1p elu selu gelu relu6 leakyRelu
+//!     floor ceil round step log1p elu selu gelu relu6 leakyRelu sin cos tan asin acos atan
+//!     sinh cosh asinh acosh atanh expm1 erf
 //!   - unary grad: relu sigmoid tanh leakyRelu elu selu gelu softplus relu6
 //!   - reduce: sum max min prod; arg reduce: argMax argMin
 //! - Nothing here allocates except `ferrite_alloc` and `ferrite_matmul` (its packing buffers,
@@ -35,6 +36,7 @@ mod resize;
 mod ctc;
 mod fused;
 mod mem;
+mod ops;
 mod rnn;
 
 use ferrite_core::broadcast::{self, BinaryOp, MAX_RANK};

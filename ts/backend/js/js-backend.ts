@@ -13,6 +13,7 @@ import {
   type Storage,
   type UnaryGradOp,
   type UnaryOp,
+  type ScanOp,
 } from '../backend';
 import { binaryFn, sigmoid, unaryDerivative, unaryFn } from './math';
 import type { RnnBackwardArgs, RnnConfig, RnnForwardArgs } from '../rnn-types';
@@ -25,6 +26,7 @@ import * as jsConv from './conv';
 import * as jsFused from './fused';
 import * as jsCtc from './ctc';
 import * as jsAudio from './audio';
+import { cumulative as jsCumulative } from './scan';
 import type { SpectrogramGeometry } from '../audio-geometry';
 import * as jsSpatial from './spatial';
 import type { Conv3dGeometry, CropGeometry, DepthwiseGeometry, Pool3dGeometry, ResizeGeometry } from '../spatial-geometry';
@@ -497,6 +499,12 @@ export class JsBackend implements Backend {
       }
       O.set(acc, o * inner);
     }
+  }
+
+  cumulative(op: ScanOp, x: Storage, out: Storage, outer: number, axis: number, inner: number, exclusive: boolean, reverse: boolean): void {
+    for (const [v, w] of [[outer, 'outer'], [axis, 'axis'], [inner, 'inner']] as const) checkCount(v, `cumulative ${w}`);
+    if (op !== 'sum' && op !== 'prod') fail(`unknown cumulative op '${op as string}'`);
+    jsCumulative(op, x, out, outer, axis, inner, exclusive, reverse);
   }
 
   argReduce(op: ArgReduceOp, x: Storage, out: Storage, outer: number, axis: number, inner: number): void {

@@ -38,8 +38,14 @@ export function erfc(x: number): number {
   return x >= 0 ? r : 2 - r;
 }
 
+/** The error function: its Maclaurin series below 0.5 (relative accuracy near 0), 1 − erfc above. */
 export function erf(x: number): number {
-  return 1 - erfc(x);
+  const a = Math.abs(x);
+  if (a >= 0.5 || Number.isNaN(x)) return x >= 0 ? 1 - erfc(x) : erfc(-x) - 1;
+  const z = x * x;
+  // 2/√π · Σ (−1)^n x^{2n+1} / (n!(2n + 1)), n ≤ 7
+  const p = 1 + z * (-1 / 3 + z * (1 / 10 + z * (-1 / 42 + z * (1 / 216 + z * (-1 / 1320 + z * (1 / 9360 - z / 75600))))));
+  return (2 / Math.sqrt(Math.PI)) * x * p;
 }
 
 export function sigmoid(x: number): number {
@@ -101,6 +107,19 @@ export function unaryFn(op: UnaryOp, alpha: number | undefined): Unary {
       const a = alpha ?? LEAKY_RELU_DEFAULT_ALPHA;
       return (x) => (x > 0 ? x : a * x);
     }
+    case 'sin': return Math.sin;
+    case 'cos': return Math.cos;
+    case 'tan': return Math.tan;
+    case 'asin': return Math.asin;
+    case 'acos': return Math.acos;
+    case 'atan': return Math.atan;
+    case 'sinh': return Math.sinh;
+    case 'cosh': return Math.cosh;
+    case 'asinh': return Math.asinh;
+    case 'acosh': return Math.acosh;
+    case 'atanh': return Math.atanh;
+    case 'expm1': return Math.expm1;
+    case 'erf': return erf;
     default:
       throw new Error(`ferrite js backend: unknown unary op '${op as string}'`);
   }
@@ -137,6 +156,12 @@ export function unaryDerivative(op: UnaryGradOp, alpha: number | undefined): Una
 
 export type Binary = (a: number, b: number) => number;
 
+/** a mod b with the sign of b, as tf.mod (JavaScript's % keeps the sign of a). */
+export function floorMod(a: number, b: number): number {
+  const r = a % b;
+  return r !== 0 && (r < 0) !== (b < 0) ? r + b : r;
+}
+
 export function binaryFn(op: BinaryOp): Binary {
   switch (op) {
     case 'add': return (a, b) => a + b;
@@ -153,6 +178,9 @@ export function binaryFn(op: BinaryOp): Binary {
     case 'greaterEqual': return (a, b) => (a >= b ? 1 : 0);
     case 'less': return (a, b) => (a < b ? 1 : 0);
     case 'lessEqual': return (a, b) => (a <= b ? 1 : 0);
+    case 'atan2': return Math.atan2;
+    case 'mod': return floorMod;
+    case 'floorDiv': return (a, b) => Math.floor(Math.fround(a / b));
     default:
       throw new Error(`ferrite js backend: unknown binary op '${op as string}'`);
   }

@@ -129,6 +129,9 @@ export interface FerriteExports {
   /** gamma, dx, dgamma, dbeta 0: none; rms 0|1. */
   ferrite_layer_norm_grad(x: number, gamma: number, dy: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number, rms: number): void;
 
+  // Ops added for TensorFlow.js parity (crates/ferrite-wasm/src/ops.rs).
+  /** op: SCAN_OPS index; flags bit 0 exclusive, bit 1 reverse. */
+  ferrite_cumulative(op: number, x: number, out: number, outer: number, axis: number, inner: number, flags: number): void;
   // 3-D and depthwise convolution, 3-D pooling, resampling (crates/ferrite-wasm/src/conv3d.rs,
   // depthwise.rs, pool3d.rs, resize.rs): geom points to the i32 values of the *GeometryValues
   // of ts/backend/spatial-geometry.ts. 0, −1 invalid geometry, −2 out of memory; the crop
@@ -155,16 +158,19 @@ export interface FerriteExports {
 export const BINARY_OPS = [
   'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'squaredDifference',
   'equal', 'notEqual', 'greater', 'greaterEqual', 'less', 'lessEqual',
+  'atan2', 'mod', 'floorDiv',
 ] as const;
 export const UNARY_OPS = [
   'neg', 'abs', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'reciprocal',
   'relu', 'sigmoid', 'tanh', 'softplus', 'sign', 'floor', 'ceil', 'round',
   'step', 'log1p', 'elu', 'selu', 'gelu', 'relu6', 'leakyRelu',
+  'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'expm1', 'erf',
 ] as const;
 export const UNARY_GRAD_OPS = ['relu', 'sigmoid', 'tanh', 'leakyRelu', 'elu', 'selu', 'gelu', 'softplus', 'relu6'] as const;
 export const BIAS_ACTIVATIONS = ['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'softplus', 'elu', 'selu', 'gelu'] as const;
 export const REDUCE_OPS = ['sum', 'max', 'min', 'prod'] as const;
 export const ARG_REDUCE_OPS = ['argMax', 'argMin'] as const;
+export const SCAN_OPS = ['sum', 'prod'] as const;
 
 /** Names of all functions above (memory excluded), with their arity. */
 export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, number> = {
@@ -222,6 +228,7 @@ export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, numbe
   ferrite_layer_norm: 10,
   ferrite_layer_norm_grad: 11,
 
+  ferrite_cumulative: 7,
   ferrite_conv3d: 6,
   ferrite_conv3d_backprop_input: 4,
   ferrite_conv3d_backprop_filter: 4,

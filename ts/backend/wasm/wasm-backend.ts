@@ -8,13 +8,13 @@
 
 import {
   MAX_RANK,
-  type ArgReduceOp, type Backend, type BinaryOp, type ReduceOp, type Storage, type UnaryGradOp, type UnaryOp,
+  type ArgReduceOp, type Backend, type BinaryOp, type ReduceOp, type ScanOp, type Storage, type UnaryGradOp, type UnaryOp,
 } from '../backend';
 import {
   ARG_REDUCE_OPS, BINARY_OPS, EXPORT_ARITY, REDUCE_OPS, UNARY_GRAD_OPS, UNARY_OPS,
   type FerriteExports,
 } from './exports';
-import { BIAS_ACTIVATIONS } from './exports';
+import { BIAS_ACTIVATIONS, SCAN_OPS } from './exports';
 import type { BiasActivation } from '../backend';
 import { enableRelaxedSimdFlag, wasmRelaxedSimdSupported, wasmSimdSupported } from './feature-detect';
 import { loadWasmModule, type WasmBuild, type WasmSources } from './loader';
@@ -68,6 +68,7 @@ const UNARY_GRAD_CODE = codes(UNARY_GRAD_OPS);
 const REDUCE_CODE = codes(REDUCE_OPS);
 const ARG_REDUCE_CODE = codes(ARG_REDUCE_OPS);
 const BIAS_ACT_CODE = codes(BIAS_ACTIVATIONS);
+const SCAN_CODE = codes(SCAN_OPS);
 
 /** `alpha` when the caller gives none: leakyRelu slope 0.2 (as tf.leakyRelu), elu 1. */
 function alphaDefaults(names: readonly string[]): Float64Array {
@@ -322,6 +323,11 @@ export class WasmBackend implements Backend {
   reduce(op: ReduceOp, x: Storage, out: Storage, outer: number, axis: number, inner: number): void {
     const code = REDUCE_CODE.get(op) ?? badOp('reduce', op);
     this.x.ferrite_reduce(code, (x as WasmStorage).ptr, (out as WasmStorage).ptr, outer, axis, inner);
+  }
+
+  cumulative(op: ScanOp, x: Storage, out: Storage, outer: number, axis: number, inner: number, exclusive: boolean, reverse: boolean): void {
+    const code = SCAN_CODE.get(op) ?? badOp('cumulative', op);
+    this.x.ferrite_cumulative(code, (x as WasmStorage).ptr, (out as WasmStorage).ptr, outer, axis, inner, (exclusive ? 1 : 0) | (reverse ? 2 : 0));
   }
 
   argReduce(op: ArgReduceOp, x: Storage, out: Storage, outer: number, axis: number, inner: number): void {
