@@ -111,6 +111,7 @@ for (const backend of BACKENDS) {
           ['no mask', {}, () => true],
           ['key padding (int32)', { keyPaddingMask: fe.tensor(pad, [n, s], 'int32') }, (b, _h, _i, j) => pad[b * s + j] === 0],
           ['key padding (float −∞)', { keyPaddingMask: fe.tensor(pad.map((p) => (p ? -Infinity : 0)), [n, s]) }, (b, _h, _i, j) => pad[b * s + j] === 0],
+          ['key padding (bool)', { keyPaddingMask: fe.tensor(pad.map((p) => p === 1), [n, s], 'bool') }, (b, _h, _i, j) => pad[b * s + j] === 0],
           ['attnMask [n·h, t, s]', { attnMask: fe.tensor(am, [n * heads, t, s], 'int32') }, (b, h, i, j) => am[((b * heads + h) * t + i) * s + j] === 0],
           ['causal + attnMask [t, s]', { isCausal: true, attnMask: fe.tensor(am.slice(0, t * s), [t, s], 'int32') }, (_b, _h, i, j) => j <= i && am[i * s + j] === 0],
         ];

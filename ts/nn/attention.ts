@@ -8,7 +8,7 @@
  *
  * Semantics are PyTorch's (nn.MultiheadAttention, nn.TransformerEncoderLayer): sequences are
  * [length, batch, features] unless batchFirst; keyPaddingMask [batch, s] and attnMask [t, s]
- * or [batch·heads, t, s] mark with a nonzero int32 (PyTorch's True) the positions NOT
+ * or [batch·heads, t, s] mark with true (bool) or a nonzero int32 (PyTorch's True) the positions NOT
  * attended, and as float32 are added to the scores (0 or −Infinity only). One difference: a
  * query whose every key is masked attends uniformly (the kernel adds −1e9, as Keras), where
  * PyTorch gives NaN.
@@ -62,11 +62,11 @@ export interface MultiheadAttentionOptions {
 }
 
 export interface MultiheadAttentionForwardOptions {
-  /** [batch, s]: nonzero (int32) or −∞ (float32) marks padding keys. */
+  /** [batch, s]: true (bool), nonzero (int32) or −∞ (float32) marks padding keys. */
   keyPaddingMask?: Tensor | null;
   /** Also return the attention weights (default true, as PyTorch). */
   needWeights?: boolean;
-  /** [t, s] or [batch·heads, t, s]: nonzero (int32) or −∞ (float32) marks pairs not attended. */
+  /** [t, s] or [batch·heads, t, s]: true (bool), nonzero (int32) or −∞ (float32) marks pairs not attended. */
   attnMask?: Tensor | null;
   /** Average the returned weights over the heads (default true). */
   averageAttnWeights?: boolean;
