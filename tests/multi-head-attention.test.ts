@@ -241,6 +241,33 @@ for (const backend of BACKENDS) {
       model.dispose();
     });
 
+    it('applies its regularizers in the loss and its constraints after each step, and saves them', () => {
+      fe.setRandomSeed(13);
+      const inp = fe.input({ shape: [4, 6] });
+      const mha = fe.layers.multiHeadAttention({
+        numHeads: 2, keyDim: 3, kernelRegularizer: fe.regularizers.l2({ l2: 0.05 }), biasRegularizer: fe.regularizers.l1({ l1: 0.1 }),
+        kernelConstraint: fe.constraints.nonNeg(), biasInitializer: 'ones',
+      });
+      const model = fe.model({ inputs: inp, outputs: mha.apply(inp, { value: inp }) as fe.SymbolicTensor });
+      model.compile({ optimizer: fe.train.sgd(0.1), loss: 'meanSquaredError' });
+      const x = fe.randomUniform([3, 4, 6], -1, 1, 'float32', 2), y = fe.zeros([3, 4, 6]);
+      const mse = fe.tidy(() => fe.mean(fe.square(model.predict(x) as fe.Tensor)).dataSync()[0]);
+      const sumOf = (f: (w: fe.Tensor) => fe.Tensor, which: RegExp) =>
+        mha.weights.filter((w) => which.test(w.name!)).reduce((s, w) => s + fe.tidy(() => fe.sum(f(w)).dataSync()[0]), 0);
+      const penalty = 0.05 * sumOf(fe.square, /kernel$/) + 0.1 * sumOf(fe.abs, /bias$/);
+      expect((model.evaluate(x, y) as fe.Tensor).dataSync()[0]).toBeCloseTo(mse + penalty, 4);
+      model.trainOnBatch(x, y);
+      for (const w of mha.weights.filter((v) => v.name!.endsWith('kernel'))) expect(Math.min(...w.dataSync())).toBeGreaterThanOrEqual(0);
+      const config = fe.io.serializeLayer(mha).config;
+      expect(config).toMatchObject({ kernel_regularizer: { class_name: 'L1L2', config: { l1: 0, l2: 0.05 } }, kernel_constraint: { class_name: 'NonNeg' } });
+      const back = fe.io.deserializeLayer(fe.io.serializeLayer(mha)) as fe.layers.MultiHeadAttention;
+      expect(fe.io.serializeLayer(back).config.kernel_regularizer).toEqual(config.kernel_regularizer);
+      expect(back.kernelConstraint).not.toBeNull();
+      back.dispose();
+      fe.dispose([x, y]);
+      model.dispose();
+    });
+
     it('leaves no tensor behind in a training step and in inference', async () => {
       const layer = fe.layers.multiHeadAttention({ numHeads: 2, keyDim: 3, dropout: 0.2 });
       const q = fe.randomUniform([2, 4, 5]), v = fe.randomUniform([2, 3, 5]), km = fe.tensor([1, 0, 1, 1, 1, 0], [2, 3], 'int32');
