@@ -11,7 +11,8 @@
  * - ferrite: the model from its layers (TokenAndPositionEmbedding, TransformerEncoder —
  *   attention in the fused kernel), trained with fit; and, in the same process, the same
  *   model with its attention composed of ops (projections, transposes, matMul, softmax,
- *   matMul — everything else identical), so the two sit side by side in one run;
+ *   matMul — everything else identical), its epochs and predictions interleaved with the fused
+ *   model's (fused, composed, fused, …) so that a drifting machine load hits both alike;
  * - TensorFlow.js: the same computation written with its ops (its layers cannot train a
  *   MultiHeadAttention), trained with optimizer.minimize, the loss read back every batch.
  * Training: epochs of 1024 samples; epoch 1 is the warm-up, the value is the median of epochs
@@ -47,55 +48,84 @@ interface Runner {
   batch(b: number): Promise<number>;
 }
 
-/** Measures one runner and emits its training and inference rates under the given metric names. */
-async function measure(ctx: Ctx, runner: Runner, plainJs: boolean, trainMetric: string, inferMetric: string, note?: string): Promise<void> {
-  try {
-    await runner.predict();
-    const runs = plainJs ? 1 : 3;
-    const rates: number[] = [];
-    for (let i = 0; i < runs; i++) rates.push(N / (await runner.predict()));
-    ctx.emit({ metric: inferMetric, value: median(rates), unit: 'samples/s', better: 'higher', samples: rates.length, note, detail: `runs: ${rates.map((v) => v.toFixed(0)).join(', ')} samples/s` });
-  } catch (e) {
-    ctx.emit({ metric: inferMetric, value: null, unit: 'samples/s', better: 'higher', error: message(e) });
-  }
-  try {
-    if (plainJs) {
-      const rates: number[] = [];
-      for (let b = 0; b <= (ctx.quick ? 1 : 2); b++) {
-        const s = await runner.batch(b);
-        ctx.log(`batch ${b + 1}${b === 0 ? ' (warm-up)' : ''}: ${s.toFixed(2)} s`);
-        if (b > 0) rates.push(BATCH / s);
-      }
-      ctx.emit({
-        metric: trainMetric, value: median(rates), unit: 'samples/s', better: 'higher', samples: rates.length,
-        note: `median of ${rates.length} single batches after a warm-up batch (plain JavaScript: an epoch takes minutes)${note ? `; ${note}` : ''}`,
-        detail: `per batch: ${rates.map((v) => v.toFixed(2)).join(', ')} samples/s`,
-      });
-    } else {
-      const seconds: number[] = [];
-      for (let e = 0; e < 3; e++) {
-        seconds.push(await runner.epoch());
-        ctx.log(`${trainMetric}: epoch ${e + 1}${e === 0 ? ' (warm-up)' : ''}: ${(N / seconds[e]).toFixed(0)} samples/s`);
-      }
-      const rates = seconds.slice(1).map((s) => N / s);
-      ctx.emit({
-        metric: trainMetric, value: median(rates), unit: 'samples/s', better: 'higher', samples: rates.length, note,
-        detail: `per epoch: ${seconds.map((s) => (N / s).toFixed(0)).join(', ')} samples/s (epoch 1 excluded)`,
+/** One model to measure, with the names of its metrics. */
+interface Variant {
+  runner: Runner;
+  train: string;
+  infer: string;
+  note?: string;
+}
+
+/**
+ * Measures the variants' training and inference rates, their runs interleaved (A, B, A, B, …)
+ * so that a machine whose load drifts affects both alike.
+ */
+async function measure(ctx: Ctx, variants: Variant[], plainJs: boolean): Promise<void> {
+  const inferRates = variants.map(() => [] as number[]);
+  const failed = variants.map(() => null as string | null);
+  const attempt = async (i: number, f: () => Promise<void>) => {
+    if (failed[i] !== null) return;
+    try {
+      await f();
+    } catch (e) {
+      failed[i] = message(e);
+    }
+  };
+  const runs = plainJs ? 1 : 3;
+  for (let r = 0; r <= runs; r++) {
+    for (const [i, v] of variants.entries()) {
+      await attempt(i, async () => {
+        const s = await v.runner.predict();
+        if (r > 0) inferRates[i].push(N / s); // run 0 warms up
       });
     }
-  } catch (e) {
-    ctx.emit({ metric: trainMetric, value: null, unit: 'samples/s', better: 'higher', error: message(e) });
   }
+  variants.forEach((v, i) => {
+    if (failed[i] !== null) ctx.emit({ metric: v.infer, value: null, unit: 'samples/s', better: 'higher', error: failed[i]! });
+    else ctx.emit({ metric: v.infer, value: median(inferRates[i]), unit: 'samples/s', better: 'higher', samples: runs, note: v.note, detail: `runs: ${inferRates[i].map((x) => x.toFixed(0)).join(', ')} samples/s` });
+    failed[i] = null;
+  });
+  // Training: epochs (plain JS: single batches), the first of each variant a warm-up.
+  const steps = plainJs ? (ctx.quick ? 2 : 3) : 3;
+  const seconds = variants.map(() => [] as number[]);
+  for (let e = 0; e < steps; e++) {
+    for (const [i, v] of variants.entries()) {
+      await attempt(i, async () => {
+        const s = plainJs ? await v.runner.batch(e) : await v.runner.epoch();
+        seconds[i].push(s);
+        const size = plainJs ? BATCH : N;
+        ctx.log(`${v.train}: ${plainJs ? 'batch' : 'epoch'} ${e + 1}${e === 0 ? ' (warm-up)' : ''}: ${(size / s).toFixed(plainJs ? 2 : 0)} samples/s`);
+      });
+    }
+  }
+  variants.forEach((v, i) => {
+    if (failed[i] !== null) {
+      ctx.emit({ metric: v.train, value: null, unit: 'samples/s', better: 'higher', error: failed[i]! });
+      return;
+    }
+    const size = plainJs ? BATCH : N;
+    const rates = seconds[i].slice(1).map((s) => size / s);
+    const how = plainJs
+      ? `median of ${rates.length} single batches after a warm-up batch (plain JavaScript: an epoch takes minutes)`
+      : variants.length > 1 ? 'epochs interleaved with the other variant\'s' : undefined;
+    ctx.emit({
+      metric: v.train, value: median(rates), unit: 'samples/s', better: 'higher', samples: rates.length,
+      note: [how, v.note].filter(Boolean).join('; ') || undefined,
+      detail: `per ${plainJs ? 'batch' : 'epoch'}: ${seconds[i].map((s) => (size / s).toFixed(plainJs ? 2 : 0)).join(', ')} samples/s (the first excluded)`,
+    });
+  });
 }
 
 export async function run(ctx: Ctx): Promise<void> {
   const { x, y } = makeData();
   const plainJs = isPlainJs(ctx.lib.kind, ctx.lib.build);
   if (ctx.lib.kind === 'ferrite') {
-    await measure(ctx, ferrite(ctx, x, y, 'fused'), plainJs, TRAIN, INFER);
-    await measure(ctx, ferrite(ctx, x, y, 'ops'), plainJs, TRAIN_OPS, INFER_OPS, 'the same model, its attention as ops (transpose, matMul, softmax, matMul)');
+    await measure(ctx, [
+      { runner: ferrite(ctx, x, y, 'fused'), train: TRAIN, infer: INFER },
+      { runner: ferrite(ctx, x, y, 'ops'), train: TRAIN_OPS, infer: INFER_OPS, note: 'the same model, its attention as ops (transpose, matMul, softmax, matMul)' },
+    ], plainJs);
   } else {
-    await measure(ctx, tfjs(ctx, x, y), plainJs, TRAIN, INFER, 'the model written with TF.js ops (matMul, softmax, moments)');
+    await measure(ctx, [{ runner: tfjs(ctx, x, y), train: TRAIN, infer: INFER, note: 'the model written with TF.js ops (matMul, softmax, moments)' }], plainJs);
   }
 }
 
