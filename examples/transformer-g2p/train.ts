@@ -9,8 +9,7 @@
  * closest listed pronunciation, word accuracy = exact matches.
  *
  * Ends with `test accuracy: <phoneme accuracy>` (≈ 0.90, against the GRU example's ≈ 0.85–0.86,
- * in about the same training time) and
- * fails unless above 0.86.
+ * in about the same training time) and fails unless above 0.86.
  *
  * Run: npm run example:transformer   (options: --epochs N, --words N, --dim N, --layers N,
  *      --heads N, --ff N, --batch N, --lr X, --dropout X, --backend js|wasm, --relaxed)
