@@ -32,8 +32,8 @@ export interface DotProductAttentionOptions {
   seed?: number;
   /**
    * 'stored' keeps the probabilities for the backward pass; 'tiled' walks the keys in blocks
-   * and keeps each row's log-sum-exp only (for long sequences). Default 'auto': stored when a
-   * gradient will be taken and t·s ≤ 65536, or the scores are returned; tiled otherwise.
+   * and keeps each row's log-sum-exp only (for long sequences). Default 'auto': stored when
+   * t·s ≤ 65536 or the scores are returned, tiled otherwise.
    */
   algorithm?: 'auto' | 'stored' | 'tiled';
   /** Names the caller (a layer) in error messages. */
@@ -106,9 +106,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   if (!['auto', 'stored', 'tiled'].includes(algorithm)) throw new Error(`${who}: algorithm must be 'auto', 'stored' or 'tiled', got '${algorithm}'`);
   const returnScores = opts.returnScores ?? false;
   if (returnScores && algorithm === 'tiled') throw new Error(`${who}: returning the attention scores needs the stored algorithm, not 'tiled'`);
-  // 'auto': without a gradient to take, the tiled algorithm (no probabilities to write at all);
-  // with one, the stored algorithm for short sequences (its backward reads P instead of recomputing it).
-  const stored = returnScores || algorithm === 'stored' || (algorithm === 'auto' && needsGrad([q, k, v]) && t * s <= STORED_MAX_SCORES);
+  // 'auto': the stored algorithm for short sequences (a row of scores is one pass; its backward
+  // reads P instead of recomputing it), the tiled one for long ones (memory linear in the length).
+  const stored = returnScores || algorithm === 'stored' || (algorithm === 'auto' && t * s <= STORED_MAX_SCORES);
 
   let maskBatch = 1, maskHeads = 1;
   const m = opts.mask ?? null;

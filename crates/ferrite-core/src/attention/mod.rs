@@ -95,7 +95,7 @@ pub enum Saved<'a> {
 /// Query rows per forward task of the stored algorithm.
 const STORED_QUERY_BLOCK: usize = 64;
 /// Query and key rows per block of the tiled algorithm.
-const TILED_QUERY_BLOCK: usize = 32;
+const TILED_QUERY_BLOCK: usize = 64;
 const TILED_KEY_BLOCK: usize = 64;
 
 impl AttnDims {
