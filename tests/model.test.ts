@@ -141,8 +141,8 @@ describe.each(BACKENDS)('Sequential on %s', (backend) => {
     expect(fe.memory().numTensors).toBe(count);
     const h = await model.fit(x, y, { epochs: 1, verbose: 0 });
     expect(Number.isFinite(h.history.loss[0])).toBe(true);
-    expect(() => model.compile({ optimizer: 'adamw', loss: 'binaryCrossentropy' })).toThrow(/unknown optimizer 'adamw'/);
-    expect(() => model.compile({ optimizer: 'adam', loss: 'hinge' })).toThrow(/unknown loss 'hinge'/);
+    expect(() => model.compile({ optimizer: 'nadam', loss: 'binaryCrossentropy' })).toThrow(/unknown optimizer 'nadam'/);
+    expect(() => model.compile({ optimizer: 'adam', loss: 'hingeLoss' })).toThrow(/unknown loss 'hingeLoss'/);
   });
 
   it('PyTorch-style loop: zeroGrad, backward, step', () => {

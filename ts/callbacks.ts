@@ -1,4 +1,5 @@
 /** Training callbacks: plain objects of hooks, and EarlyStopping. */
+import type { Optimizer } from './optimizers/optimizer';
 
 export type Logs = Record<string, number>;
 
@@ -19,6 +20,25 @@ export interface TrainingModel {
   stopTraining: boolean;
   getWeights(): unknown[];
   setWeights(weights: never[]): void;
+  /** The compiled optimizer (learning-rate callbacks set its learningRate). */
+  readonly optimizer?: Optimizer | null;
+}
+
+/**
+ * Thrown by a training step whose loss is NaN or infinite, before any update: the model keeps
+ * its weights. `logs` are the batch's logs. fit stops with this error unless a callback
+ * declares `stopsOnNonFiniteLoss` (terminateOnNaN), which ends training instead.
+ */
+export class NonFiniteLossError extends Error {
+  constructor(message: string, readonly logs: Logs) {
+    super(message);
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+/** Whether a callback asks fit to end training, not fail, on a non-finite loss. */
+export function stopsOnNonFiniteLoss(h: CallbackHooks): boolean {
+  return (h as { stopsOnNonFiniteLoss?: unknown }).stopsOnNonFiniteLoss === true;
 }
 
 export abstract class Callback {

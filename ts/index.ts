@@ -70,16 +70,20 @@ export { SymbolicTensor } from './layers/symbolic';
 export { regularizers, Regularizer, L1L2 } from './regularizers';
 export { constraints, Constraint } from './constraints';
 export * as serialization from './io/registry';
-export { train, optim, SGD, Adam, RMSprop } from './optimizers/optimizers';
-export { Optimizer } from './optimizers/optimizer';
+// Optimizers (fe.train: TensorFlow.js / Keras form; fe.optim: PyTorch form), schedules, schedulers.
+export * from './optimizers/public';
 export * as losses from './losses';
 export * as metrics from './metrics';
-export { Callback, EarlyStopping } from './callbacks';
+export { Callback, EarlyStopping, NonFiniteLossError } from './callbacks';
 export type { CallbackHooks, Logs } from './callbacks';
-// fe.callbacks: earlyStopping, and modelCheckpoint (ts/callbacks/model-checkpoint.ts).
+// fe.callbacks: earlyStopping, modelCheckpoint (ts/callbacks/model-checkpoint.ts), and
+// reduceLROnPlateau, terminateOnNaN, csvLogger, learningRateScheduler (ts/callbacks/training-callbacks.ts).
 import { callbacks as coreCallbacks } from './callbacks';
 import { modelCheckpoint } from './callbacks/model-checkpoint';
-export const callbacks = { ...coreCallbacks, modelCheckpoint };
+import { trainingCallbacks } from './callbacks/training-callbacks';
+export const callbacks = { ...coreCallbacks, modelCheckpoint, ...trainingCallbacks };
+export { CSVLogger, LearningRateScheduler, ReduceLROnPlateau, TerminateOnNaN } from './callbacks/training-callbacks';
+export type { CSVLoggerArgs, ReduceLROnPlateauArgs } from './callbacks/training-callbacks';
 export { ModelCheckpoint } from './callbacks/model-checkpoint';
 export type { ModelCheckpointArgs, CheckpointInfo } from './callbacks/model-checkpoint';
 // Saving and loading in the TensorFlow.js layers format (ts/io).

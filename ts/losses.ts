@@ -1,119 +1,103 @@
 /**
- * Keras losses on predictions (probabilities for the cross-entropies). Each returns the mean
- * over the batch of the per-sample loss ("sum over batch size", the Keras default).
- * Models fuse sigmoid/softmax outputs with their cross-entropy on logits (see models/).
+ * fe.losses: TensorFlow.js' tf.losses (weights and Reduction; ts/losses-core.ts), Keras'
+ * losses as functions returning the batch mean (ts/losses-keras.ts), CTC, and the names
+ * compile({ loss }) accepts — TensorFlow.js' camelCase names, Keras' snake_case names and
+ * short aliases ('mse', 'kld', …).
+ *
+ * Models fuse a final sigmoid / softmax with its cross-entropy on logits (see models/).
  */
-import * as ops from './ops/index';
-import { Tensor } from './tensor';
-import { fmt, shapesEqual } from './ops/util';
+import type { Tensor } from './tensor';
 import { ctcLossFn } from './ctc/loss';
+import { batchMean, huberPerSample, perSample } from './losses-keras';
 
 /** CTC loss, PyTorch style: fe.losses.ctc({ logits, labels, inputLengths, labelLengths }, options). */
 export { ctc } from './ctc/loss';
+export {
+  Reduction, computeWeightedLoss, absoluteDifference, cosineDistance, hingeLoss, huberLoss, logLoss, meanSquaredError,
+  sigmoidCrossEntropy, softmaxCrossEntropy,
+} from './losses-core';
+export type { Weights } from './losses-core';
+export { sparseLabels } from './losses-keras';
 
 export type LossFn = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
-const EPS = 1e-7;
+// ---- Keras losses: the batch mean of the per-sample loss (Keras' default reduction) -------
 
-function sameShape(name: string, yTrue: Tensor, yPred: Tensor): void {
-  if (!shapesEqual(yTrue.shape, yPred.shape)) {
-    throw new Error(`${name}: labels of shape ${fmt(yTrue.shape)} do not match predictions of shape ${fmt(yPred.shape)}`);
-  }
+export const binaryCrossentropy = batchMean(perSample.binaryCrossentropy, 'binaryCrossentropy');
+export const categoricalCrossentropy = batchMean(perSample.categoricalCrossentropy, 'categoricalCrossentropy');
+export const sparseCategoricalCrossentropy = batchMean(perSample.sparseCategoricalCrossentropy, 'sparseCategoricalCrossentropy');
+export const meanAbsoluteError = batchMean(perSample.meanAbsoluteError, 'meanAbsoluteError');
+export const meanAbsolutePercentageError = batchMean(perSample.meanAbsolutePercentageError, 'meanAbsolutePercentageError');
+export const meanSquaredLogarithmicError = batchMean(perSample.meanSquaredLogarithmicError, 'meanSquaredLogarithmicError');
+/** Keras hinge: labels −1/1 (0/1 labels are mapped to −1/1); mean of max(0, 1 − y·p). */
+export const hinge = batchMean(perSample.hinge, 'hinge');
+export const squaredHinge = batchMean(perSample.squaredHinge, 'squaredHinge');
+export const categoricalHinge = batchMean(perSample.categoricalHinge, 'categoricalHinge');
+/** log(cosh(p − y)), computed stably as x + softplus(−2x) − log 2. */
+export const logcosh = batchMean(perSample.logcosh, 'logcosh');
+export const kullbackLeiblerDivergence = batchMean(perSample.kullbackLeiblerDivergence, 'kullbackLeiblerDivergence');
+export const poisson = batchMean(perSample.poisson, 'poisson');
+/** −Σ ŷ·p̂ of the L2-normalized rows: −1 when they point the same way (Keras' cosine_similarity loss). */
+export const cosineProximity = batchMean(perSample.cosineProximity, 'cosineProximity');
+export const cosineSimilarity = batchMean(perSample.cosineProximity, 'cosineSimilarity');
+// Keras' short names.
+export const mse = batchMean(perSample.meanSquaredError, 'mse');
+export const mae = batchMean(perSample.meanAbsoluteError, 'mae');
+export const mape = batchMean(perSample.meanAbsolutePercentageError, 'mape');
+export const msle = batchMean(perSample.meanSquaredLogarithmicError, 'msle');
+export const kld = batchMean(perSample.kullbackLeiblerDivergence, 'kld');
+
+/** Keras' huber loss (batch mean): ½e² for |e| ≤ delta, delta·(|e| − ½delta) beyond (default delta 1). */
+export function huber(yTrue: Tensor, yPred: Tensor, delta = 1): Tensor {
+  return batchMean(huberPerSample(delta), 'huber')(yTrue, yPred);
 }
 
-/** Mean over the last axis, then over the batch. */
-function meanLastThenBatch(perElement: Tensor): Tensor {
-  return ops.mean(perElement);
-}
+// ---- names for compile({ loss }) ------------------------------------------------------
 
-export function binaryCrossentropy(yTrue: Tensor, yPred: Tensor): Tensor {
-  sameShape('binaryCrossentropy', yTrue, yPred);
-  const p = ops.clipByValue(yPred, EPS, 1 - EPS);
-  const a = ops.mul(yTrue, ops.log(p));
-  const b = ops.mul(ops.affine(yTrue, -1, 1), ops.log(ops.affine(p, -1, 1)));
-  return ops.neg(meanLastThenBatch(ops.add(a, b)));
-}
-
-export function categoricalCrossentropy(yTrue: Tensor, yPred: Tensor): Tensor {
-  sameShape('categoricalCrossentropy', yTrue, yPred);
-  const p = ops.clipByValue(ops.div(yPred, ops.sum(yPred, -1, true)), EPS, 1 - EPS);
-  return ops.neg(ops.mean(ops.sum(ops.mul(yTrue, ops.log(p)), -1)));
-}
-
-/** Labels as class ids: shape of yPred without its last axis (or with a trailing 1). */
-export function sparseLabels(name: string, yTrue: Tensor, yPred: Tensor): Tensor {
-  const rowShape = yPred.shape.slice(0, -1);
-  let labels = yTrue;
-  if (yTrue.rank === yPred.rank && yTrue.shape[yTrue.rank - 1] === 1) labels = ops.reshape(yTrue, rowShape);
-  if (!shapesEqual(labels.shape, rowShape)) {
-    throw new Error(`${name}: labels of shape ${fmt(yTrue.shape)} do not fit predictions of shape ${fmt(yPred.shape)} (expected ${fmt(rowShape)} class ids)`);
-  }
-  return labels.dtype === 'int32' ? labels : ops.cast(labels, 'int32');
-}
-
-export function sparseCategoricalCrossentropy(yTrue: Tensor, yPred: Tensor): Tensor {
-  const labels = sparseLabels('sparseCategoricalCrossentropy', yTrue, yPred);
-  const depth = yPred.shape[yPred.rank - 1];
-  const oh = ops.oneHot(ops.reshape(labels, [labels.size]), depth);
-  return categoricalCrossentropy(ops.reshape(oh, yPred.shape), yPred);
-}
-
-export function meanSquaredError(yTrue: Tensor, yPred: Tensor): Tensor {
-  sameShape('meanSquaredError', yTrue, yPred);
-  return ops.mean(ops.squaredDifference(yTrue, yPred));
-}
-
-export function meanAbsoluteError(yTrue: Tensor, yPred: Tensor): Tensor {
-  sameShape('meanAbsoluteError', yTrue, yPred);
-  return ops.mean(ops.abs(ops.sub(yTrue, yPred)));
-}
-
-/** Loss functions on logits, for PyTorch-style code. */
-export function sigmoidCrossEntropy(labels: Tensor, logits: Tensor): Tensor {
-  return ops.mean(ops.sigmoidCrossEntropyWithLogits(labels, logits));
-}
-
-/**
- * Mean softmax cross-entropy on logits [..., classes]; labels one-hot (float) or class ids
- * (int32). With `weights` (one per row, the logits' shape without the class axis, e.g. 0 at
- * padded steps of a sequence) it is Σ w·loss / (number of non-zero weights), as TensorFlow.js'
- * default reduction.
- */
-export function softmaxCrossEntropy(labels: Tensor, logits: Tensor, weights?: Tensor): Tensor {
-  const perRow = ops.softmaxCrossEntropyWithLogits(labels, logits);
-  if (!weights) return ops.mean(perRow);
-  if (!shapesEqual(weights.shape, perRow.shape)) {
-    throw new Error(`softmaxCrossEntropy: weights of shape ${fmt(weights.shape)} must have the shape ${fmt(perRow.shape)} of the logits without the class axis`);
-  }
-  const w = weights.dtype === 'float32' ? weights : ops.cast(weights, 'float32');
-  const nonZero = ops.maximum(ops.sum(ops.notEqual(w, 0)), 1);
-  return ops.div(ops.sum(ops.mul(perRow, w)), nonZero);
-}
-
+/** The losses compile() knows, by their canonical (TensorFlow.js camelCase) names. */
 export const lossesByName: Record<string, LossFn> = {
   binaryCrossentropy,
   categoricalCrossentropy,
   sparseCategoricalCrossentropy,
-  meanSquaredError,
+  meanSquaredError: batchMean(perSample.meanSquaredError, 'meanSquaredError'),
   meanAbsoluteError,
+  meanAbsolutePercentageError,
+  meanSquaredLogarithmicError,
+  hinge,
+  squaredHinge,
+  categoricalHinge,
+  logcosh,
+  kullbackLeiblerDivergence,
+  poisson,
+  cosineProximity,
+  huber: batchMean(perSample.huber, 'huber'),
   // CTC on logits [batch, time, classes]; labels padded with -1 (see ts/ctc/loss.ts).
   ctc: ctcLossFn(),
 };
 
-const aliases: Record<string, string> = {
-  binary_crossentropy: 'binaryCrossentropy',
-  categorical_crossentropy: 'categoricalCrossentropy',
-  sparse_categorical_crossentropy: 'sparseCategoricalCrossentropy',
-  mean_squared_error: 'meanSquaredError',
-  mse: 'meanSquaredError',
-  mean_absolute_error: 'meanAbsoluteError',
-  mae: 'meanAbsoluteError',
+/** Other spellings → canonical name. snake_case forms of the canonical names are derived. */
+const ALIASES: Record<string, string> = {
+  mse: 'meanSquaredError', MSE: 'meanSquaredError',
+  mae: 'meanAbsoluteError', MAE: 'meanAbsoluteError',
+  mape: 'meanAbsolutePercentageError', MAPE: 'meanAbsolutePercentageError',
+  msle: 'meanSquaredLogarithmicError', MSLE: 'meanSquaredLogarithmicError',
+  kld: 'kullbackLeiblerDivergence', KLD: 'kullbackLeiblerDivergence', kl_divergence: 'kullbackLeiblerDivergence', klDivergence: 'kullbackLeiblerDivergence',
+  cosine: 'cosineProximity', cosine_similarity: 'cosineProximity', cosineSimilarity: 'cosineProximity',
+  log_cosh: 'logcosh', logCosh: 'logcosh',
+  huber_loss: 'huber', huberLoss: 'huber',
 };
 
+const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+for (const name of Object.keys(lossesByName)) ALIASES[snake(name)] = name;
+
+/** The canonical name of a compile() loss name, or a clear error listing the names. */
 export function lossName(id: string): string {
-  const name = aliases[id] ?? id;
-  if (!lossesByName[name]) {
-    throw new Error(`compile: unknown loss '${id}' (expected one of ${Object.keys(lossesByName).join(', ')} or a function)`);
+  const name = Object.hasOwn(lossesByName, id) ? id : Object.hasOwn(ALIASES, id) ? ALIASES[id] : undefined;
+  if (!name) {
+    throw new Error(
+      `compile: unknown loss '${id}' (expected one of ${Object.keys(lossesByName).join(', ')}, their snake_case forms, ` +
+        `${Object.keys(ALIASES).filter((a) => !a.includes('_') && !Object.hasOwn(lossesByName, a)).join(', ')}, or a function)`,
+    );
   }
   return name;
 }

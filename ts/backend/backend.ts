@@ -216,6 +216,40 @@ export interface Backend {
    */
   rmsprop(p: Storage, g: Storage, ms: Storage, mg: Storage | null, mom: Storage | null, n: number, lr: number, rho: number, momentum: number, eps: number): void;
 
+  // ---- more fused optimizer updates (in place on param and state) ---------------------
+  /** Adagrad (Keras / TF.js form): acc += g²; p −= lr·g/√(acc + ε) (ε inside the root). */
+  adagrad(p: Storage, g: Storage, acc: Storage, n: number, lr: number, eps: number): void;
+  /**
+   * Adadelta (Keras form, Zeiler 2012): accG = ρ·accG + (1−ρ)·g²;
+   * d = √(accD + ε)/√(accG + ε)·g with the updated accG; accD = ρ·accD + (1−ρ)·d²; p −= lr·d.
+   */
+  adadelta(p: Storage, g: Storage, accG: Storage, accD: Storage, n: number, lr: number, rho: number, eps: number): void;
+  /**
+   * Adamax (Keras / TF.js form): m = β1·m + (1−β1)·g; u = max(β2·u, |g|);
+   * p −= lrT·m/(u + ε), with lrT = lr/(1−β1^t) computed by the caller.
+   */
+  adamax(p: Storage, g: Storage, m: Storage, u: Storage, n: number, lrT: number, beta1: number, beta2: number, eps: number): void;
+  /**
+   * torch.optim.SGD: d = g + wd·p; with buf (null when momentum = 0): buf = d when `first`,
+   * else momentum·buf + (1 − dampening)·d, then d = nesterov ? d + momentum·buf : buf; p −= lr·d.
+   */
+  sgdTorch(p: Storage, g: Storage, buf: Storage | null, n: number, lr: number, momentum: number, dampening: number, nesterov: boolean, weightDecay: number, first: boolean): void;
+  /**
+   * torch.optim.Adam / AdamW: p *= keep (AdamW 1 − lr·wd, else 1); d = g + l2·p (Adam's
+   * weightDecay, else 0); m = β1·m + (1−β1)·d; v = β2·v + (1−β2)·d²; vMax (amsgrad, else null)
+   * = max(vMax, v) replaces v below; p −= stepSize·m/(√v/bc2Sqrt + ε), with
+   * stepSize = lr/(1−β1^t) and bc2Sqrt = √(1−β2^t) from the caller.
+   */
+  adamTorch(p: Storage, g: Storage, m: Storage, v: Storage, vMax: Storage | null, n: number, stepSize: number, beta1: number, beta2: number, eps: number, bc2Sqrt: number, l2: number, keep: number): void;
+  /** torch.optim.Adagrad: d = g + wd·p; sum += d²; p −= clr·d/(√sum + ε) (ε outside the root). */
+  adagradTorch(p: Storage, g: Storage, sum: Storage, n: number, clr: number, eps: number, weightDecay: number): void;
+  /**
+   * torch.optim.RMSprop: d = g + wd·p; sq = α·sq + (1−α)·d²; centered (gAvg, else null):
+   * gAvg = α·gAvg + (1−α)·d, avg = √max(sq − gAvg², 0) + ε, else avg = √sq + ε; with buf
+   * (momentum > 0, else null): buf = momentum·buf + d/avg, p −= lr·buf; else p −= lr·d/avg.
+   */
+  rmspropTorch(p: Storage, g: Storage, sq: Storage, gAvg: Storage | null, buf: Storage | null, n: number, lr: number, alpha: number, eps: number, weightDecay: number, momentum: number): void;
+
   // ---- recurrent layers, a whole sequence per call (semantics in rnn-types.ts) --------
   /** Elements of the forward workspace and of the backward scratch for this configuration. */
   rnnWorkspaceSize(cfg: RnnConfig): { forward: number; backward: number };

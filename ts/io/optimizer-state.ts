@@ -2,7 +2,9 @@
  * Optimizers in model.json's training config and their state in the weights manifest, as
  * TensorFlow.js writes them (group 'optimizer'): 'iter' (int32 scalar), then one block per
  * kind of slot over all trainable variables in order — Adam '<w>/m' then '<w>/v'; Momentum
- * '<w>/momentum'; RMSProp '<w>/rms', '<w>/momentum' (and '<w>/mg' when centered).
+ * '<w>/momentum'; RMSProp '<w>/rms', '<w>/momentum' (and '<w>/mg' when centered); Adagrad
+ * '<w>/accumulator'; Adadelta '<w>/accum_grad', '<w>/accum_var'; Adamax '<w>/m', '<w>/v'
+ * (TensorFlow.js' own names; its Adamax cannot save state, ferrite's can).
  *
  * ferrite's SGD velocity is Keras' v = m·v − lr·g; TensorFlow.js' Momentum accumulation is
  * a = m·a + g, so a = −v / lr. RMSProp's state is the same in both.
@@ -10,54 +12,67 @@
 import type { Storage } from '../backend/backend';
 import { ENGINE } from '../engine';
 import type { Optimizer } from '../optimizers/optimizer';
-import { Adam, RMSprop, SGD } from '../optimizers/optimizers';
+import { Adadelta, Adagrad, Adamax } from '../optimizers/adaptive';
+import { Adam, AdamW, RMSprop, SGD } from '../optimizers/optimizers';
+import { TorchOptimizer } from '../optimizers/torch';
 import type { Variable } from '../tensor';
-import { toCamelCase } from './serialization';
 import type { NamedArray } from './weights';
+
+/** The learning rate as a number, or a schedule as { class_name, config }. */
+function learningRateConfig(opt: Optimizer): unknown {
+  const sched = opt.learningRateSchedule;
+  return sched ? { class_name: sched.className, config: sched.getConfig() } : opt.learningRate;
+}
+
+/** Keras 3's options, present only when set (TensorFlow.js ignores them). */
+function kerasOptions(opt: Optimizer): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (opt.clipNorm !== null) out.clipnorm = opt.clipNorm;
+  if (opt.clipValue !== null) out.clipvalue = opt.clipValue;
+  if (opt.globalClipNorm !== null) out.globalClipnorm = opt.globalClipNorm;
+  if (opt.weightDecay !== null && !(opt instanceof AdamW)) out.weightDecay = opt.weightDecay;
+  return out;
+}
 
 /** { class_name, config } as TensorFlow.js' training config (camelCase config keys). */
 export function optimizerToConfig(opt: Optimizer): { class_name: string; config: Record<string, unknown> } {
-  if (opt instanceof Adam) {
-    return { class_name: 'Adam', config: { learningRate: opt.learningRate, beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon } };
+  if (opt instanceof TorchOptimizer) {
+    throw new Error(
+      `save: fe.optim.${opt.className.toLowerCase()} (PyTorch form) cannot be saved in a model's training config; ` +
+        'compile with a fe.train optimizer (TensorFlow.js / Keras form) to save its state',
+    );
   }
-  if (opt instanceof SGD) {
-    if (opt.momentum > 0) {
-      return { class_name: 'Momentum', config: { learningRate: opt.learningRate, momentum: opt.momentum, useNesterov: opt.nesterov } };
-    }
-    return { class_name: 'SGD', config: { learningRate: opt.learningRate } };
-  }
-  if (opt instanceof RMSprop) {
-    return {
-      class_name: 'RMSProp',
-      config: { learningRate: opt.learningRate, decay: opt.rho, momentum: opt.momentum, epsilon: opt.epsilon, centered: opt.centered },
-    };
-  }
-  throw new Error(`save: cannot save the state of optimizer ${opt.className} (ferrite saves Adam, SGD, Momentum and RMSProp)`);
+  const learningRate = learningRateConfig(opt);
+  const extra = kerasOptions(opt);
+  const of = (class_name: string, config: Record<string, unknown>) => ({ class_name, config: { learningRate, ...config, ...extra } });
+  const ams = opt instanceof Adam && opt.amsgrad ? { amsgrad: true } : {};
+  if (opt instanceof AdamW) return of('AdamW', { weightDecay: opt.weightDecay, beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon, ...ams });
+  if (opt instanceof Adam) return of('Adam', { beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon, ...ams });
+  if (opt instanceof SGD) return opt.momentum > 0 ? of('Momentum', { momentum: opt.momentum, useNesterov: opt.nesterov }) : of('SGD', {});
+  if (opt instanceof RMSprop) return of('RMSProp', { decay: opt.rho, momentum: opt.momentum, epsilon: opt.epsilon, centered: opt.centered });
+  if (opt instanceof Adagrad) return of('Adagrad', { initialAccumulatorValue: opt.initialAccumulatorValue, epsilon: opt.epsilon });
+  if (opt instanceof Adadelta) return of('Adadelta', { rho: opt.rho, epsilon: opt.epsilon });
+  if (opt instanceof Adamax) return of('Adamax', { beta1: opt.beta1, beta2: opt.beta2, epsilon: opt.epsilon, decay: opt.decay });
+  throw new Error(`save: cannot save the state of optimizer ${opt.className} (ferrite saves SGD, Momentum, Adam, AdamW, RMSProp, Adagrad, Adadelta, Adamax)`);
 }
 
 /** An optimizer from TensorFlow.js' (camelCase) or Keras' (snake_case) optimizer config. */
 export function optimizerFromConfig(spec: { class_name?: string; className?: string; config?: Record<string, unknown> }): Optimizer {
   const cls = String(spec?.class_name ?? spec?.className ?? '');
-  const c: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(spec?.config ?? {})) c[toCamelCase(k)] = v;
-  const n = (...keys: string[]) => {
-    for (const k of keys) if (typeof c[k] === 'number') return c[k] as number;
-    return undefined;
-  };
-  const lr = n('learningRate', 'lr');
+  const config = spec?.config ?? {};
   switch (cls.toLowerCase()) {
-    case 'adam':
-      return new Adam(lr ?? 0.001, n('beta1') ?? 0.9, n('beta2') ?? 0.999, n('epsilon') ?? 1e-7);
-    case 'sgd': {
-      const m = n('momentum') ?? 0;
-      return new SGD(lr ?? 0.01, m, Boolean(c.nesterov ?? c.useNesterov));
-    }
-    case 'momentum':
-      return new SGD(lr ?? 0.01, n('momentum') ?? 0, Boolean(c.useNesterov ?? c.nesterov));
-    case 'rmsprop':
-      return new RMSprop(lr ?? 0.001, n('decay', 'rho') ?? 0.9, n('momentum') ?? 0, n('epsilon') ?? 1e-7, Boolean(c.centered));
+    case 'adam': return Adam.fromConfig(config);
+    case 'adamw': return AdamW.fromConfig(config);
+    case 'sgd':
+    case 'momentum': return SGD.fromConfig(config);
+    case 'rmsprop': return RMSprop.fromConfig(config);
+    case 'adagrad': return Adagrad.fromConfig(config);
+    case 'adadelta': return Adadelta.fromConfig(config);
+    case 'adamax': return Adamax.fromConfig(config);
     default:
-      throw new Error(`model.json: unknown optimizer class '${cls}' in the training config (ferrite loads Adam, SGD, Momentum, RMSProp)`);
+      throw new Error(
+        `model.json: unknown optimizer class '${cls}' in the training config (ferrite loads SGD, Momentum, Adam, AdamW, RMSProp, Adagrad, Adadelta, Adamax)`,
+      );
   }
 }
 
@@ -70,44 +85,45 @@ interface SlotKind {
   write(values: Float32Array, slots: Storage[]): void;
 }
 
-function slotCount(opt: Optimizer): number {
-  if (opt instanceof Adam) return 2;
-  if (opt instanceof SGD) return opt.momentum > 0 ? 1 : 0;
-  if (opt instanceof RMSprop) return 1 + (opt.centered ? 1 : 0) + (opt.momentum > 0 ? 1 : 0);
-  return 0;
-}
-
 function kindsOf(opt: Optimizer): SlotKind[] {
   const b = () => ENGINE.get();
-  const plain = (suffix: string, slot: () => number | null): SlotKind => ({
+  const plain = (suffix: string, slot: () => number | null, init = 0): SlotKind => ({
     suffix,
     read: (slots, v) => {
       const i = slot();
-      return slots && i !== null ? b().readF32(slots[i]) : new Float32Array(v.size);
+      return slots && i !== null ? b().readF32(slots[i]) : new Float32Array(v.size).fill(init);
     },
     write: (values, slots) => {
       const i = slot();
       if (i !== null) b().write(slots[i], values);
     },
   });
-  if (opt instanceof Adam) return [plain('m', () => 0), plain('v', () => 1)];
+  if (opt instanceof Adam) return [plain('m', () => 0), plain('v', () => 1), ...(opt.amsgrad ? [plain('vhat', () => 2)] : [])];
   if (opt instanceof SGD) {
     if (opt.momentum === 0) return [];
-    const lr = opt.learningRate;
+    // The rate of the next update (read when converting: after loading, `iterations` is
+    // restored first, so a schedule gives the same rate on both sides). A zero rate (a warm-up
+    // from 0) cannot scale; the velocity is then stored unscaled, which loading undoes.
+    const scale = () => opt.learningRate || 1;
     return [{
       suffix: 'momentum',
       read: (slots, v) => {
         const out = slots ? b().readF32(slots[0]) : new Float32Array(v.size);
+        const lr = scale();
         for (let i = 0; i < out.length; i++) out[i] = -out[i] / lr;
         return out;
       },
       write: (values, slots) => {
         const v = new Float32Array(values.length);
+        const lr = scale();
         for (let i = 0; i < v.length; i++) v[i] = -values[i] * lr;
         b().write(slots[0], v);
       },
     }];
   }
+  if (opt instanceof Adagrad) return [plain('accumulator', () => 0, opt.initialAccumulatorValue)];
+  if (opt instanceof Adadelta) return [plain('accum_grad', () => 0), plain('accum_var', () => 1)];
+  if (opt instanceof Adamax) return [plain('m', () => 0), plain('v', () => 1)];
   if (opt instanceof RMSprop) {
     const mom = opt.momentum > 0 ? (opt.centered ? 2 : 1) : null;
     const kinds = [plain('rms', () => 0), plain('momentum', () => mom)];
@@ -157,7 +173,7 @@ export function setOptimizerWeights(opt: Optimizer, vars: Variable[], saved: Nam
   state.clear();
   opt.iterations = Number(iter.values[0]);
   if (rest.length === 0) return;
-  const n = slotCount(opt);
+  const n = opt.stateSlotCount();
   for (const v of vars) state.set(v.id, Array.from({ length: n }, () => b.alloc(v.size)));
   kinds.forEach((k, ki) => {
     vars.forEach((v, vi) => {

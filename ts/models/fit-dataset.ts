@@ -7,6 +7,7 @@
  * tensors (one per model input / output, in order) or a map by input / output name. Each
  * batch's tensors are freed after its step, as TensorFlow.js does.
  */
+import { classWeightsPerOutput, weightsFromClasses, type ClassWeightArg } from './sample-weights';
 import type { CallbackHooks, Logs } from '../callbacks';
 import { Dataset } from '../data/dataset/dataset';
 import { describeValue, disposeConsumed, disposeElement, isContainer, tensorsIn } from '../data/dataset/element';
@@ -37,6 +38,8 @@ export interface FitDatasetArgs {
   initialEpoch?: number;
   /** When to let the event loop run, as fit's. */
   yieldEvery?: 'auto' | 'batch' | 'epoch' | 'never' | number;
+  /** A loss weight per class of the targets (one table, a list or a map by output), as fit's. */
+  classWeight?: ClassWeightArg;
 }
 
 export interface EvaluateDatasetArgs {
@@ -51,7 +54,7 @@ export type DatasetModel = TrainableModel;
 /** x and y of a batch → the model's inputs and targets, checked (may build a lazy model). */
 export type Standardize = (x: TensorData, y: TensorData) => { xs: Tensor[]; ys: (Tensor | null)[]; n: number };
 
-const FIT_ARGS = ['epochs', 'batchesPerEpoch', 'validationData', 'validationBatches', 'validationBatchSize', 'callbacks', 'verbose', 'initialEpoch', 'yieldEvery'];
+const FIT_ARGS = ['epochs', 'batchesPerEpoch', 'validationData', 'validationBatches', 'validationBatchSize', 'callbacks', 'verbose', 'initialEpoch', 'yieldEvery', 'classWeight'];
 
 function positiveInt(who: string, name: string, v: unknown): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`${who}: ${name} must be a positive integer, got ${describeValue(v)}`);
@@ -156,7 +159,6 @@ export async function fitDataset(model: DatasetModel, standardize: Standardize, 
   if (args == null || typeof args !== 'object') throw new Error(`${who}: the second argument ({ epochs, ... }) is required`);
   for (const k of Object.keys(args)) {
     if (k === 'validationSplit') throw new Error(`${who}: validationSplit is not supported with a dataset; give validationData`);
-    if (k === 'classWeight') throw new Error(`${who}: classWeight is not supported; weight the loss through the data instead`);
     if (!FIT_ARGS.includes(k)) throw new Error(`${who}: unknown option '${k}' (${FIT_ARGS.join(', ')})`);
   }
   positiveInt(who, 'epochs', args.epochs);
@@ -168,6 +170,7 @@ export async function fitDataset(model: DatasetModel, standardize: Standardize, 
   const initialEpoch = args.initialEpoch ?? 0;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new Error(`${who}: initialEpoch must be an integer ≥ 0, got ${describeValue(initialEpoch)}`);
 
+  const classWeights = classWeightsPerOutput(who, args.classWeight, (model as unknown as { outputNames: string[] }).outputNames);
   const validate = validation(model, who, args);
   const stream = new BatchStream(dataset);
   const steps = perEpoch ?? (dataset.size !== null && Number.isFinite(dataset.size) ? dataset.size : null);
@@ -205,6 +208,9 @@ export async function fitDataset(model: DatasetModel, standardize: Standardize, 
               return null;
             }
             const batch = toBatch(who, standardize, element);
+            if (classWeights.some((t) => t)) {
+              batch.weights = batch.ys.map((y, i) => (y && classWeights[i] ? weightsFromClasses(who, (model as unknown as { outputNames: string[] }).outputNames[i], y, classWeights[i]!) : null));
+            }
             // At an epoch's last batch with more epochs to go, look ahead: a dataset that has run
             // out stops training now rather than after an epoch without batches.
             if (perEpoch !== undefined && ++taken === perEpoch && epoch + 1 < args.epochs && !(await stream.hasMore())) ranOut();

@@ -17,6 +17,7 @@ import { saveModel } from '../io/save';
 import type { IOHandler, SaveConfig, SaveResult } from '../io/types';
 import { compileModel, logNames, type CompileArgs, type Compiled } from './compile';
 import { checkFinite, gatherRows, sampleCount, sliceRows, standardize, type TensorData } from './data-adapter';
+import { classWeightsPerOutput, sampleWeightsPerOutput, weightsFromClasses, type ClassWeight, type ClassWeightArg } from './sample-weights';
 import { buildGraph, inferShapes, runGraph, type Graph } from './graph';
 import { printSummary } from './summary';
 import type { Dataset } from '../data/dataset/dataset';
@@ -50,6 +51,10 @@ export interface FitArgs {
   yieldEvery?: 'auto' | 'batch' | 'epoch' | 'never' | number;
   /** TensorFlow.js' option for data sets; with tensors fit uses every sample each epoch. */
   stepsPerEpoch?: number;
+  /** A loss weight per class of the targets: { class: weight } (a list or a map by output name for several outputs). */
+  classWeight?: ClassWeightArg;
+  /** A loss weight per sample: a [n] tensor (a list or a map by output name for several outputs). */
+  sampleWeight?: Tensor | (Tensor | null)[] | Record<string, Tensor>;
 }
 
 let modelCounter = 0;
@@ -317,6 +322,9 @@ export class LayersModel extends Layer implements TrainableModel {
       throw new Error(`${this.name}.fit: stepsPerEpoch is for data sets (fitDataset's batchesPerEpoch); with tensors every epoch uses all samples`);
     }
     const { xs, ys, n } = this.data(x, y, 'fit');
+    const classWeights = classWeightsPerOutput(`${this.name}.fit`, args.classWeight, this.outputNames);
+    const sampleWeights = sampleWeightsPerOutput(`${this.name}.fit`, args.sampleWeight, this.outputNames, n);
+    const weighted = classWeights.some((t) => t) || sampleWeights.some((t) => t);
     this.inputs.length && this.checkInputs(xs);
     xs.forEach((t, i) => checkFinite(`${this.name}.fit`, `input '${this.inputNames[i]}'`, t));
     ys.forEach((t, i) => checkFinite(`${this.name}.fit`, `target '${this.outputNames[i]}'`, t));
@@ -364,7 +372,8 @@ export class LayersModel extends Layer implements TrainableModel {
               const idx = order.subarray(step * batchSize, Math.min(nTrain, (step + 1) * batchSize));
               step++;
               const ids = ops.tensor(idx, [idx.length], 'int32');
-              const b = { xs: gatherRows(train.xs, ids) as Tensor[], ys: gatherRows(train.ys, ids), size: idx.length };
+              const b: Batch = { xs: gatherRows(train.xs, ids) as Tensor[], ys: gatherRows(train.ys, ids), size: idx.length };
+              if (weighted) b.weights = this.batchWeights(b.ys, gatherRows(sampleWeights, ids), classWeights);
               ids.dispose();
               return b;
             },
@@ -375,6 +384,21 @@ export class LayersModel extends Layer implements TrainableModel {
     } finally {
       owned.forEach((t) => t.dispose());
     }
+  }
+
+  /** Each output's per-sample weights for a batch: its sample weights times its class weights. */
+  private batchWeights(ys: (Tensor | null)[], sample: (Tensor | null)[], classes: (ClassWeight | null)[]): (Tensor | null)[] {
+    return ys.map((y, i) => {
+      const fromClass = y && classes[i] ? weightsFromClasses(`${this.name}.fit`, this.outputNames[i], y, classes[i]!) : null;
+      const s = sample[i];
+      if (fromClass && s) {
+        const w = ops.mul(fromClass, s);
+        fromClass.dispose();
+        s.dispose();
+        return w;
+      }
+      return fromClass ?? s;
+    });
   }
 
   /** Loss and metrics over (x, y), as scalar tensors: `loss` or `[loss, ...]` (metricsNames order). */

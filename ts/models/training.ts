@@ -7,9 +7,11 @@
  * matching cross-entropy runs as logits, the loss applying the activation fused with it.
  */
 import { noGrad, backward as runBackward } from '../autograd';
-import { Callback, type CallbackHooks, type Logs } from '../callbacks';
+import { Callback, NonFiniteLossError, stopsOnNonFiniteLoss, type CallbackHooks, type Logs } from '../callbacks';
 import { ENGINE } from '../engine';
 import { sparseLabels } from '../losses';
+import { perSample } from '../losses-keras';
+import { weightedMean } from './sample-weights';
 import * as ops from '../ops/index';
 import { fmt } from '../ops/util';
 import type { Tensor, Variable } from '../tensor';
@@ -51,6 +53,8 @@ export interface Batch {
   xs: Tensor[];
   ys: (Tensor | null)[];
   size: number;
+  /** Per-sample loss weights of each output ([size] tensors), or none. */
+  weights?: (Tensor | null)[];
 }
 
 function compiledOf(model: TrainableModel, what: string): Compiled {
@@ -70,14 +74,16 @@ function sameShape(loss: string, output: string, y: Tensor, out: Tensor): void {
   }
 }
 
-/** One output's loss (a recorded scalar) and its predictions on demand. */
-function outputLoss(spec: OutputSpec, head: Head, several: boolean, out: Tensor, y: Tensor): [Tensor, () => Tensor] {
+/** One output's loss (a recorded scalar) and its predictions on demand; weighted per sample when `w` is given. */
+function outputLoss(spec: OutputSpec, head: Head, several: boolean, out: Tensor, y: Tensor, w: Tensor | null): [Tensor, () => Tensor] {
   const where = several ? ` (output '${spec.name}')` : '';
+  const reduce = (perSampleLoss: Tensor) => (w ? weightedMean(perSampleLoss, w) : ops.mean(perSampleLoss));
   if (head === 'sigmoid') {
     const labels = alignLabels(y, out);
     sameShape('binaryCrossentropy', where, labels, out);
     const fl = labels.dtype === 'float32' ? labels : ops.cast(labels, 'float32');
-    return [ops.mean(ops.sigmoidCrossEntropyWithLogits(fl, out)), () => noGrad(() => ops.sigmoid(out))];
+    const ce = ops.sigmoidCrossEntropyWithLogits(fl, out);
+    return [w ? weightedMean(ops.mean(ce, -1), w) : ops.mean(ce), () => noGrad(() => ops.sigmoid(out))];
   }
   if (head === 'softmax') {
     let labels: Tensor;
@@ -86,11 +92,16 @@ function outputLoss(spec: OutputSpec, head: Head, several: boolean, out: Tensor,
       sameShape('categoricalCrossentropy', where, y, out);
       labels = y.dtype === 'float32' ? y : ops.cast(y, 'float32');
     }
-    return [ops.mean(ops.softmaxCrossEntropyWithLogits(labels, out)), () => noGrad(() => ops.softmax(out))];
+    return [reduce(ops.softmaxCrossEntropyWithLogits(labels, out)), () => noGrad(() => ops.softmax(out))];
   }
   const labels = alignLabels(y, out);
   const fl = labels.dtype === 'float32' || spec.lossId === 'sparseCategoricalCrossentropy' ? labels : ops.cast(labels, 'float32');
-  return [spec.lossFn!(fl, out), () => out];
+  if (!w) return [spec.lossFn!(fl, out), () => out];
+  const per = spec.lossId ? perSample[spec.lossId] : undefined;
+  if (!per) {
+    throw new Error(`sample or class weights${where} need a loss given by name in compile() (a loss function gives only its mean), got ${spec.lossId ?? 'a function'}`);
+  }
+  return [weightedMean(per(fl, out), w), () => out];
 }
 
 /** The fused head of each output: its activation when the loss is the matching cross-entropy. */
@@ -127,7 +138,7 @@ function lossStep(model: TrainableModel, c: Compiled, batch: Batch, training: bo
     }
     const y = batch.ys[spec.index];
     if (!y) throw new Error(`${model.name}: no targets were given for output '${spec.name}', which has a loss`);
-    const [l, pred] = outputLoss(spec, heads[spec.index], several, out, y);
+    const [l, pred] = outputLoss(spec, heads[spec.index], several, out, y, batch.weights?.[spec.index] ?? null);
     preds.push(pred);
     if (several) logs[`${spec.name}_loss`] = l.dataSync()[0];
     parts.push(spec.weight === 1 ? l : ops.mul(l, spec.weight));
@@ -178,7 +189,7 @@ export function trainStep(model: TrainableModel, batch: Batch): Logs {
     const step = lossStep(model, c, batch, true);
     const value = step.logs.loss;
     if (!Number.isFinite(value)) {
-      throw new Error(`${model.name}: the loss became ${value}; check the data for NaN/inf and lower the learning rate`);
+      throw new NonFiniteLossError(`${model.name}: the loss became ${value}; check the data for NaN/inf and lower the learning rate`, step.logs);
     }
     if (step.total.requiresGrad) {
       runBackward(step.total, () => ops.onesLike(step.total), { add: ops.add, clone: ops.clone });
@@ -265,7 +276,7 @@ function checkYieldEvery(who: string, y: LoopArgs['yieldEvery']): void {
 }
 
 function disposeBatch(b: Batch): void {
-  for (const t of [...b.xs, ...b.ys]) if (t && !t.isDisposed) t.dispose();
+  for (const t of [...b.xs, ...b.ys, ...(b.weights ?? [])]) if (t && !t.isDisposed) t.dispose();
 }
 
 /** The epoch loop of fit and fitDataset: callbacks, progress, History. */
@@ -292,6 +303,10 @@ export async function trainingLoop(model: TrainableModel, args: LoopArgs): Promi
       let logs: Logs;
       try {
         logs = trainStep(model, batch);
+      } catch (e) {
+        // terminateOnNaN: the batch's (non-finite) logs go to the callbacks, which stop training.
+        if (!(e instanceof NonFiniteLossError && hooks.some(stopsOnNonFiniteLoss))) throw e;
+        logs = e.logs;
       } finally {
         if (source.ownsBatches) disposeBatch(batch);
       }
@@ -303,7 +318,7 @@ export async function trainingLoop(model: TrainableModel, args: LoopArgs): Promi
         lastYield = performance.now();
         for (const h of hooks) await h.onYield?.(epoch, step, logs);
       }
-      if (model.stopTraining && source.steps === null) break;
+      if (model.stopTraining) break;
     }
     const epochLogs = avg.result();
     const val = args.validate ? await args.validate() : null;

@@ -33,6 +33,7 @@ export { ModuleList, Sequential } from './containers';
 export { bceLoss, bceWithLogitsLoss, crossEntropyLoss, huberLoss, l1Loss, mseLoss, nllLoss, smoothL1Loss } from './losses';
 export type { CrossEntropyOptions, LossModule, NllLossOptions, Reduction } from './losses';
 export * as functional from './functional';
+export * as utils from './utils';
 export { load, save, stateDictFromBytes, stateDictFromJSON, stateDictMetadata, stateDictToBytes, stateDictToJSON } from './state-dict-io';
 export type { StateDictJSON } from './state-dict-io';
 export { fromPyTorchLayout, toPyTorchLayout } from './pytorch-layout';

@@ -20,6 +20,7 @@ pub mod indexing;
 pub mod layer_norm;
 pub mod losses;
 pub mod optim;
+pub mod optim_torch;
 pub mod pool;
 pub mod pool3d;
 pub mod reduce;

@@ -1,4 +1,5 @@
-//! Fused optimizer updates, in place on parameters and state, in the Keras form.
+//! Fused optimizer updates, in place on parameters and state, in the Keras / TensorFlow.js
+//! form (the PyTorch forms are in optim_torch.rs).
 
 use crate::elementwise::{ld, st};
 use crate::simd::F32x4;
@@ -95,6 +96,63 @@ pub fn rmsprop(
             None => step,
         };
         st(ld(p, i, len).sub(upd), p, i, len);
+        i += 4;
+    }
+}
+
+
+/// Adagrad (Keras / TF.js form): acc += g²; p −= lr·g/√(acc + ε) (ε inside the root).
+pub fn adagrad(p: &mut [f32], g: &[f32], acc: &mut [f32], lr: f32, eps: f32) {
+    let n = p.len();
+    let (g, acc) = (&g[..n], &mut acc[..n]);
+    let (lrv, ep) = (s(lr), s(eps));
+    let mut i = 0;
+    while i < n {
+        let len = (n - i).min(4);
+        let gv = ld(g, i, len);
+        let av = ld(acc, i, len).add(gv.mul(gv));
+        st(av, acc, i, len);
+        st(ld(p, i, len).sub(lrv.mul(gv).div(av.add(ep).sqrt())), p, i, len);
+        i += 4;
+    }
+}
+
+/// Adadelta (Keras form, Zeiler 2012): acc_g = ρ·acc_g + (1−ρ)·g²;
+/// d = √(acc_d + ε)/√(acc_g + ε)·g with the updated acc_g; acc_d = ρ·acc_d + (1−ρ)·d²;
+/// p −= lr·d.
+pub fn adadelta(p: &mut [f32], g: &[f32], acc_g: &mut [f32], acc_d: &mut [f32], lr: f32, rho: f32, eps: f32) {
+    let n = p.len();
+    let (g, acc_g, acc_d) = (&g[..n], &mut acc_g[..n], &mut acc_d[..n]);
+    let (r, c, lrv, ep) = (s(rho), s(1.0 - rho), s(lr), s(eps));
+    let mut i = 0;
+    while i < n {
+        let len = (n - i).min(4);
+        let gv = ld(g, i, len);
+        let ag = r.mul(ld(acc_g, i, len)).add(c.mul(gv.mul(gv)));
+        let ad = ld(acc_d, i, len);
+        let d = ad.add(ep).sqrt().div(ag.add(ep).sqrt()).mul(gv);
+        st(ag, acc_g, i, len);
+        st(r.mul(ad).add(c.mul(d.mul(d))), acc_d, i, len);
+        st(ld(p, i, len).sub(lrv.mul(d)), p, i, len);
+        i += 4;
+    }
+}
+
+/// Adamax (Keras / TF.js form): m = β1·m + (1−β1)·g; u = max(β2·u, |g|);
+/// p −= lr_t·m/(u + ε), with lr_t = lr/(1−β1^t) from the caller.
+pub fn adamax(p: &mut [f32], g: &[f32], m: &mut [f32], u: &mut [f32], lr_t: f32, beta1: f32, beta2: f32, eps: f32) {
+    let n = p.len();
+    let (g, m, u) = (&g[..n], &mut m[..n], &mut u[..n]);
+    let (b1, c1, b2, lrv, ep) = (s(beta1), s(1.0 - beta1), s(beta2), s(lr_t), s(eps));
+    let mut i = 0;
+    while i < n {
+        let len = (n - i).min(4);
+        let gv = ld(g, i, len);
+        let mv = b1.mul(ld(m, i, len)).add(c1.mul(gv));
+        let uv = b2.mul(ld(u, i, len)).max(gv.abs());
+        st(mv, m, i, len);
+        st(uv, u, i, len);
+        st(ld(p, i, len).sub(lrv.mul(mv).div(uv.add(ep))), p, i, len);
         i += 4;
     }
 }
@@ -197,6 +255,94 @@ mod tests {
             // the centered denominator cancels: allow a looser tolerance there
             let tol = if centered { 1e-4 } else { 1e-5 };
             assert_close(&p, &rp.iter().map(|&x| x as f32).collect::<Vec<_>>(), tol, 1e-6);
+        }
+    }
+
+    /// Sizes around the SIMD width: a single lane, partial vectors, several vectors + a tail.
+    const SIZES: [usize; 6] = [1, 3, 4, 5, 11, 17];
+
+    fn to_f32(v: &[f64]) -> Vec<f32> {
+        v.iter().map(|&x| x as f32).collect()
+    }
+
+    fn grads_n(n: usize, step: usize) -> Vec<f32> {
+        Rng::new(300 + step as u64).vec(n, -1.0, 1.0)
+    }
+
+    #[test]
+    fn adagrad_matches_scalar_over_steps() {
+        for &n in &SIZES {
+            let (lr, eps) = (0.05f32, 1e-7f32);
+            let mut p = Rng::new(20).vec(n, -1.0, 1.0);
+            let mut acc = vec![0.1f32; n];
+            let mut rp: Vec<f64> = p.iter().map(|&x| x as f64).collect();
+            let mut racc = vec![0.1f32 as f64; n];
+            for t in 1..=5 {
+                let g = grads_n(n, t);
+                adagrad(&mut p, &g, &mut acc, lr, eps);
+                for i in 0..n {
+                    let gi = g[i] as f64;
+                    racc[i] += gi * gi;
+                    rp[i] -= lr as f64 * gi / (racc[i] + eps as f64).sqrt();
+                }
+            }
+            assert_close(&p, &to_f32(&rp), 1e-5, 1e-6);
+            assert_close(&acc, &to_f32(&racc), 1e-5, 1e-7);
+        }
+    }
+
+    #[test]
+    fn adadelta_matches_scalar_over_steps() {
+        for &n in &SIZES {
+            for &eps in &[1e-7f32, 1e-2] {
+                let (lr, rho) = (1.0f32, 0.95f32);
+                let mut p = Rng::new(21).vec(n, -1.0, 1.0);
+                let (mut ag, mut ad) = (vec![0.0f32; n], vec![0.0f32; n]);
+                let mut rp: Vec<f64> = p.iter().map(|&x| x as f64).collect();
+                let (mut rag, mut rad) = (vec![0.0f64; n], vec![0.0f64; n]);
+                let (rho64, eps64) = (rho as f64, eps as f64);
+                for t in 1..=6 {
+                    let g = grads_n(n, t);
+                    adadelta(&mut p, &g, &mut ag, &mut ad, lr, rho, eps);
+                    for i in 0..n {
+                        let gi = g[i] as f64;
+                        rag[i] = rho64 * rag[i] + (1.0 - rho64) * gi * gi;
+                        let d = (rad[i] + eps64).sqrt() / (rag[i] + eps64).sqrt() * gi;
+                        rad[i] = rho64 * rad[i] + (1.0 - rho64) * d * d;
+                        rp[i] -= lr as f64 * d;
+                    }
+                }
+                assert_close(&p, &to_f32(&rp), 1e-5, 1e-6);
+                assert_close(&ag, &to_f32(&rag), 1e-5, 1e-9);
+                assert_close(&ad, &to_f32(&rad), 1e-4, 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn adamax_matches_scalar_over_steps() {
+        for &n in &SIZES {
+            let (lr, b1, b2, eps) = (0.002f64, 0.9f32 as f64, 0.999f32 as f64, 1e-7f32 as f64);
+            let mut p = Rng::new(22).vec(n, -1.0, 1.0);
+            let (mut m, mut u) = (vec![0.0f32; n], vec![0.0f32; n]);
+            let mut rp: Vec<f64> = p.iter().map(|&x| x as f64).collect();
+            let (mut rm, mut ru) = (vec![0.0f64; n], vec![0.0f64; n]);
+            for t in 1..=5 {
+                // a zero gradient somewhere: u must keep decaying there, p must not move on ε alone
+                let mut g = grads_n(n, t);
+                g[(t * 3) % n] = 0.0;
+                let lr_t = lr / (1.0 - b1.powi(t as i32));
+                adamax(&mut p, &g, &mut m, &mut u, lr_t as f32, b1 as f32, b2 as f32, eps as f32);
+                for i in 0..n {
+                    let gi = g[i] as f64;
+                    rm[i] = b1 * rm[i] + (1.0 - b1) * gi;
+                    ru[i] = (b2 * ru[i]).max(gi.abs());
+                    rp[i] -= lr_t * rm[i] / (ru[i] + eps);
+                }
+            }
+            assert_close(&p, &to_f32(&rp), 1e-5, 1e-6);
+            assert_close(&m, &to_f32(&rm), 1e-5, 1e-7);
+            assert_close(&u, &to_f32(&ru), 1e-5, 1e-7);
         }
     }
 }

@@ -36,6 +36,7 @@ mod resize;
 mod ctc;
 mod fused;
 mod mem;
+mod optimizers;
 mod ops;
 mod rnn;
 

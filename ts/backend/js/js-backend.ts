@@ -26,6 +26,7 @@ import * as jsConv from './conv';
 import * as jsFused from './fused';
 import * as jsCtc from './ctc';
 import * as jsAudio from './audio';
+import * as jsOptim from './optim';
 import { cumulative as jsCumulative } from './scan';
 import type { SpectrogramGeometry } from '../audio-geometry';
 import * as jsSpatial from './spatial';
@@ -823,6 +824,36 @@ export class JsBackend implements Backend {
         P[i] -= step;
       }
     }
+  }
+
+  // ---- more optimizer updates (ts/backend/js/optim.ts) --------------------------------
+
+  adagrad(p: Storage, g: Storage, acc: Storage, n: number, lr: number, eps: number): void {
+    jsOptim.adagrad(p, g, acc, n, lr, eps);
+  }
+
+  adadelta(p: Storage, g: Storage, accG: Storage, accD: Storage, n: number, lr: number, rho: number, eps: number): void {
+    jsOptim.adadelta(p, g, accG, accD, n, lr, rho, eps);
+  }
+
+  adamax(p: Storage, g: Storage, m: Storage, u: Storage, n: number, lrT: number, beta1: number, beta2: number, eps: number): void {
+    jsOptim.adamax(p, g, m, u, n, lrT, beta1, beta2, eps);
+  }
+
+  sgdTorch(p: Storage, g: Storage, buf: Storage | null, n: number, lr: number, momentum: number, dampening: number, nesterov: boolean, weightDecay: number, first: boolean): void {
+    jsOptim.sgdTorch(p, g, buf, n, lr, momentum, dampening, nesterov, weightDecay, first);
+  }
+
+  adamTorch(p: Storage, g: Storage, m: Storage, v: Storage, vMax: Storage | null, n: number, stepSize: number, beta1: number, beta2: number, eps: number, bc2Sqrt: number, l2: number, keep: number): void {
+    jsOptim.adamTorch(p, g, m, v, vMax, n, stepSize, beta1, beta2, eps, bc2Sqrt, l2, keep);
+  }
+
+  adagradTorch(p: Storage, g: Storage, sum: Storage, n: number, clr: number, eps: number, weightDecay: number): void {
+    jsOptim.adagradTorch(p, g, sum, n, clr, eps, weightDecay);
+  }
+
+  rmspropTorch(p: Storage, g: Storage, sq: Storage, gAvg: Storage | null, buf: Storage | null, n: number, lr: number, alpha: number, eps: number, weightDecay: number, momentum: number): void {
+    jsOptim.rmspropTorch(p, g, sq, gAvg, buf, n, lr, alpha, eps, weightDecay, momentum);
   }
 
   // ---- convolution and pooling (ts/backend/js/conv.ts) --------------------------------

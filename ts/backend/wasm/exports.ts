@@ -66,6 +66,17 @@ export interface FerriteExports {
   ferrite_sgd(p: number, g: number, velocity: number, n: number, lr: number, momentum: number, nesterov: number): void;
   /** mg 0 unless centered; mom 0 unless momentum > 0. */
   ferrite_rmsprop(p: number, g: number, ms: number, mg: number, mom: number, n: number, lr: number, rho: number, momentum: number, eps: number): void;
+  // More optimizers (crates/ferrite-wasm/src/optimizers.rs): Keras / TF.js forms, then PyTorch forms.
+  ferrite_adagrad(p: number, g: number, acc: number, n: number, lr: number, eps: number): void;
+  ferrite_adadelta(p: number, g: number, accG: number, accD: number, n: number, lr: number, rho: number, eps: number): void;
+  ferrite_adamax(p: number, g: number, m: number, u: number, n: number, lrT: number, beta1: number, beta2: number, eps: number): void;
+  /** buf 0 when momentum = 0; nesterov, first 0|1. */
+  ferrite_sgd_torch(p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number, nesterov: number, weightDecay: number, first: number): void;
+  /** vMax 0 unless amsgrad. */
+  ferrite_adam_torch(p: number, g: number, m: number, v: number, vMax: number, n: number, stepSize: number, beta1: number, beta2: number, eps: number, bc2Sqrt: number, l2: number, keep: number): void;
+  ferrite_adagrad_torch(p: number, g: number, sum: number, n: number, clr: number, eps: number, weightDecay: number): void;
+  /** gAvg 0 unless centered; buf 0 unless momentum > 0. */
+  ferrite_rmsprop_torch(p: number, g: number, sq: number, gAvg: number, buf: number, n: number, lr: number, alpha: number, eps: number, weightDecay: number, momentum: number): void;
 
   // Recurrent layers (crates/ferrite-wasm/src/rnn.rs): cell 0 LSTM, 1 GRU resetAfter, 2 GRU,
   // 3 SimpleRNN; flags bit 0 batch-major, bit 1 returnSequences, bit 2 goBackwards; act/ract:
@@ -206,6 +217,13 @@ export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, numbe
   ferrite_adam: 9,
   ferrite_sgd: 7,
   ferrite_rmsprop: 10,
+  ferrite_adagrad: 6,
+  ferrite_adadelta: 8,
+  ferrite_adamax: 9,
+  ferrite_sgd_torch: 10,
+  ferrite_adam_torch: 13,
+  ferrite_adagrad_torch: 7,
+  ferrite_rmsprop_torch: 11,
   ferrite_rnn_workspace_len: 5,
   ferrite_rnn_forward: 20,
   ferrite_rnn_backward: 25,

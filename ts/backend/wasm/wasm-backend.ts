@@ -50,6 +50,11 @@ export class WasmStorage implements Storage {
   constructor(public ptr: number, public readonly size: number) {}
 }
 
+/** The heap offset of a storage, or 0 (the ABI's "none") for null. */
+function optPtr(s: Storage | null): number {
+  return s ? (s as WasmStorage).ptr : 0;
+}
+
 /**
  * A freed storage's pointer is replaced by this address, beyond any memory below 2 GiB, so a
  * kernel given a freed storage traps instead of silently corrupting reused memory.
@@ -418,6 +423,36 @@ export class WasmBackend implements Backend {
     this.x.ferrite_rmsprop(
       (p as WasmStorage).ptr, (g as WasmStorage).ptr, (ms as WasmStorage).ptr,
       mg ? (mg as WasmStorage).ptr : 0, mom ? (mom as WasmStorage).ptr : 0, n, lr, rho, momentum, eps);
+  }
+
+  // ---- more optimizer updates (crates/ferrite-wasm/src/optimizers.rs) -----------------
+
+  adagrad(p: Storage, g: Storage, acc: Storage, n: number, lr: number, eps: number): void {
+    this.x.ferrite_adagrad(optPtr(p), optPtr(g), optPtr(acc), n, lr, eps);
+  }
+
+  adadelta(p: Storage, g: Storage, accG: Storage, accD: Storage, n: number, lr: number, rho: number, eps: number): void {
+    this.x.ferrite_adadelta(optPtr(p), optPtr(g), optPtr(accG), optPtr(accD), n, lr, rho, eps);
+  }
+
+  adamax(p: Storage, g: Storage, m: Storage, u: Storage, n: number, lrT: number, beta1: number, beta2: number, eps: number): void {
+    this.x.ferrite_adamax(optPtr(p), optPtr(g), optPtr(m), optPtr(u), n, lrT, beta1, beta2, eps);
+  }
+
+  sgdTorch(p: Storage, g: Storage, buf: Storage | null, n: number, lr: number, momentum: number, dampening: number, nesterov: boolean, weightDecay: number, first: boolean): void {
+    this.x.ferrite_sgd_torch(optPtr(p), optPtr(g), optPtr(buf), n, lr, momentum, dampening, nesterov ? 1 : 0, weightDecay, first ? 1 : 0);
+  }
+
+  adamTorch(p: Storage, g: Storage, m: Storage, v: Storage, vMax: Storage | null, n: number, stepSize: number, beta1: number, beta2: number, eps: number, bc2Sqrt: number, l2: number, keep: number): void {
+    this.x.ferrite_adam_torch(optPtr(p), optPtr(g), optPtr(m), optPtr(v), optPtr(vMax), n, stepSize, beta1, beta2, eps, bc2Sqrt, l2, keep);
+  }
+
+  adagradTorch(p: Storage, g: Storage, sum: Storage, n: number, clr: number, eps: number, weightDecay: number): void {
+    this.x.ferrite_adagrad_torch(optPtr(p), optPtr(g), optPtr(sum), n, clr, eps, weightDecay);
+  }
+
+  rmspropTorch(p: Storage, g: Storage, sq: Storage, gAvg: Storage | null, buf: Storage | null, n: number, lr: number, alpha: number, eps: number, weightDecay: number, momentum: number): void {
+    this.x.ferrite_rmsprop_torch(optPtr(p), optPtr(g), optPtr(sq), optPtr(gAvg), optPtr(buf), n, lr, alpha, eps, weightDecay, momentum);
   }
 
   // ---- recurrent layers (crates/ferrite-wasm/src/rnn.rs) ------------------------------
