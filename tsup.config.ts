@@ -1,3 +1,4 @@
+import { copyFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 import type { Plugin } from 'esbuild';
 
@@ -28,6 +29,11 @@ export default defineConfig([
     target: 'es2022',
     // Gives the CJS build an import.meta.url so the loader finds wasm/ next to dist/.
     shims: true,
+    // The worker pool's helper script is plain JavaScript, loaded next to the bundle
+    // (new URL('./thread-worker.mjs', import.meta.url)): copied as is.
+    onSuccess: async () => {
+      copyFileSync('ts/backend/wasm/threads/thread-worker.mjs', 'dist/thread-worker.mjs');
+    },
   },
   {
     // The "browser" condition of package.json's exports: the same library, no Node built-ins.

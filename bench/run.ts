@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, RESULT_MARK, type Result } from './lib/common';
+import { report } from './lib/report';
 import { WORKLOADS } from './workloads/index';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -32,7 +33,8 @@ if (argv.includes('--help') || argv.includes('-h')) {
   console.log(`usage: node --import tsx bench/run.ts [options]
   --workload W1,W2     workloads to run (default: all: ${WORKLOADS.map((w) => w.id).join(', ')})
   --library ferrite    libraries to run (ferrite, tfjs)
-  --build wasm-simd    builds/backends to run (wasm-relaxed, wasm-simd, js, wasm, cpu)
+  --build wasm-simd    builds/backends to run (wasm-relaxed, wasm-simd, wasm-relaxed-threads-1,
+                       wasm-relaxed-threads-N, wasm-simd-threads-1, wasm-simd-threads-N, js, wasm, cpu)
   --quick              fewer repetitions (W1: shorter sampling, plain-JS 1024³ skipped)
   --processes 3        run each case in N processes and report per-metric medians (default 1)
   --timeout 1800       seconds before a worker is stopped`);
@@ -41,7 +43,8 @@ if (argv.includes('--help') || argv.includes('-h')) {
 const quick = argv.includes('--quick');
 const wantWorkloads = listOpt('workload');
 const wantLibraries = listOpt('library');
-const wantBuilds = listOpt('build');
+// Build names keep their case (wasm-relaxed-threads-N).
+const wantBuilds = listOpt('build').map((b) => b.replace(/-n$/, '-N'));
 const timeoutS = Number(listOpt('timeout')[0] ?? 1800);
 const processes = Math.max(1, Math.floor(Number(listOpt('processes')[0] ?? 1)));
 
@@ -56,7 +59,7 @@ interface CaseRun { results: Result[]; seconds: number }
 
 function runCase(workload: string, library: string, build: string): Promise<CaseRun> {
   const nodeArgs = ['--import', 'tsx'];
-  if (library === 'ferrite' && build === 'wasm-relaxed') nodeArgs.push('--experimental-wasm-relaxed-simd');
+  if (library === 'ferrite' && build.startsWith('wasm-relaxed')) nodeArgs.push('--experimental-wasm-relaxed-simd');
   const args = [...nodeArgs, path.join(here, 'worker.ts'), workload, library, build, ...(quick ? ['--quick'] : [])];
   const t0 = performance.now();
   return new Promise((resolve) => {
@@ -97,7 +100,7 @@ const all: Result[] = [];
 const started = new Date();
 const loadBefore = os.loadavg()[0];
 // What was measured: the wasm files as they are now (they may be rebuilt while a run goes on).
-const wasmFiles = ['simd', 'relaxed'].map((b) => {
+const wasmFiles = ['simd', 'relaxed', 'simd-threads', 'relaxed-threads'].map((b) => {
   const f = path.join(root, 'wasm', `ferrite-ml-${b}.wasm`);
   if (!existsSync(f)) return `ferrite-ml-${b}.wasm missing`;
   const bytes = readFileSync(f);
@@ -158,7 +161,7 @@ const cpuSlug = cpu
   .replace(/^-|-$/g, '')
   .slice(0, 40) || 'cpu';
 
-const md = report(all);
+const md = report(all, { title: `ferrite benchmarks, ${date}`, header: header(all), workloads: WORKLOADS });
 console.log('\n' + md);
 const outDir = path.join(here, 'results');
 mkdirSync(outDir, { recursive: true });
@@ -170,94 +173,15 @@ writeFileSync(mdPath, md);
 writeFileSync(jsonPath, JSON.stringify(all, null, 2) + '\n');
 console.error(`wrote ${path.relative(root, mdPath)} and ${path.relative(root, jsonPath)}`);
 
-function report(results: Result[]): string {
-  const lines: string[] = [];
-  const threads = [...new Set(results.map((r) => r.threads))].join(', ') || '1';
-  lines.push(`# ferrite benchmarks, ${date}`, '');
-  lines.push(`- CPU: ${cpu} (${os.cpus().length} logical cores, ${os.arch()})`);
-  lines.push(`- Node ${process.version} (V8 ${process.versions.v8}), ${os.platform()} ${os.release()}`);
-  lines.push(`- Threads: ${threads} (every library runs on one thread)`);
-  lines.push(`- Load average (1 min): ${loadBefore.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`);
-  lines.push(`- ferrite ${commit}; ${wasmFiles.join('; ')}`);
-  lines.push(`- One process per workload/library/build${processes > 1 ? ` (${processes} each; medians)` : ''}; command: \`bench/run.ts${argv.length ? ' ' + argv.join(' ') : ''}\``);
-  lines.push(`- Workload definitions: ../shared/workloads.md; how to read: bench/README.md`, '');
-
-  for (const w of WORKLOADS) {
-    const rows = results.filter((r) => r.workload === w.id);
-    if (!rows.length) continue;
-    const cols = w.cases.filter((c) => rows.some((r) => r.library === c.library && r.build === c.build));
-    const key = (c: { library: string; build: string }) => `${c.library} ${c.build}`;
-    const colName = (c: { library: string; build: string }) => (c.library === 'tfjs' ? `TF.js ${c.build}` : `ferrite ${c.build}`);
-    const metrics = [...new Set(rows.filter((r) => r.metric !== '*').map((r) => r.metric))];
-    const tfCols = cols.filter((c) => c.library === 'tfjs');
-    const feWasm = cols.filter((c) => c.library === 'ferrite' && c.build.startsWith('wasm'));
-    const footnotes: string[] = [];
-    const mark = (text: string) => {
-      let i = footnotes.indexOf(text);
-      if (i < 0) i = footnotes.push(text) - 1;
-      return `[${i + 1}]`;
-    };
-
-    lines.push(`## ${w.id} ${w.title}`, '');
-    const header = ['metric', ...cols.map(colName), ...(feWasm.length ? tfCols.map((c) => `ferrite wasm ÷ ${colName(c)}`) : [])];
-    lines.push(`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i ? '---:' : '---')).join('|')}|`);
-    for (const metric of metrics) {
-      const get = (c: { library: string; build: string }) =>
-        rows.find((r) => r.library === c.library && r.build === c.build && r.metric === metric);
-      const sample = rows.find((r) => r.metric === metric)!;
-      const better = sample.better;
-      const wasmVals = feWasm.map(get).filter((r): r is Result => !!r && r.value !== null).map((r) => r.value!);
-      const best = !better || !wasmVals.length ? null : better === 'higher' ? Math.max(...wasmVals) : Math.min(...wasmVals);
-      const cells = cols.map((c) => {
-        const r = get(c);
-        const whole = rows.find((x) => x.library === c.library && x.build === c.build && x.metric === '*');
-        if (!r) return whole ? `fails ${mark(`${key(c)}: ${whole.error}`)}` : '';
-        if (r.value === null) {
-          if (r.error) return `fails ${mark(`${key(c)}: ${r.error}`)}`;
-          return `— ${r.note ? mark(`${key(c)}: ${r.note}`) : ''}`.trim();
-        }
-        let s = fmt(r.value);
-        if (best !== null && best > 0) s += ` (${(r.value / best).toFixed(2)}×)`;
-        if (r.note) s += ` ${mark(`${key(c)}: ${r.note}`)}`;
-        return s;
-      });
-      const speedups = feWasm.length
-        ? tfCols.map((c) => {
-            const r = get(c);
-            if (best === null || !r || r.value === null || r.value <= 0) return r?.error || (!r && rows.some((x) => x.library === c.library && x.build === c.build && x.metric === '*')) ? 'TF.js fails' : '';
-            return `${fmt(better === 'higher' ? best / r.value : r.value / best)}×`;
-          })
-        : [];
-      const unit = sample.unit ? ` (${sample.unit})` : '';
-      lines.push(`| ${metric}${unit} | ${[...cells, ...speedups].join(' | ')} |`);
-    }
-    // Cases that crashed, timed out or could not start.
-    if (rows.some((r) => r.metric === '*')) {
-      const cells = cols.map((c) => {
-        const whole = rows.find((x) => x.library === c.library && x.build === c.build && x.metric === '*');
-        return whole ? `fails ${mark(`${key(c)}: ${whole.error}`)}` : 'ok';
-      });
-      lines.push(`| whole case | ${[...cells, ...(feWasm.length ? tfCols.map(() => '') : [])].join(' | ')} |`);
-    }
-    lines.push('');
-    if (footnotes.length) {
-      footnotes.forEach((f, i) => lines.push(`${i + 1}. ${f.replace(/\|/g, '\\|')}`));
-      lines.push('');
-    }
-  }
-  lines.push(
-    'Cells: value (value ÷ the best ferrite wasm build for that row; rows without a better-direction show no ratio).',
-    '"ferrite wasm ÷ TF.js": how many times better the best ferrite wasm build is (throughput: ferrite ÷ TF.js; time and memory: TF.js ÷ ferrite).',
-    '',
-  );
-  return lines.join('\n');
-}
-
-function fmt(v: number): string {
-  const a = Math.abs(v);
-  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
-  if (a >= 100) return v.toFixed(0);
-  if (a >= 10) return v.toFixed(1);
-  if (a >= 1) return v.toFixed(2);
-  return v.toFixed(3);
+function header(results: Result[]): string[] {
+  const threads = [...new Set(results.map((r) => r.threads))].sort((a, b) => a - b).join(', ') || '1';
+  return [
+    `- CPU: ${cpu} (${os.cpus().length} logical cores, ${os.arch()})`,
+    `- Node ${process.version} (V8 ${process.versions.v8}), ${os.platform()} ${os.release()}`,
+    `- Threads: ${threads} (ferrite's threaded builds run on 1 thread and on every core; every other case on one thread: TF.js wasm never threads in Node)`,
+    `- Load average (1 min): ${loadBefore.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`,
+    `- ferrite ${commit}; ${wasmFiles.join('; ')}`,
+    `- One process per workload/library/build${processes > 1 ? ` (${processes} each; medians)` : ''}; command: \`bench/run.ts${argv.length ? ' ' + argv.join(' ') : ''}\``,
+    `- Workload definitions: ../shared/workloads.md; how to read: bench/README.md`,
+  ];
 }

@@ -15,6 +15,7 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BUILT_FILES = [
   'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts',
   'wasm/ferrite-ml-simd.wasm', 'wasm/ferrite-ml-relaxed.wasm',
+  'wasm/ferrite-ml-simd-threads.wasm', 'wasm/ferrite-ml-relaxed-threads.wasm', 'dist/thread-worker.mjs',
 ];
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

@@ -55,14 +55,15 @@ const USE = `
   const [, acc] = model.evaluate(fe.tensor2d(xs), fe.tensor2d(ys));
   const p = model.predict(fe.tensor2d([[1, 1], [-1, -1]])).dataSync();
   console.log(JSON.stringify({
-    backend: fe.getBackend(), build: fe.getBuild(), matMul: Array.from(m.dataSync()),
+    backend: fe.getBackend(), build: fe.getBuild(), threads: fe.getThreads(), matMul: Array.from(m.dataSync()),
     acc: acc.dataSync()[0], p: Array.from(p),
   }));
 `;
 
-function checkUse(r: Record<string, unknown>, backend: string, build: string): void {
+function checkUse(r: Record<string, unknown>, backend: string, build: string, threads = 1): void {
   expect(r.backend).toBe(backend);
   expect(r.build).toBe(build);
+  expect(r.threads).toBe(threads);
   expect(r.matMul).toEqual([58, 64, 139, 154]);
   expect(r.acc).toBe(1);
   const [p1, p0] = r.p as number[];
@@ -83,13 +84,13 @@ describe('the packed package', () => {
     if (packed) rmSync(packed.tarball, { force: true });
   });
 
-  it('carries the bundles, their types and both wasm builds, and no sources', () => {
+  it('carries the bundles, their types, the helper script and the four wasm builds, and no sources', () => {
     expect(packed.tarball.split('/').pop()).toBe(`ferrite-ml-${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}.tgz`);
     expect(JSON.parse(readFileSync(join(pkgDir(), 'package.json'), 'utf8')).name).toBe('ferrite-ml');
     for (const f of [...BUILT_FILES, 'dist/index.browser.js', 'package.json', 'README.md']) {
       expect(packed.files).toContain(f);
     }
-    for (const f of packed.files) expect(f).toMatch(/^(dist\/[^/]+|wasm\/ferrite-ml-(simd|relaxed)\.wasm|package\.json|README\.md)$/);
+    for (const f of packed.files) expect(f).toMatch(/^(dist\/[^/]+|wasm\/ferrite-ml-(simd|relaxed)(-threads)?\.wasm|package\.json|README\.md)$/);
     const pkg = JSON.parse(readFileSync(join(pkgDir(), 'package.json'), 'utf8'));
     expect(Object.keys(pkg.dependencies ?? {})).toEqual([]);
   });
@@ -102,6 +103,18 @@ describe('the packed package', () => {
   it('loads as CommonJS in Node (require) and trains', () => {
     const r = runNode('cjs.cjs', `const fe = require('ferrite-ml');\n(async () => {${USE.replace('BUILD', "{ build: 'simd' }")}})();`);
     checkUse(r, 'wasm', 'simd');
+  });
+
+  it('trains on two threads through import and require (helpers found next to the bundle)', () => {
+    const esm = runNode('threads.mjs', `import * as fe from 'ferrite-ml';\n${USE.replace('BUILD', "{ build: 'simd', threads: 2 }")}`);
+    checkUse(esm, 'wasm', 'simd-threads', 2);
+    const cjs = runNode('threads.cjs', `const fe = require('ferrite-ml');\n(async () => {${USE.replace('BUILD', "{ build: 'simd', threads: 2 }")}})();`);
+    checkUse(cjs, 'wasm', 'simd-threads', 2);
+    // The same training on one thread gives the same bits.
+    const one = runNode('one.mjs', `import * as fe from 'ferrite-ml';\n${USE.replace('BUILD', "{ build: 'simd-threads', threads: 1 }")}`);
+    checkUse(one, 'wasm', 'simd-threads', 1);
+    expect(esm.p).toEqual(one.p);
+    expect(cjs.p).toEqual(one.p);
   });
 
   it('picks the relaxed build in Node when relaxed SIMD is on', () => {

@@ -9,7 +9,7 @@ import { EXPORT_ARITY, UNARY_OPS, type FerriteExports } from '../ts/backend/wasm
 // Node 20 needs the flag for relaxed-simd; later versions have it on by default.
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
-const builds = ['simd', 'relaxed'] as const;
+const builds = ['simd', 'relaxed', 'simd-threads', 'relaxed-threads'] as const;
 
 function wasmPath(build: string): string {
   return fileURLToPath(new URL(`../wasm/ferrite-ml-${build}.wasm`, import.meta.url));
@@ -19,16 +19,23 @@ function load(build: string): { module: WebAssembly.Module; exports: FerriteExpo
   const path = wasmPath(build);
   if (!existsSync(path)) throw new Error(`${path} is missing: run bash scripts/build-wasm.sh`);
   const module = new WebAssembly.Module(readFileSync(path));
-  const instance = new WebAssembly.Instance(module, {});
-  return { module, exports: instance.exports as unknown as FerriteExports };
+  if (!build.endsWith('-threads')) {
+    const instance = new WebAssembly.Instance(module, {});
+    return { module, exports: instance.exports as unknown as FerriteExports };
+  }
+  // The threaded builds import their (shared) memory.
+  const memory = new WebAssembly.Memory({ initial: 32, maximum: 65536, shared: true });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return { module, exports: { ...instance.exports, memory } as unknown as FerriteExports };
 }
 
 describe.each(builds)('ferrite-%s.wasm', (build) => {
   const { module, exports: fe } = load(build);
 
   it('exports exactly the functions of EXPORT_ARITY, with their arities', () => {
+    // The threaded builds' linker exports (__wasm_init_tls, …) are not part of the ABI.
     const functions = WebAssembly.Module.exports(module)
-      .filter((e) => e.kind === 'function')
+      .filter((e) => e.kind === 'function' && !e.name.startsWith('__'))
       .map((e) => e.name)
       .sort();
     expect(functions).toEqual(Object.keys(EXPORT_ARITY).sort());
@@ -38,6 +45,19 @@ describe.each(builds)('ferrite-%s.wasm', (build) => {
       expect((raw[name] as (...args: number[]) => unknown).length, name).toBe(arity);
     }
     expect(fe.memory).toBeInstanceOf(WebAssembly.Memory);
+  });
+
+  it(build.endsWith('-threads') ? 'imports one shared memory' : 'imports nothing and runs on one thread', () => {
+    const imports = WebAssembly.Module.imports(module);
+    if (build.endsWith('-threads')) {
+      expect(imports).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+      expect(fe.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    } else {
+      expect(imports).toEqual([]);
+      expect(fe.memory.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+      expect(fe.ferrite_threads_set(4, 0, 1)).toBe(1);
+    }
+    expect(fe.ferrite_threads_get()).toBe(1);
   });
 
   const f32 = (ptr: number, n: number) => new Float32Array(fe.memory.buffer, ptr, n);

@@ -7,7 +7,7 @@
 import './tensor-methods';
 import './tensor-methods-tfjs';
 
-export { ready, setBackend, getBackend, getBuild, tidy, dispose, keep, memory } from './runtime';
+export { ready, setBackend, getBackend, getBuild, getThreads, tidy, dispose, keep, memory } from './runtime';
 export type { ReadyOptions, BackendName, WasmBuild, MemoryInfo } from './runtime';
 export { Tensor, Variable } from './tensor';
 export type { DType, Shape, NestedArray, TypedArray } from './tensor';

@@ -49,10 +49,15 @@ export function errorMessage(e: unknown): string {
   return msg.split('\n')[0].slice(0, 300);
 }
 
-/** The library/build pairs, in table order. */
+/** The library/build pairs, in table order. The threaded builds run twice: on 1 thread and
+ * on every core (`-N`), so their ratio is the speedup threads give within one build. */
 export const CASES = [
   { library: 'ferrite', build: 'wasm-relaxed' },
   { library: 'ferrite', build: 'wasm-simd' },
+  { library: 'ferrite', build: 'wasm-relaxed-threads-1' },
+  { library: 'ferrite', build: 'wasm-relaxed-threads-N' },
+  { library: 'ferrite', build: 'wasm-simd-threads-1' },
+  { library: 'ferrite', build: 'wasm-simd-threads-N' },
   { library: 'ferrite', build: 'js' },
   { library: 'tfjs', build: 'wasm' },
   { library: 'tfjs', build: 'cpu' },
@@ -60,6 +65,12 @@ export const CASES = [
 
 export type LibraryName = (typeof CASES)[number]['library'];
 export type BuildName = (typeof CASES)[number]['build'];
+
+/** The 1-thread / all-cores pairs of the threaded builds: [build, 1-thread case, N-thread case]. */
+export const THREAD_PAIRS = [
+  ['relaxed-threads', 'wasm-relaxed-threads-1', 'wasm-relaxed-threads-N'],
+  ['simd-threads', 'wasm-simd-threads-1', 'wasm-simd-threads-N'],
+] as const;
 
 /** Plain-JavaScript kernels (about 1 GFLOPS). */
 export const isPlainJs = (library: string, build: string) =>

@@ -12,15 +12,21 @@ export type Lib =
 export async function loadLibrary(library: string, build: string): Promise<Lib> {
   if (library === 'ferrite') {
     const fe: Ferrite = await import('ferrite-ml');
+    // wasm-<simd|relaxed>[-threads-<1|N>]: N is every core (threads: 'auto').
+    const m = /^wasm-(simd|relaxed)(?:-threads-(1|N))?$/.exec(build);
     if (build === 'js') await fe.setBackend('js');
-    else if (build === 'wasm-simd') await fe.ready({ backend: 'wasm', build: 'simd' });
-    else if (build === 'wasm-relaxed') await fe.ready({ backend: 'wasm', build: 'relaxed', relaxedSimd: true });
-    else throw new Error(`unknown ferrite build '${build}' (wasm-relaxed, wasm-simd, js)`);
+    else if (m) {
+      const simd = m[1] as 'simd' | 'relaxed';
+      const wasmBuild = m[2] ? (`${simd}-threads` as const) : simd;
+      await fe.ready({ backend: 'wasm', build: wasmBuild, relaxedSimd: m[1] === 'relaxed', threads: m[2] === 'N' ? 'auto' : 1 });
+    } else {
+      throw new Error(`unknown ferrite build '${build}' (wasm-relaxed, wasm-simd, wasm-{relaxed,simd}-threads-{1,N}, js)`);
+    }
     const got = `${fe.getBackend()}-${fe.getBuild()}`;
-    const want = build === 'js' ? 'js-js' : build;
+    const want = build === 'js' ? 'js-js' : build.replace(/-(1|N)$/, '');
     if (got !== want && !(build === 'js' && fe.getBackend() === 'js')) throw new Error(`asked for ${build}, got ${got}`);
-    // ferrite runs on the calling thread only.
-    return { kind: 'ferrite', fe, build, threads: 1, describe: `ferrite ${got}` };
+    const threads = fe.getThreads();
+    return { kind: 'ferrite', fe, build, threads, describe: `ferrite ${got}` };
   }
   if (library === 'tfjs') {
     const tf: Tfjs = await import('@tensorflow/tfjs');

@@ -33,6 +33,11 @@ export const WORKLOADS: WorkloadEntry[] = [
   { id: 'W7', title: 'Transformer encoder classifier', cases: CASES, load: () => import('./w7-transformer') },
   { id: 'SP', title: 'op level: convolution, pooling, resampling', cases: CASES, load: () => import('./spatial') },
   { id: 'CTC', title: 'CTC loss + gradient', cases: CASES.filter((c) => c.library === 'ferrite'), load: () => import('./ctc') },
+  {
+    id: 'TH', title: 'worker pool: dispatch cost',
+    cases: CASES.filter((c) => c.library === 'ferrite' && c.build.endsWith('-threads-N')),
+    load: () => import('./threads'),
+  },
 ];
 
 export function findWorkload(id: string): WorkloadEntry | undefined {

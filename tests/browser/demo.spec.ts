@@ -2,7 +2,9 @@
  * The demo page (examples/web, built by `npm run build:web` from the packed package) in real
  * headless Chromium: it loads, trains seed 000's text classifier in a Web Worker to the end,
  * reaches a test accuracy, predicts typed text, and logs no errors — with the relaxed and simd
- * wasm builds, and with the js fallback on an engine without WebAssembly SIMD.
+ * wasm builds, and with the js fallback on an engine without WebAssembly SIMD. Served with the
+ * COOP/COEP headers it trains on 2 threads to the very weights of a 1-thread run; without them
+ * it falls back to one thread (with one hint) and still trains.
  * Run: npm run test:browser. Writes tests/browser/artifacts/trained.png.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -51,11 +53,13 @@ interface Run {
   page: Page;
   context: BrowserContext;
   errors: string[];
+  warnings: string[];
   wasmRequests: string[];
   status: Record<string, string>;
 }
 
 let server: StaticServer;
+let isolatedServer: StaticServer;
 let browser: Browser;
 
 beforeAll(async () => {
@@ -67,21 +71,27 @@ beforeAll(async () => {
   }
   mkdirSync(ARTIFACTS, { recursive: true });
   server = await serveStatic(DIST);
+  isolatedServer = await serveStatic(DIST, { isolated: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
 });
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await isolatedServer?.close();
 });
 
 /** Opens the demo with `query`, waits until training has ended (or failed). */
-async function train(query: string, opts: { noSimd?: boolean } = {}): Promise<Run> {
+async function train(query: string, opts: { noSimd?: boolean; isolated?: boolean } = {}): Promise<Run> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 960 } });
   const page = await context.newPage();
   const errors: string[] = [];
+  const warnings: string[] = [];
   const wasmRequests: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    if (m.type() === 'warning') warnings.push(m.text());
+  });
   page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
   context.on('request', (r) => { if (r.url().endsWith('.wasm')) wasmRequests.push(r.url()); });
   if (opts.noSimd) {
@@ -90,7 +100,7 @@ async function train(query: string, opts: { noSimd?: boolean } = {}): Promise<Ru
       await route.fulfill({ response: res, body: NO_SIMD + (await res.text()) });
     });
   }
-  await page.goto(`${server.url}${query}`);
+  await page.goto(`${(opts.isolated ? isolatedServer : server).url}${query}`);
   await page.waitForFunction(
     () => ['done', 'error'].includes(document.getElementById('status')!.dataset.state ?? ''),
     undefined, { timeout: 150_000, polling: 100 },
@@ -98,7 +108,7 @@ async function train(query: string, opts: { noSimd?: boolean } = {}): Promise<Ru
   const status = await page.$eval('#status', (el) => ({ ...(el as HTMLElement).dataset }) as Record<string, string>);
   const message = await page.textContent('#message');
   expect(status.state, `training ended with: ${message}`).toBe('done');
-  return { page, context, errors, wasmRequests, status };
+  return { page, context, errors, warnings, wasmRequests, status };
 }
 
 /** Types `text` into the page and returns the spam probability it shows. */
@@ -182,6 +192,51 @@ describe('the demo page in Chromium', () => {
       expect(run.status.build).toBe('js');
       expect(run.wasmRequests).toEqual([]);
       console.log(`js (no SIMD): ${await checkTrained(run, 0.9)}`);
+    } finally {
+      await run.context.close();
+    }
+  });
+});
+
+describe('the demo page on several threads', () => {
+  it('trains on 2 threads when cross-origin isolated, to the weights of a 1-thread run', async () => {
+    const two = await train('?threads=2&epochs=3', { isolated: true });
+    let digest2: string;
+    try {
+      expect(two.status.isolated).toBe('true');
+      expect(two.status.threads).toBe('2');
+      expect(await two.page.textContent('#threads')).toBe('2');
+      expect(two.status.build).toBe('relaxed-threads');
+      expect(two.wasmRequests.some((u) => /ferrite-ml-relaxed-threads-[^/]*\.wasm$/.test(u))).toBe(true);
+      expect(Number(two.status.testAcc)).toBeGreaterThan(0.7);
+      expect(two.errors).toEqual([]);
+      digest2 = two.status.weightsDigest;
+      expect(digest2).toMatch(/^[0-9a-f]{8}$/);
+    } finally {
+      await two.context.close();
+    }
+    const one = await train('?threads=1&epochs=3', { isolated: true });
+    try {
+      expect(one.status.threads).toBe('1');
+      expect(one.status.weightsDigest).toBe(digest2);
+      expect(one.status.testAcc).toBe(two.status.testAcc);
+      console.log(`2 threads and 1 thread: weights digest ${digest2}, test accuracy ${one.status.testAcc}`);
+    } finally {
+      await one.context.close();
+    }
+  });
+
+  it('falls back to one thread, with one hint, on a page that is not cross-origin isolated', async () => {
+    const run = await train('?threads=2&epochs=3');
+    try {
+      expect(run.status.isolated).toBe('false');
+      expect(run.status.threads).toBe('1');
+      expect(run.status.build).toBe('relaxed');
+      expect(Number(run.status.testAcc)).toBeGreaterThan(0.7);
+      expect(run.errors).toEqual([]);
+      const hints = run.warnings.filter((w) => /running on one thread/.test(w));
+      expect(hints).toHaveLength(1);
+      expect(hints[0]).toMatch(/Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
     } finally {
       await run.context.close();
     }

@@ -1,4 +1,8 @@
-/** A static file server on 127.0.0.1 (a free port) for the built demo page. */
+/**
+ * A static file server on 127.0.0.1 (a free port) for the built demo page; with `isolated`, it
+ * sends the COOP and COEP headers that make pages cross-origin isolated (SharedArrayBuffer,
+ * and so ferrite's threads).
+ */
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +11,7 @@ import { extname, join, normalize, sep } from 'node:path';
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json',
   '.wasm': 'application/wasm',
@@ -20,8 +25,14 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-export async function serveStatic(root: string): Promise<StaticServer> {
+export const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+
+export async function serveStatic(root: string, opts: { isolated?: boolean } = {}): Promise<StaticServer> {
   const base = normalize(root + sep);
+  const extra = opts.isolated ? ISOLATION_HEADERS : {};
   const server: Server = createServer(async (req, res) => {
     try {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -29,7 +40,7 @@ export async function serveStatic(root: string): Promise<StaticServer> {
       if (!file.startsWith(base)) throw Object.assign(new Error('outside the root'), { code: 'ENOENT' });
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...extra });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch (err) {
       const missing = (err as { code?: string }).code === 'ENOENT';

@@ -7,6 +7,7 @@
 //! innermost loop is as long as possible and usually runs a SIMD fast path.
 
 use crate::elementwise::{map1, map2};
+use crate::parallel;
 use crate::simd::F32x4;
 use crate::trig;
 
@@ -65,6 +66,7 @@ pub fn contiguous_strides(shape: &[usize]) -> [isize; MAX_RANK] {
 }
 
 /// A simplified iteration space over K operands.
+#[derive(Clone, Copy)]
 struct Dims<const K: usize> {
     rank: usize,
     shape: [usize; MAX_RANK],
@@ -208,7 +210,7 @@ struct Operands<'a> {
 }
 
 #[inline(always)]
-fn binary_with(args: Operands, out: &mut [f32], f: impl Fn(F32x4, F32x4) -> F32x4 + Copy) {
+fn binary_with(args: Operands, out: &mut [f32], f: impl Fn(F32x4, F32x4) -> F32x4 + Copy + Sync) {
     let rank = args.shape.len();
     let os = contiguous_strides(args.shape);
     let Some(d) = Dims::new(args.shape, [&os[..rank], args.a_strides, args.b_strides]) else {
@@ -217,9 +219,9 @@ fn binary_with(args: Operands, out: &mut [f32], f: impl Fn(F32x4, F32x4) -> F32x
     let len = d.inner_len();
     let (sa, sb) = (d.inner_stride(1), d.inner_stride(2));
     let (a, b) = (args.a, args.b);
-    d.for_each_row([0, args.a_base as isize, args.b_base as isize], |[oo, ao, bo]| {
-        let o = &mut out[oo as usize..oo as usize + len];
-        let (ai, bi) = (ao as usize, bo as usize);
+    // One innermost row (or a piece of it) whose operands start at a[ao], b[bo].
+    let row = |o: &mut [f32], ao: isize, bo: isize| {
+        let (ai, bi, len) = (ao as usize, bo as usize, o.len());
         match (sa, sb) {
             (1, 1) => map2(&a[ai..ai + len], &b[bi..bi + len], o, f),
             (0, 1) => {
@@ -247,7 +249,34 @@ fn binary_with(args: Operands, out: &mut [f32], f: impl Fn(F32x4, F32x4) -> F32x
                 }
             }
         }
-    });
+    };
+    let base = [0, args.a_base as isize, args.b_base as isize];
+    // Threads (crate::parallel): the rows of the outermost axis, or pieces of a single row.
+    // Every element is computed alike wherever the cut falls.
+    let total: usize = d.shape[..d.rank].iter().product();
+    let parts = if d.rank == 1 { len / 64 } else { d.shape[0] };
+    let tasks = parallel::tasks_for(parallel::element_ns(total), parts);
+    if tasks <= 1 {
+        d.for_each_row(base, |[oo, ao, bo]| row(&mut out[oo as usize..oo as usize + len], ao, bo));
+    } else if d.rank == 1 {
+        parallel::for_each_range(&mut out[..len], parallel::ELEMENTS_PER_NS, 64, |r, o| {
+            row(o, base[1] + r.start as isize * sa, base[2] + r.start as isize * sb)
+        });
+    } else {
+        let (n0, chunk) = (d.shape[0], parallel::chunk_len(d.shape[0], tasks));
+        let shared = parallel::SharedMut::new(out);
+        parallel::run(n0.div_ceil(chunk), |t| {
+            let r = parallel::chunk_range(t, chunk, n0);
+            let mut sub = d;
+            sub.shape[0] = r.len();
+            let start = r.start as isize;
+            let sub_base = [0, 1, 2].map(|o| base[o] + start * d.strides[o][0]);
+            sub.for_each_row(sub_base, |[oo, ao, bo]| {
+                // SAFETY: the rows of distinct tasks are disjoint parts of out.
+                row(unsafe { shared.slice(oo as usize..oo as usize + len) }, ao, bo)
+            });
+        });
+    }
 }
 
 /// dst[dst_base + Σ i·dst_strides] = src[src_base + Σ i·src_strides] for every index i of

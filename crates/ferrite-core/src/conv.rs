@@ -12,9 +12,15 @@
 //! - input gradient, stride 1: the forward kernel on dy with the flipped, transposed filter.
 //! A 1×1 filter with stride 1 and no padding is one sgemm on x itself; the input gradient of
 //! a strided convolution is sgemm (d col, a chunk of rows at a time) plus col2im.
+//!
+//! Threads (crate::parallel) split outputs only: the forward pass and the stride-1 input
+//! gradient by images (or bands of output rows), the filter gradient by 4×8 filter tiles
+//! (each still summed over every image in order), the strided input gradient by images.
 use crate::gemm::sgemm;
+use crate::parallel::{self, SharedMut};
 use crate::simd::F32x4;
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Number of i32 values describing a `Conv2dGeom` (the order of its fields).
 pub const CONV2D_GEOM_LEN: usize = 15;
@@ -119,6 +125,8 @@ thread_local! {
     pub(crate) static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     /// Rearranged filters.
     pub(crate) static WEIGHTS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    /// Padded images shared by the tasks of a filter gradient (on the calling thread).
+    static SHARED_PAD: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 pub(crate) type Scratch = std::thread::LocalKey<RefCell<Vec<f32>>>;
@@ -206,58 +214,138 @@ pub fn conv2d_backprop_filter(g: &Conv2dGeom, x: &[f32], dy: &[f32], d_filter: &
         return Ok(());
     }
     // Per image: the zero-padded input with channels padded to 4 (the kernel reads 4), dy
-    // with columns padded to 8 when needed, and the sum over images in `acc`.
+    // with columns padded to 8 when needed; each 4×8 tile of the filter gradient (4 input
+    // channels of one tap × 8 output channels) sums its images in order in `acc`. Threads
+    // take ranges of tiles: every tile is the same sum whatever the range.
     let (c4, f8) = (c.next_multiple_of(4), f.next_multiple_of(8));
     let hp = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1;
     let wp = (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1;
     let img = hp * wp * c4;
     let pix = g.oh * g.ow;
     let dy_len = if f % 8 == 0 { 0 } else { pix * f8 };
-    let acc_len = g.kh * g.kw * c4 * f8;
+    let (nc4, nf8) = (c4 / 4, f8 / 8);
+    let tiles = g.kh * g.kw * nc4 * nf8;
+    let tasks = parallel::tasks_for(parallel::madd_ns(rows, g.kh * g.kw * c4, f8), tiles);
+    let per = parallel::chunk_len(tiles, tasks);
     let src = Image { data: x, n: g.n, h: g.h, w: g.w, c };
-    with_scratch(&SCRATCH, img + dy_len + acc_len, |buf| {
-        let (pad, rest) = buf.split_at_mut(img);
-        let (dyp, acc) = rest.split_at_mut(dy_len);
-        acc.fill(0.0);
-        for n in 0..g.n {
-            pad_image(&src, n, g.pt as isize, g.pl as isize, hp, wp, c4, pad);
-            let dy_img = &dy[n * pix * f..(n + 1) * pix * f];
-            let (b, ldb): (&[f32], usize) = if dy_len == 0 {
-                (dy_img, f)
-            } else {
-                for (d, s) in dyp.chunks_exact_mut(f8).zip(dy_img.chunks_exact(f)) {
-                    d[..f].copy_from_slice(s);
-                    d[f..].fill(0.0);
-                }
-                (dyp, f8)
+    // With several tasks every image is padded once, up front, into a buffer they share
+    // (padding it in each task would repeat the copy per task).
+    if tasks > 1 {
+        return SHARED_PAD.with(|cell| {
+            let mut own = Vec::new();
+            let mut guard = cell.try_borrow_mut();
+            let buf: &mut Vec<f32> = match guard {
+                Ok(ref mut b) => b,
+                Err(_) => &mut own,
             };
-            for ky in 0..g.kh {
-                for kx in 0..g.kw {
-                    for c0 in (0..c4).step_by(4) {
-                        let a = (ky * g.dh * wp + kx * g.dw) * c4 + c0;
-                        for f0 in (0..f).step_by(8) {
-                            // Reads pixels (oy·sh + ky·dh, ox·sw + kx·dw), channels c0..c0+4 of
-                            // the padded image and columns f0..f0+8 of b: all inside.
-                            let t = unsafe {
-                                filter_tile(pad[a..].as_ptr(), g.sw * c4, g.sh * wp * c4, g.oh, g.ow, b[f0..].as_ptr(), ldb)
-                            };
-                            let at = ((ky * g.kw + kx) * c4 + c0) * f8 + f0;
-                            for (r, row) in t.iter().enumerate() {
-                                let d = &mut acc[at + r * f8..at + r * f8 + 8];
-                                F32x4::from_slice(d).add(row[0]).write_to(&mut d[..4]);
-                                F32x4::from_slice(&d[4..]).add(row[1]).write_to(&mut d[4..]);
-                            }
-                        }
+            let len = g.n * (img + dy_len);
+            if buf.len() < len {
+                buf.try_reserve_exact(len - buf.len()).map_err(|_| ConvError::OutOfMemory)?;
+                buf.resize(len, 0.0);
+            }
+            let (pads, dyps) = buf[..len].split_at_mut(g.n * img);
+            let (ps, ds) = (SharedMut::new(pads), SharedMut::new(dyps));
+            parallel::run_units(g.n, tasks, |n| {
+                // SAFETY: image n's padded copies belong to this unit alone.
+                let (pad, dyp) = unsafe { (ps.slice(n * img..(n + 1) * img), ds.slice(n * dy_len..(n + 1) * dy_len)) };
+                pad_image(&src, n, g.pt as isize, g.pl as isize, hp, wp, c4, pad);
+                pad_columns(&dy[n * pix * f..(n + 1) * pix * f], f, f8, dyp);
+            });
+            filter_tiles(g, &src, dy, tiles, per, d_filter, Some((pads, dyps)))
+        });
+    }
+    filter_tiles(g, &src, dy, tiles, per, d_filter, None)
+}
+
+/// dst [pix, f8] = src [pix, f] with columns f..f8 zero (nothing when dst is empty: f8 = f).
+fn pad_columns(src: &[f32], f: usize, f8: usize, dst: &mut [f32]) {
+    if dst.is_empty() {
+        return;
+    }
+    for (d, s) in dst.chunks_exact_mut(f8).zip(src.chunks_exact(f)) {
+        d[..f].copy_from_slice(s);
+        d[f..].fill(0.0);
+    }
+}
+
+/// The filter gradient's 4×8 tiles in ranges of `per` as parallel tasks, each summing every
+/// image in order. Each image is the zero-padded input (channels padded to 4) and dy (columns
+/// padded to 8 when f is not a multiple of 8): from `shared` copies, or padded by each task
+/// into its own scratch.
+fn filter_tiles(
+    g: &Conv2dGeom, src: &Image, dy: &[f32], tiles: usize, per: usize, d_filter: &mut [f32],
+    shared: Option<(&[f32], &[f32])>,
+) -> Result<(), ConvError> {
+    let (f, c) = (g.f, g.c);
+    let (c4, f8) = (c.next_multiple_of(4), f.next_multiple_of(8));
+    let (nc4, nf8) = (c4 / 4, f8 / 8);
+    let hp = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1;
+    let wp = (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1;
+    let img = hp * wp * c4;
+    let pix = g.oh * g.ow;
+    let (dy_len, ldb) = if f % 8 == 0 { (0, f) } else { (pix * f8, f8) };
+    let own = if shared.is_some() { 0 } else { img + dy_len };
+    let out = SharedMut::new(d_filter);
+    let failed = AtomicBool::new(false);
+    parallel::run(tiles.div_ceil(per), |t| {
+        let range = parallel::chunk_range(t, per, tiles);
+        // Tile number → (tap, first input channel, first output channel), in the order
+        // taps, then channel groups, then output groups.
+        let tile_at = |tile: usize| {
+            let (f0, rest) = ((tile % nf8) * 8, tile / nf8);
+            (rest / nc4, (rest % nc4) * 4, f0)
+        };
+        let done = with_scratch(&SCRATCH, own + range.len() * 32, |buf| {
+            let (mine, acc) = buf.split_at_mut(own);
+            acc.fill(0.0);
+            for n in 0..g.n {
+                let dy_img = &dy[n * pix * f..(n + 1) * pix * f];
+                let (pad, b): (&[f32], &[f32]) = match shared {
+                    Some((pads, dyps)) => {
+                        (&pads[n * img..(n + 1) * img], if dy_len == 0 { dy_img } else { &dyps[n * dy_len..(n + 1) * dy_len] })
+                    }
+                    None => {
+                        let (p, d) = mine.split_at_mut(img);
+                        pad_image(src, n, g.pt as isize, g.pl as isize, hp, wp, c4, p);
+                        pad_columns(dy_img, f, f8, d);
+                        (&*p, if dy_len == 0 { dy_img } else { &*d })
+                    }
+                };
+                for (i, tile) in range.clone().enumerate() {
+                    let (tap, c0, f0) = tile_at(tile);
+                    let (ky, kx) = (tap / g.kw, tap % g.kw);
+                    let a = (ky * g.dh * wp + kx * g.dw) * c4 + c0;
+                    // Reads pixels (oy·sh + ky·dh, ox·sw + kx·dw), channels c0..c0+4 of the
+                    // padded image and columns f0..f0+8 of b: all inside.
+                    let tt = unsafe {
+                        filter_tile(pad[a..].as_ptr(), g.sw * c4, g.sh * wp * c4, g.oh, g.ow, b[f0..].as_ptr(), ldb)
+                    };
+                    for (r, row) in tt.iter().enumerate() {
+                        let d = &mut acc[i * 32 + r * 8..i * 32 + r * 8 + 8];
+                        F32x4::from_slice(d).add(row[0]).write_to(&mut d[..4]);
+                        F32x4::from_slice(&d[4..]).add(row[1]).write_to(&mut d[4..]);
                     }
                 }
             }
-        }
-        for (t, d) in d_filter.chunks_exact_mut(c * f).enumerate() {
-            for (ch, dd) in d.chunks_exact_mut(f).enumerate() {
-                dd.copy_from_slice(&acc[(t * c4 + ch) * f8..(t * c4 + ch) * f8 + f]);
+            for (i, tile) in range.clone().enumerate() {
+                let (tap, c0, f0) = tile_at(tile);
+                let w = (f - f0).min(8);
+                for ch in c0..(c0 + 4).min(c) {
+                    let at = (tap * c + ch) * f + f0;
+                    let r = ch - c0;
+                    // SAFETY: each (tap, channel, output group) of d_filter is in one tile only.
+                    unsafe { out.slice(at..at + w) }.copy_from_slice(&acc[i * 32 + r * 8..i * 32 + r * 8 + w]);
+                }
             }
+        });
+        if done.is_err() {
+            failed.store(true, Ordering::Relaxed);
         }
-    })
+    });
+    if failed.load(Ordering::Relaxed) {
+        return Err(ConvError::OutOfMemory);
+    }
+    Ok(())
 }
 
 /// Gradient w.r.t. the input (overwritten, not accumulated). With stride 1 it is the
@@ -298,18 +386,34 @@ pub fn conv2d_backprop_input(g: &Conv2dGeom, dy: &[f32], filter: &[f32], dx: &mu
             direct(&src, &plan, wf, None, false, dx)
         })?;
     }
-    dx.fill(0.0);
-    let chunk = g.chunk_rows();
-    with_scratch(&SCRATCH, chunk * k, |dcol| {
-        let mut r0 = 0;
-        while r0 < rows {
-            let m = chunk.min(rows - r0);
-            let dcol = &mut dcol[..m * k];
-            sgemm(m, k, f, 1.0, &dy[r0 * f..(r0 + m) * f], false, filter, true, 0.0, dcol);
-            col2im_add(g, dcol, r0, m, dx);
-            r0 += m;
+    // Image by image (threads take whole images), in chunks of rows: an image's dx receives
+    // only its own rows, in the same order whatever the split.
+    let per_image = g.oh * g.ow;
+    let chunk = g.chunk_rows().min(per_image);
+    let img_len = g.h * g.w * c;
+    let failed = AtomicBool::new(false);
+    parallel::for_each_row_band(dx, g.n, img_len, parallel::madd_ns(rows, k, f), |images, dx| {
+        dx.fill(0.0);
+        let done = with_scratch(&SCRATCH, chunk * k, |dcol| {
+            for n in images.clone() {
+                let (mut r0, end) = (n * per_image, (n + 1) * per_image);
+                while r0 < end {
+                    let m = chunk.min(end - r0);
+                    let dcol = &mut dcol[..m * k];
+                    sgemm(m, k, f, 1.0, &dy[r0 * f..(r0 + m) * f], false, filter, true, 0.0, dcol);
+                    col2im_add(g, dcol, r0, m, dx, images.start);
+                    r0 += m;
+                }
+            }
+        });
+        if done.is_err() {
+            failed.store(true, Ordering::Relaxed);
         }
-    })
+    });
+    if failed.load(Ordering::Relaxed) {
+        return Err(ConvError::OutOfMemory);
+    }
+    Ok(())
 }
 
 /// One image batch [n, h, w, c] read by `direct`.
@@ -371,15 +475,26 @@ fn direct(
         Taps { nky: p.kh, nkx: p.kw, len: c, kx_step: p.dw * c, ky_step: p.dh * wp * c }
     };
     let per_out = p.oh * p.ow * p.f;
-    with_scratch(&SCRATCH, img + slack, |pad| {
-        pad[img..].fill(0.0);
-        for n in 0..src.n {
+    // Units of output: whole images, or bands of an image's output rows when there are more
+    // tasks than images (each band pads its own copy of the image).
+    let work = parallel::madd_ns(src.n * p.oh * p.ow, p.f.next_multiple_of(8), k);
+    let tasks = parallel::tasks_for(work, src.n * p.oh);
+    let bands = tasks.div_ceil(src.n.max(1)).clamp(1, p.oh.max(1));
+    let band = parallel::chunk_len(p.oh, bands);
+    let bands = p.oh.div_ceil(band);
+    let out = SharedMut::new(&mut out[..src.n * per_out]);
+    let failed = AtomicBool::new(false);
+    parallel::run_units(src.n * bands, tasks, |u| {
+        let (n, rows) = (u / bands, parallel::chunk_range(u % bands, band, p.oh));
+        // SAFETY: rows `rows` of image n belong to this unit alone.
+        let out_rows = unsafe { out.slice(n * per_out + rows.start * p.ow * p.f..n * per_out + rows.end * p.ow * p.f) };
+        let done = with_scratch(&SCRATCH, img + slack, |pad| {
+            pad[img..].fill(0.0);
             pad_image(src, n, p.top, p.left, hp, wp, c, &mut pad[..img]);
-            let out_img = &mut out[n * per_out..(n + 1) * per_out];
             for f0 in (0..p.f).step_by(8) {
                 let nc = (p.f - f0).min(8);
                 let b = bias.map(|b| &b[f0..f0 + nc]);
-                for oy in 0..p.oh {
+                for oy in rows.clone() {
                     let row = oy * p.sh * wp * c;
                     for ox0 in (0..p.ow).step_by(4) {
                         let nr = (p.ow - ox0).min(4);
@@ -387,12 +502,20 @@ fn direct(
                         // Reads pixel r's taps at a + r·sw·c + ky·ky_step + kx·kx_step + j
                         // (inside pad, slack included) and the panel of channels f0..f0+8.
                         let t = unsafe { conv_tile(pad[a..].as_ptr(), p.sw * c, &taps, panels[f0 * k..].as_ptr()) };
-                        store_tile(&t, &mut out_img[(oy * p.ow + ox0) * p.f + f0..], p.f, nr, nc, b, relu);
+                        let at = ((oy - rows.start) * p.ow + ox0) * p.f + f0;
+                        store_tile(&t, &mut out_rows[at..], p.f, nr, nc, b, relu);
                     }
                 }
             }
+        });
+        if done.is_err() {
+            failed.store(true, Ordering::Relaxed);
         }
-    })
+    });
+    if failed.load(Ordering::Relaxed) {
+        return Err(ConvError::OutOfMemory);
+    }
+    Ok(())
 }
 
 /// dst [hp, wp, cs] = image n of src moved by (top, left), zeros elsewhere (and in channels
@@ -570,13 +693,14 @@ impl Pos {
     }
 }
 
-/// Adds rows r0..r0+m of a col-shaped gradient back into dx (the adjoint of im2col).
-fn col2im_add(g: &Conv2dGeom, dcol: &[f32], r0: usize, m: usize, dx: &mut [f32]) {
+/// Adds rows r0..r0+m of a col-shaped gradient back into dx (the adjoint of im2col), where
+/// `dx` starts at image `first_image`.
+fn col2im_add(g: &Conv2dGeom, dcol: &[f32], r0: usize, m: usize, dx: &mut [f32], first_image: usize) {
     let (c, kwc) = (g.c, g.kw * g.c);
     let (img_len, row_len) = (g.h * g.w * c, g.w * c);
     let mut pos = Pos::at(g, r0);
     for src in dcol[..m * g.k()].chunks_exact(g.k()) {
-        let img = &mut dx[pos.n * img_len..(pos.n + 1) * img_len];
+        let img = &mut dx[(pos.n - first_image) * img_len..(pos.n - first_image + 1) * img_len];
         let (iy0, ix0) = pos.origin(g);
         let inside_x = ix0 >= 0 && ix0 as usize + (g.kw - 1) * g.dw < g.w;
         for (ky, s) in src.chunks_exact(kwc).enumerate() {

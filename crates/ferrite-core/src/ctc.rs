@@ -14,7 +14,9 @@
 //! frame t ± 1, so a row is one vector loop of 3-way log-sum-exps.
 
 use crate::approx;
+use crate::parallel::{self, SharedMut};
 use crate::simd::F32x4;
+use std::sync::atomic::{AtomicBool, Ordering};
 use crate::softmax::log_softmax;
 
 const NEG_INF: f32 = f32::NEG_INFINITY;
@@ -114,20 +116,33 @@ pub fn ctc_loss(
         return Err(CtcError::BadSample(b));
     }
     let r = row_len(lmax);
-    // α for every frame, then five rows: skip mask, emissions, β(t+1), β(t), occupancies.
-    let mut ws: Vec<f32> = Vec::new();
+    // Threads: bands of samples, each with its own workspace (α for every frame, then five
+    // rows: skip mask, emissions, β(t+1), β(t), occupancies); samples are independent.
     let need = (t_max + 5) * r;
-    ws.try_reserve_exact(need).map_err(|_| CtcError::OutOfMemory)?;
-    ws.resize(need, NEG_INF);
-    let mut ext = vec![0usize; 2 * lmax + 1];
-    for b in 0..d.batch {
-        let tb = input_lengths[b] as usize;
-        let lb = label_lengths[b] as usize;
-        let lab = &labels[b * lmax..b * lmax + lb];
-        let x = &logits[b * t_max * c..(b + 1) * t_max * c];
-        let g = &mut grad[b * t_max * c..(b + 1) * t_max * c];
-        let nll = sample(d, tb, lab, x, g, &mut ws, r, &mut ext);
-        loss[b] = if nll == f32::INFINITY && d.zero_infinity { 0.0 } else { nll };
+    let work = parallel::element_ns(d.batch * t_max * (c + 2 * lmax + 1) * 8);
+    let (losses, grads) = (SharedMut::new(&mut loss[..d.batch]), SharedMut::new(&mut grad[..d.batch * t_max * c]));
+    let failed = AtomicBool::new(false);
+    parallel::run_ranges(d.batch, work, 1, |samples| {
+        let mut ws: Vec<f32> = Vec::new();
+        if ws.try_reserve_exact(need).is_err() {
+            failed.store(true, Ordering::Relaxed);
+            return;
+        }
+        ws.resize(need, NEG_INF);
+        let mut ext = vec![0usize; 2 * lmax + 1];
+        for b in samples {
+            let tb = input_lengths[b] as usize;
+            let lb = label_lengths[b] as usize;
+            let lab = &labels[b * lmax..b * lmax + lb];
+            let x = &logits[b * t_max * c..(b + 1) * t_max * c];
+            // SAFETY: sample b's gradient rows and loss belong to this task alone.
+            let (g, l) = unsafe { (grads.slice(b * t_max * c..(b + 1) * t_max * c), losses.slice(b..b + 1)) };
+            let nll = sample(d, tb, lab, x, g, &mut ws, r, &mut ext);
+            l[0] = if nll == f32::INFINITY && d.zero_infinity { 0.0 } else { nll };
+        }
+    });
+    if failed.load(Ordering::Relaxed) {
+        return Err(CtcError::OutOfMemory);
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! zero-padded vector so tails and bodies compute identically.
 
 use crate::approx;
+use crate::parallel::{self, ELEMENTS_PER_NS};
 use crate::trig;
 use crate::simd::{F32x4, I32x4};
 
@@ -108,6 +109,18 @@ pub enum InOut<'a> {
     InPlace(&'a mut [f32]),
 }
 
+impl InOut<'_> {
+    /// Runs `f` on the whole, or on chunks of it as parallel tasks when the pass is big
+    /// enough (crate::parallel). Every element is computed alike in any chunk (tails go
+    /// through a padded vector), so the bits do not depend on the split.
+    pub fn split_for_threads(self, elements_per_ns: usize, f: impl Fn(InOut) + Sync) {
+        match self {
+            InOut::InPlace(xs) => parallel::for_each_range(xs, elements_per_ns, 64, |_, c| f(InOut::InPlace(c))),
+            InOut::Split(x, out) => parallel::for_each_range(out, elements_per_ns, 64, |r, o| f(InOut::Split(&x[r], o))),
+        }
+    }
+}
+
 /// map1 over either form of `InOut`.
 #[inline(always)]
 fn map_io(io: InOut, f: impl Fn(F32x4) -> F32x4) {
@@ -202,6 +215,10 @@ pub fn scale_in_place(c: &mut [f32], beta: f32) {
 
 /// float32 → int32, truncating toward zero; saturates, NaN → 0.
 pub fn cast_f32_i32(x: &[f32], out: &mut [i32]) {
+    parallel::for_each_range(out, ELEMENTS_PER_NS, 64, |r, o| cast_f32_i32_chunk(&x[r], o));
+}
+
+fn cast_f32_i32_chunk(x: &[f32], out: &mut [i32]) {
     let x = &x[..out.len()];
     let mut xc = x.chunks_exact(4);
     let mut oc = out.chunks_exact_mut(4);
@@ -216,6 +233,10 @@ pub fn cast_f32_i32(x: &[f32], out: &mut [i32]) {
 
 /// int32 → float32 (round to nearest).
 pub fn cast_i32_f32(x: &[i32], out: &mut [f32]) {
+    parallel::for_each_range(out, ELEMENTS_PER_NS, 64, |r, o| cast_i32_f32_chunk(&x[r], o));
+}
+
+fn cast_i32_f32_chunk(x: &[i32], out: &mut [f32]) {
     let x = &x[..out.len()];
     let mut xc = x.chunks_exact(4);
     let mut oc = out.chunks_exact_mut(4);
@@ -233,19 +254,21 @@ pub fn cast_i32_f32(x: &[i32], out: &mut [f32]) {
 /// out = x·scale + shift.
 pub fn affine(io: InOut, scale: f32, shift: f32) {
     let (vs, vt) = (F32x4::splat(scale), F32x4::splat(shift));
-    map_io(io, |v| v.madd(vs, vt));
+    io.split_for_threads(ELEMENTS_PER_NS, |io| map_io(io, |v| v.madd(vs, vt)));
 }
 
 /// out = min(max(x, lo), hi); NaN stays NaN.
 pub fn clip(io: InOut, lo: f32, hi: f32) {
     let (vl, vh) = (F32x4::splat(lo), F32x4::splat(hi));
-    map_io(io, |v| v.max(vl).min(vh));
+    io.split_for_threads(ELEMENTS_PER_NS, |io| map_io(io, |v| v.max(vl).min(vh)));
 }
 
 /// out = cond != 0 ? a : b (a NaN cond counts as true).
 pub fn where_(cond: &[f32], a: &[f32], b: &[f32], out: &mut [f32]) {
     let z = F32x4::zero();
-    map3(cond, a, b, out, |c, x, y| F32x4::select(c.ne(z), x, y));
+    parallel::for_each_range(out, ELEMENTS_PER_NS, 64, |r, o| {
+        map3(&cond[r.clone()], &a[r.clone()], &b[r], o, |c, x, y| F32x4::select(c.ne(z), x, y))
+    });
 }
 
 // ---- unary ops ---------------------------------------------------------------------------
@@ -326,6 +349,10 @@ pub(crate) fn softplus_grad(x: F32x4, g: F32x4) -> F32x4 {
 
 /// out[i] = op(x[i]); `alpha` is the slope of leakyRelu and the α of elu.
 pub fn unary(op: UnaryOp, io: InOut, alpha: f32) {
+    io.split_for_threads(ELEMENTS_PER_NS, |io| unary_chunk(op, io, alpha));
+}
+
+fn unary_chunk(op: UnaryOp, io: InOut, alpha: f32) {
     let a = s(alpha);
     let zero = s(0.0);
     let one = s(1.0);
@@ -376,6 +403,10 @@ pub fn unary(op: UnaryOp, io: InOut, alpha: f32) {
 /// otherwise. At kinks the TF.js choice holds: relu'(0) = 0, relu6' = 1 on (0, 6]. Where the
 /// derivative is a zero branch dx is 0 even for infinite dy.
 pub fn unary_grad(op: UnaryGradOp, xy: &[f32], dy: &[f32], dx: &mut [f32], alpha: f32) {
+    parallel::for_each_range(dx, ELEMENTS_PER_NS, 64, |r, d| unary_grad_chunk(op, &xy[r.clone()], &dy[r], d, alpha));
+}
+
+fn unary_grad_chunk(op: UnaryGradOp, xy: &[f32], dy: &[f32], dx: &mut [f32], alpha: f32) {
     let a = s(alpha);
     let zero = s(0.0);
     match op {

@@ -3,7 +3,8 @@
 //! of once per op.
 
 use crate::approx;
-use crate::elementwise::{self as ew, ld, st};
+use crate::elementwise::{self as ew, ld, st, zip_in_place};
+use crate::parallel::{self, SharedMut};
 use crate::simd::F32x4;
 
 /// The activations a fused Dense output supports (the position is the ABI code).
@@ -74,6 +75,20 @@ pub fn bias_act(
     let n = rows * cols;
     assert!(x.len() >= n && out.len() >= n);
     let b = bias.map(|b| &b[..cols]);
+    // Threads: bands of rows (crate::parallel); each element is computed alike in any band.
+    let tasks = parallel::tasks_for(parallel::element_ns(n * 2), rows);
+    if tasks > 1 {
+        let per = parallel::chunk_len(rows, tasks);
+        let (os, ps) = (SharedMut::new(&mut out[..n]), pre.map(|p| SharedMut::new(&mut p[..n])));
+        parallel::run(rows.div_ceil(per), |t| {
+            let r = parallel::chunk_range(t, per, rows);
+            let band = r.start * cols..r.end * cols;
+            // SAFETY: the row bands of distinct tasks are disjoint.
+            let (o, p) = unsafe { (os.slice(band.clone()), ps.as_ref().map(|p| p.slice(band.clone()))) };
+            bias_act(act, &x[band], b, o, p, r.len(), cols, alpha);
+        });
+        return;
+    }
     let p = pre.map(|p| &mut p[..n]);
     with_forward!(act, alpha, |f| match (b, p) {
         (Some(b), Some(p)) => forward_rows::<true, true>(f, x, b, out, p, rows, cols),
@@ -131,6 +146,29 @@ pub fn bias_act_grad(
 ) {
     let n = rows * cols;
     assert!(xy.len() >= n && dy.len() >= n && dx.len() >= n);
+    // Threads: dx in bands of rows, then dbias as column sums of dx in row order, from 0 —
+    // the very additions the one-thread loop makes as it goes.
+    let tasks = parallel::tasks_for(parallel::element_ns(n * 2), rows);
+    if tasks > 1 {
+        let per = parallel::chunk_len(rows, tasks);
+        parallel::for_each_chunk(&mut dx[..n], per * cols, |t, d| {
+            let r = parallel::chunk_range(t, per, rows);
+            let band = r.start * cols..r.end * cols;
+            bias_act_grad(act, &xy[band.clone()], &dy[band], d, None, r.len(), cols, alpha);
+        });
+        if let Some(db) = dbias {
+            let (dx, dbs) = (&dx[..n], SharedMut::new(&mut db[..cols]));
+            parallel::run_ranges(cols, parallel::element_ns(n), 4, |c| {
+                // SAFETY: the column ranges of distinct tasks are disjoint.
+                let d = unsafe { dbs.slice(c.clone()) };
+                d.fill(0.0);
+                for row in dx.chunks_exact(cols) {
+                    zip_in_place(d, &row[c.clone()], |a, b| a.add(b));
+                }
+            });
+        }
+        return;
+    }
     with_grad!(act, alpha, |g| match dbias {
         Some(db) => {
             let db = &mut db[..cols];

@@ -1,11 +1,12 @@
 //! Gather along an axis, its scatter-add gradient, and one-hot encoding.
 
 use crate::elementwise::zip_in_place;
+use crate::parallel::{self, SharedMut};
 
 /// out[o, j, i] = x[o, idx[j], i] for x viewed as [outer, axis_len, inner]. Returns −1, or
 /// the position j of the first index outside [0, axis_len) (then `out` is left untouched).
 /// Elements are copied as they are (any 4-byte type).
-pub fn gather<T: Copy>(x: &[T], idx: &[i32], out: &mut [T], outer: usize, axis_len: usize, inner: usize) -> i32 {
+pub fn gather<T: Copy + Send + Sync>(x: &[T], idx: &[i32], out: &mut [T], outer: usize, axis_len: usize, inner: usize) -> i32 {
     if let Some(bad) = idx.iter().position(|&j| j < 0 || j as usize >= axis_len) {
         return bad as i32;
     }
@@ -14,39 +15,55 @@ pub fn gather<T: Copy>(x: &[T], idx: &[i32], out: &mut [T], outer: usize, axis_l
         return -1;
     }
     let x = &x[..outer * axis_len * inner];
-    let out = &mut out[..outer * num * inner];
-    for (xo, oo) in x.chunks_exact(axis_len * inner).zip(out.chunks_exact_mut(num * inner)) {
-        if inner == 1 {
-            for (o, &j) in oo.iter_mut().zip(idx) {
-                *o = xo[j as usize];
-            }
-        } else {
-            for (orow, &j) in oo.chunks_exact_mut(inner).zip(idx) {
-                let s = j as usize * inner;
-                orow.copy_from_slice(&xo[s..s + inner]);
+    let out = SharedMut::new(&mut out[..outer * num * inner]);
+    // Threads: pieces of the index list (for every outer block); copies, so any cut gives
+    // the same bits.
+    parallel::run_ranges(num, parallel::element_ns(outer * num * inner), 1, |r| {
+        for (o, xo) in x.chunks_exact(axis_len * inner).enumerate() {
+            let base = o * num * inner;
+            // SAFETY: rows r of block o belong to this task alone.
+            let oo = unsafe { out.slice(base + r.start * inner..base + r.end * inner) };
+            if inner == 1 {
+                for (o, &j) in oo.iter_mut().zip(&idx[r.clone()]) {
+                    *o = xo[j as usize];
+                }
+            } else {
+                for (orow, &j) in oo.chunks_exact_mut(inner).zip(&idx[r.clone()]) {
+                    let s = j as usize * inner;
+                    orow.copy_from_slice(&xo[s..s + inner]);
+                }
             }
         }
-    }
+    });
     -1
 }
 
 /// dx[o, idx[j], i] += dy[o, j, i]. dx is not cleared; out-of-range indices are skipped.
+/// (Repeated indices add up in order of j.)
 pub fn scatter_add(dy: &[f32], idx: &[i32], dx: &mut [f32], outer: usize, axis_len: usize, inner: usize) {
     let num = idx.len();
     if inner == 0 || outer == 0 || num == 0 {
         return;
     }
     let dy = &dy[..outer * num * inner];
-    let dx = &mut dx[..outer * axis_len * inner];
-    for (go, xo) in dy.chunks_exact(num * inner).zip(dx.chunks_exact_mut(axis_len * inner)) {
-        for (grow, &j) in go.chunks_exact(inner).zip(idx) {
-            if j < 0 || j as usize >= axis_len {
-                continue;
+    let dx = SharedMut::new(&mut dx[..outer * axis_len * inner]);
+    // Threads: each task owns a range of dx rows (an embedding's vocabulary) and adds, in
+    // order of j, the gradient rows whose index falls in it: the same sums in the same order
+    // as one thread.
+    parallel::run_ranges(axis_len, parallel::element_ns(outer * num * inner), 1, |rows| {
+        for (o, go) in dy.chunks_exact(num * inner).enumerate() {
+            let base = o * axis_len * inner;
+            // SAFETY: rows `rows` of block o belong to this task alone.
+            let xo = unsafe { dx.slice(base + rows.start * inner..base + rows.end * inner) };
+            for (grow, &j) in go.chunks_exact(inner).zip(idx) {
+                if j < 0 || !rows.contains(&(j as usize)) {
+                    continue;
+                }
+                let s = (j as usize - rows.start) * inner;
+                zip_in_place(&mut xo[s..s + inner], grow, |a, b| a.add(b));
             }
-            let s = j as usize * inner;
-            zip_in_place(&mut xo[s..s + inner], grow, |a, b| a.add(b));
         }
-    }
+    });
 }
 
 /// out[j, c] = idx[j] == c ? on : off, out [n, depth].

@@ -4,6 +4,8 @@
 
 // Kernels take shapes as separate sizes, and index several arrays by one loop variable.
 #![allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+// The threaded builds wait and wake with memory.atomic.wait32 / notify (see parallel::wasm_pool).
+#![cfg_attr(all(target_arch = "wasm32", target_feature = "atomics"), feature(stdarch_wasm_atomic_wait))]
 
 pub mod approx;
 pub mod attention;
@@ -21,6 +23,7 @@ pub mod layer_norm;
 pub mod losses;
 pub mod optim;
 pub mod optim_torch;
+pub mod parallel;
 pub mod pool;
 pub mod pool3d;
 pub mod reduce;

@@ -4,11 +4,32 @@
 use crate::approx;
 use crate::elementwise::st;
 use crate::elementwise::ld;
+use crate::parallel::{self, SharedMut};
 use crate::simd::F32x4;
 use crate::softmax::{exp_shifted, row_max, scale};
 
+/// Runs `f(rows range, loss rows, grad rows)` over bands of rows, as parallel tasks when
+/// worth it (every row is computed alike wherever the cut falls).
+fn by_rows(loss: &mut [f32], grad: &mut [f32], rows: usize, cols: usize, f: impl Fn(core::ops::Range<usize>, &mut [f32], &mut [f32]) + Sync) {
+    let (loss, grad) = (SharedMut::new(&mut loss[..rows]), SharedMut::new(&mut grad[..rows * cols]));
+    parallel::run_ranges(rows, parallel::element_ns(rows * cols * 4), 1, |r| {
+        // SAFETY: the row bands of distinct tasks are disjoint.
+        unsafe { f(r.clone(), loss.slice(r.clone()), grad.slice(r.start * cols..r.end * cols)) }
+    });
+}
+
 /// loss = max(x, 0) − x·z + log(1 + e^−|x|); grad = sigmoid(x) − z.
 pub fn sigmoid_cross_entropy(logits: &[f32], labels: &[f32], loss: &mut [f32], grad: &mut [f32]) {
+    let n = loss.len();
+    // Cut at multiples of 4: pieces of whole vectors.
+    let (ls, gs) = (SharedMut::new(loss), SharedMut::new(&mut grad[..n]));
+    parallel::run_ranges(n, parallel::element_ns(n * 4), 64, |r| {
+        // SAFETY: the ranges of distinct tasks are disjoint.
+        unsafe { sigmoid_ce_chunk(&logits[r.clone()], &labels[r.clone()], ls.slice(r.clone()), gs.slice(r)) }
+    });
+}
+
+fn sigmoid_ce_chunk(logits: &[f32], labels: &[f32], loss: &mut [f32], grad: &mut [f32]) {
     let n = loss.len();
     let (x, z, grad) = (&logits[..n], &labels[..n], &mut grad[..n]);
     let zero = F32x4::zero();
@@ -32,9 +53,15 @@ pub fn softmax_cross_entropy(logits: &[f32], labels: &[f32], loss: &mut [f32], g
         loss[..rows].fill(0.0);
         return;
     }
-    let n = rows * cols;
-    let rows_iter = logits[..n].chunks_exact(cols).zip(labels[..n].chunks_exact(cols)).zip(grad[..n].chunks_exact_mut(cols));
-    for (((x, z), g), l) in rows_iter.zip(loss[..rows].iter_mut()) {
+    by_rows(loss, grad, rows, cols, |r, loss, grad| {
+        let band = r.start * cols..r.end * cols;
+        softmax_ce_rows(&logits[band.clone()], &labels[band], loss, grad, cols)
+    });
+}
+
+fn softmax_ce_rows(logits: &[f32], labels: &[f32], loss: &mut [f32], grad: &mut [f32], cols: usize) {
+    let rows_iter = logits.chunks_exact(cols).zip(labels.chunks_exact(cols)).zip(grad.chunks_exact_mut(cols));
+    for (((x, z), g), l) in rows_iter.zip(loss.iter_mut()) {
         let mx = row_max(x);
         let s = exp_shifted(x, mx, g);
         // log softmax = (x − max) − log Σ, never rounded at max's magnitude
@@ -71,16 +98,21 @@ pub fn sparse_softmax_cross_entropy(logits: &[f32], labels: &[i32], loss: &mut [
     if cols == 0 {
         return -1;
     }
-    let n = rows * cols;
-    let rows_iter = logits[..n].chunks_exact(cols).zip(grad[..n].chunks_exact_mut(cols));
-    for (((x, g), l), &c) in rows_iter.zip(loss[..rows].iter_mut()).zip(labels) {
+    by_rows(loss, grad, rows, cols, |r, loss, grad| {
+        sparse_ce_rows(&logits[r.start * cols..r.end * cols], &labels[r], loss, grad, cols)
+    });
+    -1
+}
+
+fn sparse_ce_rows(logits: &[f32], labels: &[i32], loss: &mut [f32], grad: &mut [f32], cols: usize) {
+    let rows_iter = logits.chunks_exact(cols).zip(grad.chunks_exact_mut(cols));
+    for (((x, g), l), &c) in rows_iter.zip(loss.iter_mut()).zip(labels) {
         let mx = row_max(x);
         let s = exp_shifted(x, mx, g);
         *l = approx::log1(s) - (x[c as usize] - mx);
         scale(g, 1.0 / s);
         g[c as usize] -= 1.0;
     }
-    -1
 }
 
 #[cfg(test)]

@@ -2,7 +2,22 @@
 //! form (the PyTorch forms are in optim_torch.rs).
 
 use crate::elementwise::{ld, st};
+use crate::parallel::{self, SharedMut};
 use crate::simd::F32x4;
+
+/// Runs an update over index ranges of its n parameters, as parallel tasks when worth it
+/// (pieces of whole 64-element blocks: every element is updated alike in any piece).
+fn by_ranges(n: usize, f: impl Fn(core::ops::Range<usize>) + Sync) {
+    parallel::run_ranges(n, parallel::element_ns(n * 4), 64, f);
+}
+
+/// The piece `r` of an optional state buffer.
+///
+/// # Safety
+/// As `SharedMut::slice`.
+unsafe fn piece<'a>(s: &Option<SharedMut<'a, f32>>, r: core::ops::Range<usize>) -> Option<&'a mut [f32]> {
+    s.as_ref().map(|s| unsafe { s.slice(r) })
+}
 
 #[inline(always)]
 fn s(v: f32) -> F32x4 {
@@ -12,6 +27,15 @@ fn s(v: f32) -> F32x4 {
 /// Adam: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; p −= lr_t·m/(√v + ε), with
 /// lr_t = lr·√(1−β2^t)/(1−β1^t) from the caller.
 pub fn adam(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], lr_t: f32, beta1: f32, beta2: f32, eps: f32) {
+    let n = p.len();
+    let (ps, ms, vs) = (SharedMut::new(p), SharedMut::new(&mut m[..n]), SharedMut::new(&mut v[..n]));
+    by_ranges(n, |r| unsafe {
+        // SAFETY: the ranges of distinct tasks are disjoint.
+        adam_piece(ps.slice(r.clone()), &g[r.clone()], ms.slice(r.clone()), vs.slice(r), lr_t, beta1, beta2, eps)
+    });
+}
+
+fn adam_piece(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], lr_t: f32, beta1: f32, beta2: f32, eps: f32) {
     let n = p.len();
     let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
     let (b1, c1, b2, c2) = (s(beta1), s(1.0 - beta1), s(beta2), s(1.0 - beta2));
@@ -33,6 +57,15 @@ pub fn adam(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], lr_t: f32, b
 /// SGD: without velocity p −= lr·g; with it v = momentum·v − lr·g and
 /// p += nesterov ? momentum·v − lr·g : v.
 pub fn sgd(p: &mut [f32], g: &[f32], velocity: Option<&mut [f32]>, lr: f32, momentum: f32, nesterov: bool) {
+    let n = p.len();
+    let (ps, vel) = (SharedMut::new(p), velocity.map(|v| SharedMut::new(&mut v[..n])));
+    by_ranges(n, |r| unsafe {
+        // SAFETY: the ranges of distinct tasks are disjoint.
+        sgd_piece(ps.slice(r.clone()), &g[r.clone()], piece(&vel, r), lr, momentum, nesterov)
+    });
+}
+
+fn sgd_piece(p: &mut [f32], g: &[f32], velocity: Option<&mut [f32]>, lr: f32, momentum: f32, nesterov: bool) {
     let n = p.len();
     let g = &g[..n];
     let (lrv, mo) = (s(lr), s(momentum));
@@ -65,6 +98,22 @@ pub fn sgd(p: &mut [f32], g: &[f32], velocity: Option<&mut [f32]>, lr: f32, mome
 /// step = lr·g/√(denom + ε) (ε inside the root); with `mom`: mom = momentum·mom + step,
 /// p −= mom; else p −= step.
 pub fn rmsprop(
+    p: &mut [f32], g: &[f32], ms: &mut [f32], mg: Option<&mut [f32]>, mom: Option<&mut [f32]>,
+    lr: f32, rho: f32, momentum: f32, eps: f32,
+) {
+    let n = p.len();
+    let (ps, mss) = (SharedMut::new(p), SharedMut::new(&mut ms[..n]));
+    let (mgs, moms) = (mg.map(|s| SharedMut::new(&mut s[..n])), mom.map(|s| SharedMut::new(&mut s[..n])));
+    by_ranges(n, |r| unsafe {
+        // SAFETY: the ranges of distinct tasks are disjoint.
+        rmsprop_piece(
+            ps.slice(r.clone()), &g[r.clone()], mss.slice(r.clone()), piece(&mgs, r.clone()), piece(&moms, r),
+            lr, rho, momentum, eps,
+        )
+    });
+}
+
+fn rmsprop_piece(
     p: &mut [f32], g: &[f32], ms: &mut [f32], mut mg: Option<&mut [f32]>, mut mom: Option<&mut [f32]>,
     lr: f32, rho: f32, momentum: f32, eps: f32,
 ) {

@@ -5,6 +5,7 @@
 //! an average divides by the number of real elements). An empty window gives −∞ (max) or
 //! 0 (average) and passes no gradient.
 
+use crate::parallel;
 use crate::simd::F32x4;
 
 /// Number of i32 values describing a `Pool2dGeom` (the order of its fields).
@@ -99,8 +100,33 @@ impl Pool2dGeom {
     }
 }
 
+/// Runs `f(images' geometry, image range, their part of out)` over groups of whole images, as
+/// parallel tasks when worth it (crate::parallel): images never share an output element, and
+/// each is computed alike in any group. `out_per_image` is out's length per image; `work`
+/// the one-thread estimate (ns) of all images.
+fn by_images(
+    g: &Pool2dGeom, out: &mut [f32], out_per_image: usize, work: usize,
+    f: impl Fn(&Pool2dGeom, core::ops::Range<usize>, &mut [f32]) + Sync,
+) {
+    parallel::for_each_row_band(out, g.n, out_per_image, work, |images, o| {
+        f(&Pool2dGeom { n: images.len(), ..*g }, images, o)
+    });
+}
+
+/// Estimated one-thread time of visiting every window's elements.
+fn window_work(g: &Pool2dGeom) -> usize {
+    parallel::element_ns(g.out_len().saturating_mul(g.ph * g.pw))
+}
+
 /// out = max over each window (NaN propagates).
 pub fn max_pool2d(g: &Pool2dGeom, x: &[f32], out: &mut [f32]) {
+    let (xi, oi) = (g.h * g.w * g.c, g.oh * g.ow * g.c);
+    by_images(g, &mut out[..g.out_len()], oi, window_work(g), |sub, r, o| {
+        max_pool2d_images(sub, &x[r.start * xi..r.end * xi], o)
+    });
+}
+
+fn max_pool2d_images(g: &Pool2dGeom, x: &[f32], out: &mut [f32]) {
     let (x, out) = (&x[..g.x_len()], &mut out[..g.out_len()]);
     if out.is_empty() {
         return;
@@ -130,6 +156,13 @@ pub fn max_pool2d(g: &Pool2dGeom, x: &[f32], out: &mut [f32]) {
 /// dx = the gradient of max_pool2d: each dy goes to the first maximum of its window
 /// (overwritten, not accumulated). `x` is the forward input.
 pub fn max_pool2d_grad(g: &Pool2dGeom, x: &[f32], dy: &[f32], dx: &mut [f32]) {
+    let (xi, oi) = (g.h * g.w * g.c, g.oh * g.ow * g.c);
+    by_images(g, &mut dx[..g.x_len()], xi, window_work(g), |sub, r, d| {
+        max_pool2d_grad_images(sub, &x[r.start * xi..r.end * xi], &dy[r.start * oi..r.end * oi], d)
+    });
+}
+
+fn max_pool2d_grad_images(g: &Pool2dGeom, x: &[f32], dy: &[f32], dx: &mut [f32]) {
     let (x, dy, dx) = (&x[..g.x_len()], &dy[..g.out_len()], &mut dx[..g.x_len()]);
     if g.tiles_exactly() && g.c % 4 == 0 && !dy.is_empty() {
         max_pool2d_grad_tiled(g, x, dy, dx);
@@ -226,6 +259,13 @@ fn max_pool2d_grad_tiled(g: &Pool2dGeom, x: &[f32], dy: &[f32], dx: &mut [f32]) 
 
 /// out = mean over each window's real (unpadded) elements.
 pub fn avg_pool2d(g: &Pool2dGeom, x: &[f32], out: &mut [f32]) {
+    let (xi, oi) = (g.h * g.w * g.c, g.oh * g.ow * g.c);
+    by_images(g, &mut out[..g.out_len()], oi, window_work(g), |sub, r, o| {
+        avg_pool2d_images(sub, &x[r.start * xi..r.end * xi], o)
+    });
+}
+
+fn avg_pool2d_images(g: &Pool2dGeom, x: &[f32], out: &mut [f32]) {
     let (x, out) = (&x[..g.x_len()], &mut out[..g.out_len()]);
     if out.is_empty() {
         return;
@@ -250,6 +290,13 @@ pub fn avg_pool2d(g: &Pool2dGeom, x: &[f32], out: &mut [f32]) {
 
 /// dx = the gradient of avg_pool2d (overwritten, not accumulated).
 pub fn avg_pool2d_grad(g: &Pool2dGeom, dy: &[f32], dx: &mut [f32]) {
+    let (xi, oi) = (g.h * g.w * g.c, g.oh * g.ow * g.c);
+    by_images(g, &mut dx[..g.x_len()], xi, window_work(g), |sub, r, d| {
+        avg_pool2d_grad_images(sub, &dy[r.start * oi..r.end * oi], d)
+    });
+}
+
+fn avg_pool2d_grad_images(g: &Pool2dGeom, dy: &[f32], dx: &mut [f32]) {
     let (dy, dx) = (&dy[..g.out_len()], &mut dx[..g.x_len()]);
     fill(dx, 0.0);
     if dy.is_empty() {

@@ -1,6 +1,7 @@
 //! Reductions over the middle axis of x viewed as [outer, axis, inner] → out [outer, inner].
 
 use crate::elementwise::zip_in_place;
+use crate::parallel;
 use crate::simd::F32x4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +42,7 @@ pub fn reduce(op: ReduceOp, x: &[f32], out: &mut [f32], outer: usize, axis: usiz
 #[inline(always)]
 fn reduce_with(
     x: &[f32], out: &mut [f32], outer: usize, axis: usize, inner: usize, identity: f32,
-    f: impl Fn(F32x4, F32x4) -> F32x4 + Copy, horizontal: impl Fn(F32x4) -> f32,
+    f: impl Fn(F32x4, F32x4) -> F32x4 + Copy + Sync, horizontal: impl Fn(F32x4) -> f32 + Copy + Sync,
 ) {
     let out = &mut out[..outer * inner];
     let x = &x[..outer * axis * inner];
@@ -52,32 +53,55 @@ fn reduce_with(
         out.fill(identity);
         return;
     }
+    // Threads (crate::parallel) split the outputs only: each is reduced along the whole axis,
+    // in order, whatever the split.
+    let work = parallel::element_ns(outer * axis * inner);
     if inner == 1 {
-        // Contiguous rows: four vector accumulators (independent chains, so the loop runs at
-        // load speed rather than at the latency of one add), combined at the end.
-        for (o, row) in out.iter_mut().zip(x.chunks_exact(axis)) {
-            let mut acc = [F32x4::splat(identity); 4];
-            let mut it = row.chunks_exact(16);
-            for v in &mut it {
-                for q in 0..4 {
-                    acc[q] = f(acc[q], F32x4::from_slice(&v[4 * q..]));
-                }
-            }
-            let mut rest = it.remainder().chunks_exact(4);
-            for v in &mut rest {
-                acc[0] = f(acc[0], F32x4::from_slice(v));
-            }
-            acc[1] = f(acc[1], F32x4::load_partial(rest.remainder(), identity));
-            *o = horizontal(f(f(acc[0], acc[1]), f(acc[2], acc[3])));
+        parallel::for_each_row_band(out, outer, 1, work, |r, o| {
+            reduce_rows(&x[r.start * axis..r.end * axis], o, axis, identity, f, horizontal)
+        });
+        return;
+    }
+    // Whole blocks of `inner` outputs, or (few blocks) pieces of their columns.
+    let tasks = parallel::tasks_for(work, outer * inner.div_ceil(4));
+    let col_parts = tasks.div_ceil(outer).max(1);
+    let cols = parallel::chunk_len_aligned(inner, col_parts, 4);
+    let col_parts = inner.div_ceil(cols);
+    let shared = parallel::SharedMut::new(out);
+    parallel::run_units(outer * col_parts, tasks, |u| {
+        let (o, c) = (u / col_parts, parallel::chunk_range(u % col_parts, cols, inner));
+        let block = &x[o * axis * inner..(o + 1) * axis * inner];
+        // SAFETY: the (block, columns) pieces of distinct units are disjoint.
+        let orow = unsafe { shared.slice(o * inner + c.start..o * inner + c.end) };
+        orow.copy_from_slice(&block[c.clone()]);
+        for xrow in block.chunks_exact(inner).skip(1) {
+            zip_in_place(orow, &xrow[c.clone()], f);
         }
-    } else {
-        // Accumulate whole inner rows, SIMD across `inner`.
-        for (orow, block) in out.chunks_exact_mut(inner).zip(x.chunks_exact(axis * inner)) {
-            orow.copy_from_slice(&block[..inner]);
-            for xrow in block.chunks_exact(inner).skip(1) {
-                zip_in_place(orow, xrow, f);
+    });
+}
+
+/// Contiguous rows of `axis` values, each reduced to one output: four vector accumulators
+/// (independent chains, so the loop runs at load speed rather than at the latency of one
+/// add), combined at the end.
+#[inline(always)]
+fn reduce_rows(
+    x: &[f32], out: &mut [f32], axis: usize, identity: f32,
+    f: impl Fn(F32x4, F32x4) -> F32x4 + Copy, horizontal: impl Fn(F32x4) -> f32,
+) {
+    for (o, row) in out.iter_mut().zip(x.chunks_exact(axis)) {
+        let mut acc = [F32x4::splat(identity); 4];
+        let mut it = row.chunks_exact(16);
+        for v in &mut it {
+            for q in 0..4 {
+                acc[q] = f(acc[q], F32x4::from_slice(&v[4 * q..]));
             }
         }
+        let mut rest = it.remainder().chunks_exact(4);
+        for v in &mut rest {
+            acc[0] = f(acc[0], F32x4::from_slice(v));
+        }
+        acc[1] = f(acc[1], F32x4::load_partial(rest.remainder(), identity));
+        *o = horizontal(f(f(acc[0], acc[1]), f(acc[2], acc[3])));
     }
 }
 
@@ -94,6 +118,14 @@ pub fn arg_reduce(op: ArgReduceOp, x: &[f32], out: &mut [i32], outer: usize, axi
     if axis == 0 || inner == 0 {
         return;
     }
+    // Threads: bands of outer blocks (each output is found by the same scan in any band).
+    let work = parallel::element_ns(outer * axis * inner);
+    parallel::for_each_row_band(out, outer, inner, work, |r, o| {
+        arg_reduce_blocks(&x[r.start * axis * inner..r.end * axis * inner], o, axis, inner, better)
+    });
+}
+
+fn arg_reduce_blocks(x: &[f32], out: &mut [i32], axis: usize, inner: usize, better: impl Fn(f32, f32) -> bool) {
     let mut best = vec![0.0f32; inner];
     for (orow, block) in out.chunks_exact_mut(inner).zip(x.chunks_exact(axis * inner)) {
         best.copy_from_slice(&block[..inner]);

@@ -2,6 +2,7 @@
 
 use crate::approx;
 use crate::elementwise::{map1, map2};
+use crate::parallel;
 use crate::simd::F32x4;
 
 /// Max of a row (NaN if any element is NaN; −inf for an empty row).
@@ -67,11 +68,22 @@ pub(crate) fn scale(x: &mut [f32], s: f32) {
     }
 }
 
+/// Estimated one-thread time of a row-wise pass over n values (a few passes per row).
+fn row_work(n: usize) -> usize {
+    parallel::element_ns(n * 3)
+}
+
 /// out = softmax(x) per row (max-subtracted).
 pub fn softmax(x: &[f32], out: &mut [f32], rows: usize, cols: usize) {
     if cols == 0 {
         return;
     }
+    parallel::for_each_row_band(out, rows, cols, row_work(rows * cols), |r, o| {
+        softmax_rows(&x[r.start * cols..r.end * cols], o, r.len(), cols)
+    });
+}
+
+fn softmax_rows(x: &[f32], out: &mut [f32], rows: usize, cols: usize) {
     for (xr, or) in x[..rows * cols].chunks_exact(cols).zip(out[..rows * cols].chunks_exact_mut(cols)) {
         let mx = row_max(xr);
         let s = exp_shifted(xr, mx, or);
@@ -84,6 +96,12 @@ pub fn log_softmax(x: &[f32], out: &mut [f32], rows: usize, cols: usize) {
     if cols == 0 {
         return;
     }
+    parallel::for_each_row_band(out, rows, cols, row_work(rows * cols), |r, o| {
+        log_softmax_rows(&x[r.start * cols..r.end * cols], o, r.len(), cols)
+    });
+}
+
+fn log_softmax_rows(x: &[f32], out: &mut [f32], rows: usize, cols: usize) {
     for (xr, or) in x[..rows * cols].chunks_exact(cols).zip(out[..rows * cols].chunks_exact_mut(cols)) {
         // (x − max) − log Σ: folding max into the log-sum first would round it at max's
         // magnitude (e.g. 1000 + 2e-4).
@@ -98,6 +116,13 @@ pub fn softmax_grad(y: &[f32], dy: &[f32], dx: &mut [f32], rows: usize, cols: us
     if cols == 0 {
         return;
     }
+    parallel::for_each_row_band(dx, rows, cols, row_work(rows * cols), |r, d| {
+        let band = r.start * cols..r.end * cols;
+        softmax_grad_rows(&y[band.clone()], &dy[band], d, r.len(), cols)
+    });
+}
+
+fn softmax_grad_rows(y: &[f32], dy: &[f32], dx: &mut [f32], rows: usize, cols: usize) {
     let n = rows * cols;
     for ((yr, gr), dr) in y[..n].chunks_exact(cols).zip(dy[..n].chunks_exact(cols)).zip(dx[..n].chunks_exact_mut(cols)) {
         let s = F32x4::splat(dot(yr, gr));
@@ -110,6 +135,13 @@ pub fn log_softmax_grad(y: &[f32], dy: &[f32], dx: &mut [f32], rows: usize, cols
     if cols == 0 {
         return;
     }
+    parallel::for_each_row_band(dx, rows, cols, row_work(rows * cols), |r, d| {
+        let band = r.start * cols..r.end * cols;
+        log_softmax_grad_rows(&y[band.clone()], &dy[band], d, r.len(), cols)
+    });
+}
+
+fn log_softmax_grad_rows(y: &[f32], dy: &[f32], dx: &mut [f32], rows: usize, cols: usize) {
     let n = rows * cols;
     for ((yr, gr), dr) in y[..n].chunks_exact(cols).zip(dy[..n].chunks_exact(cols)).zip(dx[..n].chunks_exact_mut(cols)) {
         let s = F32x4::splat(sum(gr));

@@ -39,6 +39,7 @@ mod mem;
 mod optimizers;
 mod ops;
 mod rnn;
+mod threads;
 
 use ferrite_core::broadcast::{self, BinaryOp, MAX_RANK};
 use ferrite_core::elementwise::{self as ew, InOut, UnaryGradOp, UnaryOp};

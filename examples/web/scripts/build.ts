@@ -38,5 +38,7 @@ const wasm = assets.filter((f) => f.endsWith('.wasm'));
 // A Node built-in reached from the browser entry would show up as Vite's empty stand-in module.
 const external = assets.filter((f) => f.includes('browser-external'));
 if (external.length) throw new Error(`the page's bundle reaches Node built-ins: ${external.join(', ')}`);
-if (wasm.length !== 2) throw new Error(`expected the simd and relaxed .wasm files in dist/assets, found: ${assets.join(', ')}`);
+if (wasm.length !== 4) throw new Error(`expected the four .wasm builds (simd, relaxed and their -threads) in dist/assets, found: ${assets.join(', ')}`);
+// The worker pool's helper script, emitted by the bundler from ferrite's new Worker(new URL(…)).
+if (!assets.some((f) => f.startsWith('thread-worker'))) throw new Error(`the helper-thread script is missing from dist/assets: ${assets.join(', ')}`);
 console.log(`built examples/web/dist in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${assets.map((f) => `${f} (${(statSync(join(dist, 'assets', f)).size / 1024).toFixed(0)} kB)`).join(', ')}`);

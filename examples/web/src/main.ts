@@ -1,15 +1,17 @@
 /**
  * The page: starts the training worker, draws its progress live with uPlot, and asks it for
  * predictions on typed text. No model code runs here, so the page stays responsive.
- * Query parameters: ?build=auto|relaxed|simd|js &epochs=N &batch=N.
+ * Query parameters: ?build=auto|relaxed|simd|js &threads=auto|N &epochs=N &batch=N.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
-import type { BuildChoice, FromWorker, ToWorker } from './protocol';
+import type { BuildChoice, FromWorker, ThreadsChoice, ToWorker } from './protocol';
 
 const params = new URLSearchParams(location.search);
 const build = (['auto', 'relaxed', 'simd', 'js'].includes(params.get('build') ?? '') ? params.get('build') : 'auto') as BuildChoice;
+const threads: ThreadsChoice = params.get('threads') === null || params.get('threads') === 'auto'
+  ? 'auto' : clampInt(params.get('threads'), 1, 1, 64);
 const epochs = clampInt(params.get('epochs'), 15, 1, 200);
 const batchSize = clampInt(params.get('batch'), 32, 1, 1024);
 
@@ -90,8 +92,11 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     case 'backend':
       show('backend', m.backend);
       show('build', m.build);
+      show('threads', String(m.threads));
       status.dataset.backend = m.backend;
       status.dataset.build = m.build;
+      status.dataset.threads = String(m.threads);
+      status.dataset.isolated = String(crossOriginIsolated);
       show('message', 'loading and tokenizing the emails…');
       break;
     case 'data':
@@ -122,6 +127,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       show('message', `trained ${epochs} epochs in ${m.seconds.toFixed(2)} s (${fmtInt(m.samplesPerSec)} samples/s while training); test loss ${m.testLoss.toFixed(4)} on ${fmtInt(nTest)} held-out emails.`);
       status.dataset.testAcc = String(m.testAcc);
       status.dataset.samplesPerSec = String(m.samplesPerSec);
+      status.dataset.weightsDigest = m.weightsDigest;
       status.dataset.state = 'done';
       predictNow();
       break;
@@ -134,7 +140,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   }
 };
 
-send({ type: 'train', dataUrl: new URL('data/spam.json', document.baseURI).href, build, epochs, batchSize });
+send({ type: 'train', dataUrl: new URL('data/spam.json', document.baseURI).href, build, threads, epochs, batchSize });
 
 // ---- predictions --------------------------------------------------------------------------
 const EXAMPLES: Record<string, string> = {
@@ -189,11 +195,13 @@ textArea.value = EXAMPLES.spam;
 // ---- options ------------------------------------------------------------------------------
 const form = $<HTMLFormElement>('#options');
 (form.elements.namedItem('build') as HTMLSelectElement).value = build;
+(form.elements.namedItem('threads') as HTMLInputElement).value = String(threads);
 (form.elements.namedItem('epochs') as HTMLInputElement).value = String(epochs);
 form.addEventListener('submit', (e) => {
   e.preventDefault();
   const q = new URLSearchParams(location.search);
   q.set('build', (form.elements.namedItem('build') as HTMLSelectElement).value);
+  q.set('threads', (form.elements.namedItem('threads') as HTMLInputElement).value.trim() || 'auto');
   q.set('epochs', (form.elements.namedItem('epochs') as HTMLInputElement).value);
   location.search = q.toString();
 });

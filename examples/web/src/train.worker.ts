@@ -7,7 +7,7 @@
  * → GlobalAveragePooling1D → Dense(32, relu) → Dense(1, sigmoid); Adam, binary cross-entropy.
  */
 import * as fe from 'ferrite-ml';
-import type { BuildChoice, FromWorker, SpamData, ToWorker } from './protocol';
+import type { BuildChoice, FromWorker, SpamData, ThreadsChoice, ToWorker } from './protocol';
 
 const MAXLEN = 100;
 const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m);
@@ -16,12 +16,24 @@ let tokenizer: InstanceType<typeof fe.text.Tokenizer> | null = null;
 let model: fe.Sequential | null = null;
 let training: Promise<void> | null = null; // predictions wait for training to end
 
-async function start(build: BuildChoice): Promise<void> {
-  // The package finds its .wasm files itself (the bundler emits them next to this script).
+async function start(build: BuildChoice, threads: ThreadsChoice): Promise<void> {
+  // The package finds its .wasm files and its helper-thread script itself (the bundler emits
+  // them next to this script). Threads need a cross-origin isolated page (the COOP and COEP
+  // headers of vite.config.ts); elsewhere ferrite runs on one thread and says why.
   if (build === 'js') await fe.ready({ backend: 'js' });
-  else if (build === 'auto') await fe.ready();
-  else await fe.ready({ backend: 'wasm', build });
-  post({ type: 'backend', backend: fe.getBackend() ?? '?', build: fe.getBuild() ?? '?' });
+  else if (build === 'auto') await fe.ready({ threads });
+  else await fe.ready({ backend: 'wasm', build, threads });
+  post({ type: 'backend', backend: fe.getBackend() ?? '?', build: fe.getBuild() ?? '?', threads: fe.getThreads() });
+}
+
+/** FNV-1a (32-bit) over the bits of every weight, as hex. */
+function digest(weights: fe.Tensor[]): string {
+  let h = 0x811c9dc5;
+  for (const w of weights) {
+    const bytes = new Uint8Array(new Float32Array(w.dataSync()).buffer);
+    for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 function inputs(texts: string[]): fe.Tensor {
@@ -30,7 +42,7 @@ function inputs(texts: string[]): fe.Tensor {
 }
 
 async function train(msg: Extract<ToWorker, { type: 'train' }>): Promise<void> {
-  await start(msg.build);
+  await start(msg.build, msg.threads);
   fe.setRandomSeed(1);
 
   const t0 = performance.now();
@@ -88,7 +100,7 @@ async function train(msg: Extract<ToWorker, { type: 'train' }>): Promise<void> {
   const [testLoss, testAcc] = model.evaluate(xTest, yTest) as fe.Tensor[];
   post({
     type: 'done', testLoss: testLoss.dataSync()[0], testAcc: testAcc.dataSync()[0], seconds,
-    samplesPerSec: trainSamples / (trainMs / 1000),
+    samplesPerSec: trainSamples / (trainMs / 1000), weightsDigest: digest(model.getWeights()),
   });
   fe.dispose([xTrain, yTrain, xTest, yTest, testLoss, testAcc]);
 }

@@ -163,6 +163,36 @@ export interface FerriteExports {
   ferrite_resize_nearest_grad(dy: number, dx: number, geom: number): number;
   ferrite_crop_and_resize(image: number, boxes: number, boxInd: number, out: number, geom: number, extrapolation: number): number;
   ferrite_crop_and_resize_grad_image(dy: number, boxes: number, boxInd: number, dImage: number, geom: number): number;
+
+  // The thread pool (crates/ferrite-wasm/src/threads.rs; ts/backend/wasm/threads/). Every build
+  // has them; single-threaded builds report one thread and return at once.
+  /**
+   * Threads jobs may use (1 + parked helpers), helpers' spin count, whether the caller may
+   * block while joining (0 on a browser's main thread); returns the count in effect.
+   */
+  ferrite_threads_set(threads: number, spin: number, callerWaits: number): number;
+  ferrite_threads_get(): number;
+  /** Jobs handed out to helper threads so far (0 in single-threaded builds). */
+  ferrite_threads_jobs(): number;
+  ferrite_threads_epoch(): number;
+  /** A helper's loop, on its own instance; returns when the pool stops. */
+  ferrite_worker_run(id: number, epoch: number): void;
+  ferrite_threads_stop(): void;
+  /** Address of the 256-byte area a failing helper writes its message into. */
+  ferrite_threads_error_area(): number;
+  ferrite_worker_failed(): void;
+  /** After a trap on the caller: 1 when a helper had failed, else 0. */
+  ferrite_threads_recover(): number;
+  /** Pool diagnostics: task t writes the id of the thread that ran it to the int32 out[t]. */
+  ferrite_threads_probe(tasks: number, spin: number, trapOn: number, out: number): void;
+}
+
+/** What the threaded builds export besides FerriteExports (their memory is imported). */
+export interface ThreadedExports {
+  __stack_pointer: WebAssembly.Global;
+  __tls_size: WebAssembly.Global;
+  __tls_align: WebAssembly.Global;
+  __wasm_init_tls(tls: number): void;
 }
 
 /** Op codes: the position in each list is the code the Rust side matches on. */
@@ -263,4 +293,14 @@ export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, numbe
   ferrite_resize_nearest_grad: 3,
   ferrite_crop_and_resize: 6,
   ferrite_crop_and_resize_grad_image: 5,
+  ferrite_threads_set: 3,
+  ferrite_threads_get: 0,
+  ferrite_threads_jobs: 0,
+  ferrite_threads_epoch: 0,
+  ferrite_worker_run: 2,
+  ferrite_threads_stop: 0,
+  ferrite_threads_error_area: 0,
+  ferrite_worker_failed: 0,
+  ferrite_threads_recover: 0,
+  ferrite_threads_probe: 4,
 };

@@ -4,8 +4,16 @@
  * so browser bundles never reach them.
  */
 
-export type WasmBuild = 'simd' | 'relaxed';
-export const WASM_BUILDS: readonly WasmBuild[] = ['simd', 'relaxed'];
+/**
+ * 'simd' and 'relaxed' run on one thread; the '-threads' builds are the same kernels with
+ * atomics over a shared, imported memory (ts/backend/wasm/threads/).
+ */
+export type WasmBuild = 'simd' | 'relaxed' | 'simd-threads' | 'relaxed-threads';
+export const WASM_BUILDS: readonly WasmBuild[] = ['simd', 'relaxed', 'simd-threads', 'relaxed-threads'];
+
+export function isThreadedBuild(build: WasmBuild): boolean {
+  return build === 'simd-threads' || build === 'relaxed-threads';
+}
 
 /** Where to take one build from. Give exactly one field. */
 export interface WasmSource {
@@ -20,7 +28,7 @@ export interface WasmSource {
 }
 
 /** One source for whichever build is chosen, or one per build (missing builds use the default). */
-export type WasmSources = WasmSource | { simd?: WasmSource; relaxed?: WasmSource };
+export type WasmSources = WasmSource | { [B in WasmBuild]?: WasmSource };
 
 const SOURCE_KEYS = ['url', 'bytes', 'path', 'module'] as const;
 
@@ -32,7 +40,7 @@ function isSource(x: object): x is WasmSource {
 export function sourceFor(build: WasmBuild, sources: WasmSources | undefined): WasmSource | undefined {
   if (sources === undefined || sources === null) return undefined;
   if (isSource(sources)) return sources;
-  const per = sources as { simd?: WasmSource; relaxed?: WasmSource };
+  const per = sources as { [B in WasmBuild]?: WasmSource };
   return per[build];
 }
 
@@ -55,9 +63,10 @@ export function defaultWasmUrls(build: WasmBuild): URL[] {
   }
   if (!here) return [];
   const dist =
-    build === 'simd'
-      ? new URL('../wasm/ferrite-ml-simd.wasm', import.meta.url)
-      : new URL('../wasm/ferrite-ml-relaxed.wasm', import.meta.url);
+    build === 'simd' ? new URL('../wasm/ferrite-ml-simd.wasm', import.meta.url)
+      : build === 'relaxed' ? new URL('../wasm/ferrite-ml-relaxed.wasm', import.meta.url)
+        : build === 'simd-threads' ? new URL('../wasm/ferrite-ml-simd-threads.wasm', import.meta.url)
+          : new URL('../wasm/ferrite-ml-relaxed-threads.wasm', import.meta.url);
   if (!here.includes('/ts/backend/wasm/')) return [dist];
   return [new URL('../../../wasm/' + `ferrite-ml-${build}.wasm`, here), dist];
 }

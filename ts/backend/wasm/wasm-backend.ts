@@ -17,7 +17,12 @@ import {
 import { BIAS_ACTIVATIONS, SCAN_OPS } from './exports';
 import type { BiasActivation } from '../backend';
 import { enableRelaxedSimdFlag, wasmRelaxedSimdSupported, wasmSimdSupported } from './feature-detect';
-import { loadWasmModule, type WasmBuild, type WasmSources } from './loader';
+import { isThreadedBuild, loadWasmModule, type WasmBuild, type WasmSources } from './loader';
+import { WorkerPool, warnOnce, type PoolOptions } from './threads/pool';
+import { createSharedMemory } from './threads/memory';
+import { guardExports } from './threads/guard';
+import { availableCores, threadsUnavailableReason } from './threads/support';
+import type { ThreadedExports } from './exports';
 import type { RnnBackwardArgs, RnnConfig, RnnForwardArgs } from '../rnn-types';
 import * as rnn from './rnn';
 import {
@@ -32,8 +37,19 @@ import * as spatial from './spatial';
 import type { Conv3dGeometry, CropGeometry, DepthwiseGeometry, Pool3dGeometry, ResizeGeometry } from '../spatial-geometry';
 
 export interface WasmBackendOptions {
-  /** Which build to run; default: 'relaxed' where the engine supports relaxed SIMD, else 'simd'. */
+  /**
+   * Which build to run; default: 'relaxed' where the engine supports relaxed SIMD, else 'simd'
+   * (their '-threads' variants when more than one thread runs).
+   */
   build?: WasmBuild;
+  /**
+   * Threads for the kernels, the caller included: a count, or 'auto' (the available cores in
+   * Node; navigator.hardwareConcurrency on a cross-origin isolated page; else 1). Default 1.
+   * More than one needs SharedArrayBuffer: where it is missing, one thread and a warning.
+   */
+  threads?: number | 'auto';
+  /** Where the helper script (thread-worker.mjs) is, if not next to the library module. */
+  workerUrl?: string | URL;
   /** Where to load the build(s) from; default: the package's wasm/ directory. */
   source?: WasmSources;
   /**
@@ -108,6 +124,9 @@ export class WasmBackend implements Backend {
   /** Byte offset of 3 × MAX_RANK i32 slots for the shape/stride arguments of kernels. */
   private readonly scratch: number;
 
+  /** The helper threads (threaded builds only). */
+  pool: WorkerPool | null = null;
+
   constructor(readonly exports: FerriteExports, readonly build: WasmBuild) {
     this.x = exports;
     this.memory = exports.memory;
@@ -158,6 +177,27 @@ export class WasmBackend implements Backend {
     if (!(offset >= 0 && length >= 0 && offset + length <= w.size)) {
       throw new Error(`ferrite: ${what} of [${offset}, ${offset + length}) is outside a storage of ${w.size} elements`);
     }
+  }
+
+  // ---- threads (ts/backend/wasm/threads/) ---------------------------------------------
+
+  /** Threads the kernels use now (1 in single-threaded builds). */
+  get threads(): number {
+    return this.pool ? this.pool.threads : 1;
+  }
+
+  /** Runs the kernels on n threads (threaded builds); resolves with the count in effect. */
+  async setThreads(n: number): Promise<number> {
+    if (!this.pool) {
+      if (n !== 1) throw new Error(`ferrite: the '${this.build}' build runs on one thread; ${n} threads need a '-threads' build`);
+      return 1;
+    }
+    return this.pool.resize(n);
+  }
+
+  /** Ends the helper threads; kernels keep working on the calling thread. */
+  stopThreads(): void {
+    this.pool?.stop();
   }
 
   // ---- memory -------------------------------------------------------------------------
@@ -647,29 +687,68 @@ function checkExports(exports: WebAssembly.Exports, build: WasmBuild): FerriteEx
   return exports as unknown as FerriteExports;
 }
 
-/** Picks the build: the requested one, or relaxed where supported, else simd. */
-async function chooseBuild(opts: WasmBackendOptions): Promise<WasmBuild> {
+const BUILD_NAMES = "'simd', 'relaxed', 'simd-threads' or 'relaxed-threads'";
+
+/** Picks the SIMD level: the requested one, or relaxed where supported, else simd. */
+async function chooseSimd(opts: WasmBackendOptions): Promise<'simd' | 'relaxed'> {
   if (!wasmSimdSupported()) {
     throw new Error('ferrite: this JavaScript engine does not support WebAssembly SIMD; use the js backend');
   }
-  if (opts.build === 'simd') return 'simd';
-  if (opts.build !== undefined && opts.build !== 'relaxed') {
-    throw new Error(`ferrite: unknown wasm build '${String(opts.build)}'`);
+  const asked = opts.build === undefined ? undefined : opts.build.replace(/-threads$/, '');
+  if (asked === 'simd') return 'simd';
+  if (asked !== undefined && asked !== 'relaxed') {
+    throw new Error(`ferrite: unknown wasm build '${String(opts.build)}' (expected ${BUILD_NAMES})`);
   }
   const relaxed = wasmRelaxedSimdSupported() || (opts.relaxedSimd === true && (await enableRelaxedSimdFlag()));
-  if (opts.build === 'relaxed' && !relaxed) {
+  if (asked === 'relaxed' && !relaxed) {
     throw new Error(
-      "ferrite: the 'relaxed' wasm build needs relaxed SIMD, which this engine lacks" +
+      `ferrite: the '${opts.build}' wasm build needs relaxed SIMD, which this engine lacks` +
       (typeof process !== 'undefined' && process.versions?.node
         ? ' (on Node 20 pass relaxedSimd: true to enable it, or use Node >= 22)' : ''));
   }
   return relaxed ? 'relaxed' : 'simd';
 }
 
-/** Loads, instantiates and wraps a ferrite wasm build. */
+/** The thread count asked for: a positive integer, or 'auto'. */
+export async function resolveThreads(threads: number | 'auto' | undefined): Promise<number> {
+  if (threads === undefined) return 1;
+  if (threads === 'auto') return threadsUnavailableReason() === null ? availableCores() : 1;
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new Error(`ferrite: threads must be an integer from 1 to ${MAX_THREADS}, or 'auto'; got ${String(threads)}`);
+  }
+  return threads;
+}
+
+/** Most threads a pool runs (the caller and 255 helpers). */
+export const MAX_THREADS = 256;
+
+/** Loads, instantiates and wraps a ferrite wasm build (and starts its helper threads). */
 export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
-  const build = await chooseBuild(opts);
+  const simd = await chooseSimd(opts);
+  let threads = await resolveThreads(opts.threads);
+  let threaded = (opts.build !== undefined && isThreadedBuild(opts.build)) || threads > 1;
+  const unavailable = threaded || opts.threads === 'auto' ? threadsUnavailableReason() : null;
+  if (unavailable !== null) {
+    if (opts.build !== undefined && isThreadedBuild(opts.build)) {
+      throw new Error(`ferrite: the '${opts.build}' build cannot run here: ${unavailable}`);
+    }
+    warnOnce(`ferrite: running on one thread: ${unavailable}`);
+    threaded = false;
+    threads = 1;
+  }
+  const build: WasmBuild = threaded ? `${simd}-threads` : simd;
   const module = await loadWasmModule(build, opts.source);
-  const instance = await WebAssembly.instantiate(module, stubImports(module));
-  return new WasmBackend(checkExports(instance.exports, build), build);
+  if (!threaded) {
+    const instance = await WebAssembly.instantiate(module, stubImports(module));
+    return new WasmBackend(checkExports(instance.exports, build), build);
+  }
+  const memory = createSharedMemory();
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const raw = checkExports({ ...instance.exports, memory }, build) as FerriteExports & ThreadedExports;
+  let pool: WorkerPool | null = null;
+  const backend = new WasmBackend(guardExports(raw, memory, () => pool?.restartAfterFailure()), build);
+  pool = new WorkerPool(module, memory, raw, { workerUrl: opts.workerUrl } satisfies PoolOptions);
+  backend.pool = pool;
+  await backend.setThreads(threads);
+  return backend;
 }

@@ -17,12 +17,16 @@ pub fn dct(x: &[f32], out: &mut [f32], rows: usize, n: usize, k: usize) -> Resul
             table[q * n + j] = (scale * a.cos()) as f32;
         }
     }
-    for r in 0..rows {
-        let xr = &x[r * n..(r + 1) * n];
-        for q in 0..k {
-            out[r * k + q] = xr.iter().zip(&table[q * n..(q + 1) * n]).map(|(a, b)| a * b).sum();
+    // Threads: bands of rows (each coefficient is the same sum in any band).
+    let work = crate::parallel::element_ns(rows * n * k);
+    crate::parallel::for_each_row_band(&mut out[..rows * k], rows, k, work, |band, o| {
+        for (i, r) in band.enumerate() {
+            let xr = &x[r * n..(r + 1) * n];
+            for q in 0..k {
+                o[i * k + q] = xr.iter().zip(&table[q * n..(q + 1) * n]).map(|(a, b)| a * b).sum();
+            }
         }
-    }
+    });
     Ok(())
 }
 

@@ -195,10 +195,21 @@ impl RealFft {
 /// out [rows, n/2 + 1, 2] = the real FFT of each row of x [rows, n].
 pub fn rfft(x: &[f32], out: &mut [f32], rows: usize, n: usize) -> Result<(), AudioError> {
     let plan = RealFft::new(n)?;
-    let mut scratch = try_vec(plan.scratch_len(), 0.0f32)?;
     let ol = plan.out_len();
-    for r in 0..rows {
-        plan.process(&x[r * n..(r + 1) * n], &mut out[r * ol..(r + 1) * ol], &mut scratch);
+    // Threads: bands of rows, each with its own scratch (rows are independent).
+    let failed = core::sync::atomic::AtomicBool::new(false);
+    let work = crate::parallel::element_ns(rows * n * 16);
+    crate::parallel::for_each_row_band(&mut out[..rows * ol], rows, ol, work, |band, o| {
+        let Ok(mut scratch) = try_vec(plan.scratch_len(), 0.0f32) else {
+            failed.store(true, core::sync::atomic::Ordering::Relaxed);
+            return;
+        };
+        for (i, r) in band.enumerate() {
+            plan.process(&x[r * n..(r + 1) * n], &mut o[i * ol..(i + 1) * ol], &mut scratch);
+        }
+    });
+    if failed.load(core::sync::atomic::Ordering::Relaxed) {
+        return Err(AudioError::OutOfMemory);
     }
     Ok(())
 }

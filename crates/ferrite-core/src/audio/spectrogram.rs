@@ -4,6 +4,8 @@
 
 use super::fft::RealFft;
 use super::{try_vec, AudioError};
+use crate::parallel;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The framing of one call. Frame f starts at sample f·frame_step; samples past the signal
 /// are zeros (tf.signal.frame's pad_end).
@@ -59,13 +61,22 @@ pub fn spectrogram(g: &SpectrogramGeom, signal: &[f32], window: Option<&[f32]>, 
         return Err(AudioError::BadArguments);
     }
     let fft = RealFft::new(g.fft_length)?;
-    let mut buf = try_vec(g.fft_length, 0.0f32)?;
-    let mut spec = try_vec(fft.out_len(), 0.0f32)?;
-    let mut scratch = try_vec(fft.scratch_len(), 0.0f32)?;
     let bins = g.bins();
-    for b in 0..g.batch {
-        let sig = &signal[b * g.signal_len..(b + 1) * g.signal_len];
-        for f in 0..g.frames {
+    let rows = g.batch * g.frames;
+    let out = &mut out[..rows * bins];
+    // Threads: bands of frames (rows of out), each with its own buffers; frames are
+    // independent, so any cut gives the same bits.
+    let work = parallel::element_ns(rows * g.fft_length * 16);
+    let failed = AtomicBool::new(false);
+    parallel::for_each_row_band(out, rows, bins, work, |frames, band| {
+        let bufs = (try_vec(g.fft_length, 0.0f32), try_vec(fft.out_len(), 0.0f32), try_vec(fft.scratch_len(), 0.0f32));
+        let (Ok(mut buf), Ok(mut spec), Ok(mut scratch)) = bufs else {
+            failed.store(true, Ordering::Relaxed);
+            return;
+        };
+        for (i, fr) in frames.enumerate() {
+            let (b, f) = (fr / g.frames, fr % g.frames);
+            let sig = &signal[b * g.signal_len..(b + 1) * g.signal_len];
             let start = f * g.frame_step;
             let have = g.signal_len.saturating_sub(start).min(g.frame_length);
             buf.fill(0.0);
@@ -78,12 +89,15 @@ pub fn spectrogram(g: &SpectrogramGeom, signal: &[f32], window: Option<&[f32]>, 
                 None => buf[..have].copy_from_slice(&sig[start..start + have]),
             }
             fft.process(&buf, &mut spec, &mut scratch);
-            let row = &mut out[(b * g.frames + f) * bins..(b * g.frames + f + 1) * bins];
+            let row = &mut band[i * bins..(i + 1) * bins];
             for (k, o) in row.iter_mut().enumerate() {
                 let p = spec[2 * k] * spec[2 * k] + spec[2 * k + 1] * spec[2 * k + 1];
                 *o = if g.power == 2 { p } else { p.sqrt() };
             }
         }
+    });
+    if failed.load(Ordering::Relaxed) {
+        return Err(AudioError::OutOfMemory);
     }
     Ok(())
 }

@@ -15,51 +15,56 @@ pub fn gemm(m: usize, n: usize, k: usize, alpha: f32, a: View, bt: View, beta: f
     let rows_b = bt.rs == 1; // rows of B are contiguous
     let dot_fast = a.cs == 1 && bt.cs == 1; // rows of A and columns of B are contiguous
     if rows_b && !(dot_fast && n < 4) {
-        axpy_form(m, n, k, alpha, a, bt, beta, c);
+        axpy_form(m, n, k, alpha, a, bt, beta, c, n);
     } else {
-        dot_form(m, n, k, alpha, a, bt, beta, c);
+        dot_form(m, n, k, alpha, a, bt, beta, c, n);
     }
 }
 
-/// Rows i of C accumulate alpha·A(i, p)·(row p of B) (B's rows contiguous: `bt.rs` = 1).
-/// Up to four rows of C at once, so each pass over B serves all of them.
-pub fn axpy_form(m: usize, n: usize, k: usize, alpha: f32, a: View, bt: View, beta: f32, c: &mut [f32]) {
+/// Rows i of C (m×n, row stride ldc) accumulate alpha·A(i, p)·(row p of B) (B's rows
+/// contiguous: `bt.rs` = 1). Up to four rows of C at once, so each pass over B serves all of
+/// them. Each element's arithmetic depends on its column only through whether it is in the
+/// last n % 4 (scalar) columns, so column ranges starting at multiples of 4 may be computed
+/// apart (the threads do).
+pub fn axpy_form(m: usize, n: usize, k: usize, alpha: f32, a: View, bt: View, beta: f32, c: &mut [f32], ldc: usize) {
     debug_assert!(bt.rs == 1);
     let mut i = 0;
     while i < m {
         let rows = (m - i).min(4);
-        let cs = &mut c[i * n..(i + rows) * n];
-        crate::elementwise::scale_in_place(cs, beta);
+        let cs = &mut c[i * ldc..(i + rows - 1) * ldc + n];
+        for row in 0..rows {
+            crate::elementwise::scale_in_place(&mut cs[row * ldc..row * ldc + n], beta);
+        }
         match rows {
-            1 => rows_axpy::<1, 4>(i, n, k, alpha, a, bt, cs),
-            2 => rows_axpy::<2, 4>(i, n, k, alpha, a, bt, cs),
-            3 => rows_axpy::<3, 2>(i, n, k, alpha, a, bt, cs),
-            _ => rows_axpy::<4, 2>(i, n, k, alpha, a, bt, cs),
+            1 => rows_axpy::<1, 4>(i, n, k, alpha, a, bt, cs, ldc),
+            2 => rows_axpy::<2, 4>(i, n, k, alpha, a, bt, cs, ldc),
+            3 => rows_axpy::<3, 2>(i, n, k, alpha, a, bt, cs, ldc),
+            _ => rows_axpy::<4, 2>(i, n, k, alpha, a, bt, cs, ldc),
         }
         i += rows;
     }
 }
 
-/// C rows i0..i0+R (`c`, row stride n) += alpha·A(i0 + r, p)·B(p, ·): P depths per pass over
+/// C rows i0..i0+R (`c`, row stride ldc) += alpha·A(i0 + r, p)·B(p, ·): P depths per pass over
 /// a block of C's columns small enough to stay in L1, so B streams through once.
 #[inline(always)]
-fn rows_axpy<const R: usize, const P: usize>(i0: usize, n: usize, k: usize, alpha: f32, a: View, bt: View, c: &mut [f32]) {
+fn rows_axpy<const R: usize, const P: usize>(i0: usize, n: usize, k: usize, alpha: f32, a: View, bt: View, c: &mut [f32], ldc: usize) {
     const JB: usize = 1024;
-    assert!(c.len() >= R * n && (k == 0 || bt.data.len() >= (k - 1) * bt.cs + n));
+    assert!(c.len() >= (R - 1) * ldc + n && (k == 0 || bt.data.len() >= (k - 1) * bt.cs + n));
     for jb in (0..n).step_by(JB) {
         let w = (n - jb).min(JB);
         let mut p = 0;
         while p + P <= k {
-            pass::<R, P>(i0, p, jb, w, n, alpha, a, bt, c);
+            pass::<R, P>(i0, p, jb, w, ldc, alpha, a, bt, c);
             p += P;
         }
         for p in p..k {
-            pass::<R, 1>(i0, p, jb, w, n, alpha, a, bt, c);
+            pass::<R, 1>(i0, p, jb, w, ldc, alpha, a, bt, c);
         }
     }
 }
 
-/// One pass of `rows_axpy` over depths p..p+P and columns jb..jb+w.
+/// One pass of `rows_axpy` over depths p..p+P and columns jb..jb+w (C's row stride `n`).
 #[inline(always)]
 fn pass<const R: usize, const P: usize>(i0: usize, p: usize, jb: usize, w: usize, n: usize, alpha: f32, a: View, bt: View, c: &mut [f32]) {
     let s: [[f32; P]; R] = core::array::from_fn(|r| core::array::from_fn(|d| alpha * a.at(i0 + r, p + d)));
@@ -93,8 +98,8 @@ fn pass<const R: usize, const P: usize>(i0: usize, p: usize, jb: usize, w: usize
     }
 }
 
-/// C(i, j) from the dot product of row i of A and column j of B.
-pub fn dot_form(m: usize, n: usize, k: usize, alpha: f32, a: View, bt: View, beta: f32, c: &mut [f32]) {
+/// C(i, j) (row stride ldc) from the dot product of row i of A and column j of B.
+pub fn dot_form(m: usize, n: usize, k: usize, alpha: f32, a: View, bt: View, beta: f32, c: &mut [f32], ldc: usize) {
     for i in 0..m {
         for j in 0..n {
             let d = if a.cs == 1 && bt.cs == 1 {
@@ -102,7 +107,7 @@ pub fn dot_form(m: usize, n: usize, k: usize, alpha: f32, a: View, bt: View, bet
             } else {
                 dot_strided(k, |p| a.at(i, p), |p| bt.at(j, p))
             };
-            let dst = &mut c[i * n + j];
+            let dst = &mut c[i * ldc + j];
             *dst = if beta == 0.0 { alpha * d } else { beta * *dst + alpha * d };
         }
     }

@@ -199,3 +199,58 @@ fn unpacked_fallback_matches() {
         }
     }
 }
+
+/// Products split over 2, 3 and 5 threads give the bits of one thread: every path (row bands
+/// with a shared packed B, column bands, in-place operands, depth groups, many small products).
+#[test]
+fn same_bits_for_any_thread_count() {
+    use crate::parallel::with_threads;
+    let mut rng = Rng::new(16);
+    let shapes = [
+        (1, 300, 700), (3, 64, 900), (7, 129, 333), (32, 128, 3136), (64, 64, 64),
+        (97, 13, 257), (130, 301, 260), (16, 200, 3200), (300, 16, 128), (513, 40, 17),
+    ];
+    for (m, n, k) in shapes {
+        for (ta, tb) in TRANSPOSES {
+            for (alpha, beta) in [(1.0f32, 0.0f32), (0.5, 1.0)] {
+                let a = rng.vec(m * k, -1.0, 1.0);
+                let b = rng.vec(k * n, -1.0, 1.0);
+                let c0 = rng.vec(m * n, -1.0, 1.0);
+                let run = |threads: usize| {
+                    let mut c = c0.clone();
+                    with_threads(threads, || sgemm(m, n, k, alpha, &a, ta, &b, tb, beta, &mut c));
+                    c
+                };
+                let one = run(1);
+                for threads in [2, 3, 5] {
+                    let got = run(threads);
+                    let same = one.iter().zip(&got).all(|(x, y)| x.to_bits() == y.to_bits());
+                    assert!(same, "{m}×{n}×{k} ta {ta} tb {tb} alpha {alpha} beta {beta}: {threads} threads differ");
+                }
+            }
+        }
+    }
+    // Depth groups: a shared B larger than one group (k·n above SHARED_B_MAX floats).
+    let (m, n, k) = (40, 2056, 2100);
+    let a = rng.vec(m * k, -1.0, 1.0);
+    let b = rng.vec(k * n, -1.0, 1.0);
+    let mut one = vec![0.0; m * n];
+    sgemm(m, n, k, 1.0, &a, false, &b, false, 0.0, &mut one);
+    let mut two = vec![f32::NAN; m * n];
+    with_threads(3, || sgemm(m, n, k, 1.0, &a, false, &b, false, 0.0, &mut two));
+    assert!(one.iter().zip(&two).all(|(x, y)| x.to_bits() == y.to_bits()), "depth groups differ");
+    // Many small products (one task per group of products).
+    let (batch, m, n, k) = (40, 9, 11, 70);
+    let a = rng.vec(batch * m * k, -1.0, 1.0);
+    let b = rng.vec(batch * k * n, -1.0, 1.0);
+    let run = |threads: usize| {
+        let mut c = vec![f32::NAN; batch * m * n];
+        with_threads(threads, || sgemm_batched(batch, m, n, k, 1.0, &a, m * k, true, &b, k * n, false, 0.0, &mut c, m * n));
+        c
+    };
+    let one = run(1);
+    assert_eq!(run(1).len(), one.len());
+    for threads in [2, 3] {
+        assert!(one.iter().zip(&run(threads)).all(|(x, y)| x.to_bits() == y.to_bits()), "batched, {threads} threads");
+    }
+}

@@ -7,11 +7,13 @@
 //!   h_t = z·h' + (1 − z)·hh
 
 use super::{
-    add_assign, apply_rmask, carve, column_sums, copy_columns, init_state, ld, lanes, put_columns, st,
+    add_assign, apply_rmask, batch_bands, carve, column_sums, copy_columns, init_state, ld, lanes, put_columns, row_of, rows_of, st,
     with_pair, Grads, Inputs, Pair, Upstream,
 };
-use crate::gemm::sgemm;
+use crate::gemm::{sgemm, sgemm_band};
+use crate::parallel::{self, SharedMut};
 use crate::simd::F32x4;
+use core::ops::Range;
 
 /// (forward, backward) workspace lengths in f32.
 ///
@@ -56,100 +58,117 @@ fn forward_impl<P: Pair>(
         None => (None, None),
     };
     if let Some(bias) = bin {
-        for r in 0..rows {
-            add_assign(&mut gates[r * g3..(r + 1) * g3], bias);
-        }
+        // Threads: bands of rows (each row's sum is the same in any band).
+        parallel::for_each_row_band(gates, rows, g3, parallel::element_ns(rows * g3), |_, band| {
+            for row in band.chunks_exact_mut(g3) {
+                add_assign(row, bias);
+            }
+        });
     }
     if !ra {
         copy_columns(p.recurrent, u, g3, 0, 2 * u, uzr);
         copy_columns(p.recurrent, u, g3, 2 * u, u, uh);
     }
     init_state(h, h0);
+    // Each step in bands of the batch rows (threads: see `batch_bands`).
+    let work = parallel::madd_ns(nb, g3, u) + parallel::element_ns(nb * g3 * 8);
+    let (gates_s, hprev_s, aux_s, rg_s) = (SharedMut::new(gates), SharedMut::new(hprev), SharedMut::new(aux), SharedMut::new(rg));
+    let (h_s, heff_s, rhs_s, rgh_s, y_s) = (SharedMut::new(h), SharedMut::new(heff), SharedMut::new(rhs), SharedMut::new(rgh), SharedMut::new(y));
+    let (uzr, uh) = (&*uzr, &*uh);
     for s in 0..seq.steps {
         let t = seq.time(s);
-        apply_rmask(heff, h, p.rmask);
-        if ra {
-            sgemm(nb, g3, u, 1.0, heff, false, p.recurrent, false, 0.0, rg);
-            if let Some(br) = brec {
-                for b in 0..nb {
-                    add_assign(&mut rg[b * g3..(b + 1) * g3], br);
-                }
-            }
-        } else {
-            // z and r first: the candidate's recurrent product needs r.
-            sgemm(nb, 2 * u, u, 1.0, heff, false, uzr, false, 0.0, &mut rg[..nb * 2 * u]);
-        }
-        for b in 0..nb {
-            let r = seq.row(b, t);
-            let hp = &heff[b * u..(b + 1) * u];
-            hprev[r * u..(r + 1) * u].copy_from_slice(hp);
-            let live = seq.live(p.mask, b, t);
-            let g = &mut gates[r * g3..(r + 1) * g3];
-            let ax = &mut aux[r * u..(r + 1) * u];
+        batch_bands(nb, work, |band| {
+            let n = band.len();
+            // SAFETY: batch rows b ∈ band, and their sequence rows r = row(b, t) and
+            // o = row(b, s), belong to this band alone.
+            let (heffb, hband) = unsafe { (rows_of(&heff_s, &band, u), rows_of(&h_s, &band, u)) };
+            apply_rmask(heffb, hband, p.rmask.map(|m| &m[band.start * u..band.end * u]));
+            let rgw = if ra { g3 } else { 2 * u };
+            let rgband = unsafe { rows_of(&rg_s, &band, rgw) };
             if ra {
-                if !live {
-                    continue;
+                sgemm_band(nb, n, g3, u, 1.0, heffb, p.recurrent, false, 0.0, rgband);
+                if let Some(br) = brec {
+                    for k in 0..n {
+                        add_assign(&mut rgband[k * g3..(k + 1) * g3], br);
+                    }
                 }
-                let rgb = &rg[b * g3..(b + 1) * g3];
-                let hb = &mut h[b * u..(b + 1) * u];
-                lanes!(u, |j, w| {
-                    let z = pr.ract(ld(g, j, w).add(ld(rgb, j, w)));
-                    let rr = pr.ract(ld(g, u + j, w).add(ld(rgb, u + j, w)));
-                    let rh = ld(rgb, 2 * u + j, w);
-                    let hh = pr.act(rr.madd(rh, ld(g, 2 * u + j, w)));
-                    st(z, g, j, w);
-                    st(rr, g, u + j, w);
-                    st(hh, g, 2 * u + j, w);
-                    st(rh, ax, j, w);
-                    let hv = ld(hp, j, w);
-                    // z·h' + (1 − z)·hh = hh + z·(h' − hh)
-                    st(z.madd(hv.sub(hh), hh), hb, j, w);
-                });
             } else {
-                let rs = &mut rhs[b * u..(b + 1) * u];
-                if !live {
-                    // Zeros: backward's U_h product reads every row of aux.
-                    rs.iter_mut().for_each(|v| *v = 0.0);
-                    ax.iter_mut().for_each(|v| *v = 0.0);
-                    continue;
-                }
-                let rgb = &rg[b * 2 * u..(b + 1) * 2 * u];
-                lanes!(u, |j, w| {
-                    let z = pr.ract(ld(g, j, w).add(ld(rgb, j, w)));
-                    let rr = pr.ract(ld(g, u + j, w).add(ld(rgb, u + j, w)));
-                    st(z, g, j, w);
-                    st(rr, g, u + j, w);
-                    let v = rr.mul(ld(hp, j, w));
-                    st(v, rs, j, w);
-                    st(v, ax, j, w);
-                });
+                // z and r first: the candidate's recurrent product needs r.
+                sgemm_band(nb, n, 2 * u, u, 1.0, heffb, uzr, false, 0.0, rgband);
             }
-        }
-        if !ra {
-            sgemm(nb, u, u, 1.0, rhs, false, uh, false, 0.0, rgh);
-            for b in 0..nb {
+            for (k, b) in band.clone().enumerate() {
                 let r = seq.row(b, t);
-                if !seq.live(p.mask, b, t) {
-                    continue;
+                let hp = &heffb[k * u..(k + 1) * u];
+                unsafe { row_of(&hprev_s, r, u) }.copy_from_slice(hp);
+                let live = seq.live(p.mask, b, t);
+                let g = unsafe { row_of(&gates_s, r, g3) };
+                let ax = unsafe { row_of(&aux_s, r, u) };
+                if ra {
+                    if !live {
+                        continue;
+                    }
+                    let rgb = &rgband[k * g3..(k + 1) * g3];
+                    let hb = &mut hband[k * u..(k + 1) * u];
+                    lanes!(u, |j, w| {
+                        let z = pr.ract(ld(g, j, w).add(ld(rgb, j, w)));
+                        let rr = pr.ract(ld(g, u + j, w).add(ld(rgb, u + j, w)));
+                        let rh = ld(rgb, 2 * u + j, w);
+                        let hh = pr.act(rr.madd(rh, ld(g, 2 * u + j, w)));
+                        st(z, g, j, w);
+                        st(rr, g, u + j, w);
+                        st(hh, g, 2 * u + j, w);
+                        st(rh, ax, j, w);
+                        let hv = ld(hp, j, w);
+                        // z·h' + (1 − z)·hh = hh + z·(h' − hh)
+                        st(z.madd(hv.sub(hh), hh), hb, j, w);
+                    });
+                } else {
+                    let rs = unsafe { row_of(&rhs_s, b, u) };
+                    if !live {
+                        // Zeros: backward's U_h product reads every row of aux.
+                        rs.iter_mut().for_each(|v| *v = 0.0);
+                        ax.iter_mut().for_each(|v| *v = 0.0);
+                        continue;
+                    }
+                    let rgb = &rgband[k * 2 * u..(k + 1) * 2 * u];
+                    lanes!(u, |j, w| {
+                        let z = pr.ract(ld(g, j, w).add(ld(rgb, j, w)));
+                        let rr = pr.ract(ld(g, u + j, w).add(ld(rgb, u + j, w)));
+                        st(z, g, j, w);
+                        st(rr, g, u + j, w);
+                        let v = rr.mul(ld(hp, j, w));
+                        st(v, rs, j, w);
+                        st(v, ax, j, w);
+                    });
                 }
-                let g = &mut gates[r * g3..(r + 1) * g3];
-                let (hp, rgb) = (&heff[b * u..(b + 1) * u], &rgh[b * u..(b + 1) * u]);
-                let hb = &mut h[b * u..(b + 1) * u];
-                lanes!(u, |j, w| {
-                    let z = ld(g, j, w);
-                    let hh = pr.act(ld(g, 2 * u + j, w).add(ld(rgb, j, w)));
-                    st(hh, g, 2 * u + j, w);
-                    st(z.madd(ld(hp, j, w).sub(hh), hh), hb, j, w);
-                });
             }
-        }
-        if p.return_sequences {
-            for b in 0..nb {
-                let o = seq.row(b, s);
-                y[o * u..(o + 1) * u].copy_from_slice(&h[b * u..(b + 1) * u]);
+            if !ra {
+                let (rhsb, rghb) = unsafe { (rows_of(&rhs_s, &band, u), rows_of(&rgh_s, &band, u)) };
+                sgemm_band(nb, n, u, u, 1.0, rhsb, uh, false, 0.0, rghb);
+                for (k, b) in band.clone().enumerate() {
+                    let r = seq.row(b, t);
+                    if !seq.live(p.mask, b, t) {
+                        continue;
+                    }
+                    let g = unsafe { row_of(&gates_s, r, g3) };
+                    let (hp, rgb) = (&heffb[k * u..(k + 1) * u], &rghb[k * u..(k + 1) * u]);
+                    let hb = &mut hband[k * u..(k + 1) * u];
+                    lanes!(u, |j, w| {
+                        let z = ld(g, j, w);
+                        let hh = pr.act(ld(g, 2 * u + j, w).add(ld(rgb, j, w)));
+                        st(hh, g, 2 * u + j, w);
+                        st(z.madd(ld(hp, j, w).sub(hh), hh), hb, j, w);
+                    });
+                }
             }
-        }
+            if p.return_sequences {
+                for (k, b) in band.clone().enumerate() {
+                    unsafe { row_of(&y_s, seq.row(b, s), u) }.copy_from_slice(&hband[k * u..(k + 1) * u]);
+                }
+            }
+        });
     }
+    let (h, y) = (unsafe { h_s.slice(0..h_s.len()) }, unsafe { y_s.slice(0..y_s.len()) });
     h_n[..nb * u].copy_from_slice(h);
     if !p.return_sequences {
         y[..nb * u].copy_from_slice(h);
@@ -183,15 +202,16 @@ fn add_dy(p: &Inputs, up: &Upstream, dhb: &mut [f32], b: usize, s: usize) {
     }
 }
 
-/// dh of live samples = (direct part + recurrent part)·rmask.
-fn finish_dh(p: &Inputs, t: usize, dh: &mut [f32], direct: &[f32], rec: &[f32]) {
+/// dh of the band's live samples = (direct part + recurrent part)·rmask; `dh`, `direct` and
+/// `rec` hold the band's rows.
+fn finish_dh(p: &Inputs, t: usize, band: Range<usize>, dh: &mut [f32], direct: &[f32], rec: &[f32]) {
     let u = p.units;
-    for b in 0..p.seq.batch {
+    for (k, b) in band.enumerate() {
         if !p.seq.live(p.mask, b, t) {
             continue;
         }
-        let dhb = &mut dh[b * u..(b + 1) * u];
-        let (d, r) = (&direct[b * u..(b + 1) * u], &rec[b * u..(b + 1) * u]);
+        let dhb = &mut dh[k * u..(k + 1) * u];
+        let (d, r) = (&direct[k * u..(k + 1) * u], &rec[k * u..(k + 1) * u]);
         match p.rmask {
             Some(m) => {
                 let m = &m[b * u..(b + 1) * u];
@@ -215,42 +235,54 @@ fn backward_after<P: Pair>(pr: P, p: &Inputs, ws: &[f32], up: Upstream, gr: Grad
     let (_, wb) = workspace_len(rows, nb, u, true);
     let [dgx, dgr, dgt, dh, dhd, dhrec] = carve(&mut bws[..wb], [rows * g3, rows * g3, nb * g3, nb * u, nb * u, nb * u]);
     start_dh(p, &up, dh);
+    // Each step in bands of the batch rows (threads: see `batch_bands`).
+    let work = parallel::madd_ns(nb, u, g3) + parallel::element_ns(nb * g3 * 6);
+    let (dgx_s, dgr_s, dgt_s) = (SharedMut::new(dgx), SharedMut::new(dgr), SharedMut::new(dgt));
+    let (dh_s, dhd_s, dhrec_s) = (SharedMut::new(dh), SharedMut::new(dhd), SharedMut::new(dhrec));
     for s in (0..seq.steps).rev() {
         let t = seq.time(s);
-        for b in 0..nb {
-            let r = seq.row(b, t);
-            let dhb = &mut dh[b * u..(b + 1) * u];
-            add_dy(p, &up, dhb, b, s);
-            let dgtb = &mut dgt[b * g3..(b + 1) * g3];
-            let dxr = &mut dgx[r * g3..(r + 1) * g3];
-            if !seq.live(p.mask, b, t) {
-                dgtb.iter_mut().for_each(|v| *v = 0.0);
-                dxr.iter_mut().for_each(|v| *v = 0.0);
-                dgr[r * g3..(r + 1) * g3].iter_mut().for_each(|v| *v = 0.0);
-                continue;
+        batch_bands(nb, work, |band| {
+            // SAFETY: batch rows b ∈ band and their sequence rows r = row(b, t) belong to
+            // this band alone.
+            let (dhband, dgtband, dhdband) = unsafe { (rows_of(&dh_s, &band, u), rows_of(&dgt_s, &band, g3), rows_of(&dhd_s, &band, u)) };
+            for (k, b) in band.clone().enumerate() {
+                let r = seq.row(b, t);
+                let dhb = &mut dhband[k * u..(k + 1) * u];
+                add_dy(p, &up, dhb, b, s);
+                let dgtb = &mut dgtband[k * g3..(k + 1) * g3];
+                let dxr = unsafe { row_of(&dgx_s, r, g3) };
+                let dgrr = unsafe { row_of(&dgr_s, r, g3) };
+                if !seq.live(p.mask, b, t) {
+                    dgtb.iter_mut().for_each(|v| *v = 0.0);
+                    dxr.iter_mut().for_each(|v| *v = 0.0);
+                    dgrr.iter_mut().for_each(|v| *v = 0.0);
+                    continue;
+                }
+                let g = &gates[r * g3..(r + 1) * g3];
+                let (hp, ax) = (&hprev[r * u..(r + 1) * u], &aux[r * u..(r + 1) * u]);
+                let dhdb = &mut dhdband[k * u..(k + 1) * u];
+                lanes!(u, |j, w| {
+                    let (z, rr, hh) = (ld(g, j, w), ld(g, u + j, w), ld(g, 2 * u + j, w));
+                    let dhv = ld(dhb, j, w);
+                    let dz = dhv.mul(ld(hp, j, w).sub(hh)).mul(pr.dract(z));
+                    let dhh = dhv.mul(F32x4::splat(1.0).sub(z)).mul(pr.dact(hh));
+                    let dr = dhh.mul(ld(ax, j, w)).mul(pr.dract(rr));
+                    st(dz, dxr, j, w);
+                    st(dr, dxr, u + j, w);
+                    st(dhh, dxr, 2 * u + j, w);
+                    st(dz, dgtb, j, w);
+                    st(dr, dgtb, u + j, w);
+                    st(dhh.mul(rr), dgtb, 2 * u + j, w);
+                    st(dhv.mul(z), dhdb, j, w);
+                });
+                dgrr.copy_from_slice(dgtb);
             }
-            let g = &gates[r * g3..(r + 1) * g3];
-            let (hp, ax) = (&hprev[r * u..(r + 1) * u], &aux[r * u..(r + 1) * u]);
-            let dhdb = &mut dhd[b * u..(b + 1) * u];
-            lanes!(u, |j, w| {
-                let (z, rr, hh) = (ld(g, j, w), ld(g, u + j, w), ld(g, 2 * u + j, w));
-                let dhv = ld(dhb, j, w);
-                let dz = dhv.mul(ld(hp, j, w).sub(hh)).mul(pr.dract(z));
-                let dhh = dhv.mul(F32x4::splat(1.0).sub(z)).mul(pr.dact(hh));
-                let dr = dhh.mul(ld(ax, j, w)).mul(pr.dract(rr));
-                st(dz, dxr, j, w);
-                st(dr, dxr, u + j, w);
-                st(dhh, dxr, 2 * u + j, w);
-                st(dz, dgtb, j, w);
-                st(dr, dgtb, u + j, w);
-                st(dhh.mul(rr), dgtb, 2 * u + j, w);
-                st(dhv.mul(z), dhdb, j, w);
-            });
-            dgr[r * g3..(r + 1) * g3].copy_from_slice(dgtb);
-        }
-        sgemm(nb, u, g3, 1.0, dgt, false, p.recurrent, true, 0.0, dhrec);
-        finish_dh(p, t, dh, dhd, dhrec);
+            let dhrecband = unsafe { rows_of(&dhrec_s, &band, u) };
+            sgemm_band(nb, band.len(), u, g3, 1.0, dgtband, p.recurrent, true, 0.0, dhrecband);
+            finish_dh(p, t, band, dhband, dhdband, dhrecband);
+        });
     }
+    let (dgx, dgr, dh) = (unsafe { dgx_s.slice(0..dgx_s.len()) }, unsafe { dgr_s.slice(0..dgr_s.len()) }, unsafe { dh_s.slice(0..dh_s.len()) });
     if let Some(d) = dh0 {
         d[..nb * u].copy_from_slice(dh);
     }
@@ -284,58 +316,74 @@ fn backward_before<P: Pair>(pr: P, p: &Inputs, ws: &[f32], up: Upstream, gr: Gra
     copy_columns(p.recurrent, u, g3, 0, 2 * u, uzr);
     copy_columns(p.recurrent, u, g3, 2 * u, u, uh);
     start_dh(p, &up, dh);
+    // Each step in bands of the batch rows (threads: see `batch_bands`).
+    let work = parallel::madd_ns(nb, u, g3) + parallel::element_ns(nb * g3 * 6);
+    let (dgx_s, dgh_s, dzr_s, dht_s) = (SharedMut::new(dgx), SharedMut::new(dgh), SharedMut::new(dzr), SharedMut::new(dht));
+    let (dh_s, dhd_s, drh_s, dhrec_s) = (SharedMut::new(dh), SharedMut::new(dhd), SharedMut::new(drh), SharedMut::new(dhrec));
+    let (uzr, uh) = (&*uzr, &*uh);
     for s in (0..seq.steps).rev() {
         let t = seq.time(s);
-        // Pass 1: the candidate's pre-activation gradient, which the reset gate needs.
-        for b in 0..nb {
-            let r = seq.row(b, t);
-            let dhb = &mut dh[b * u..(b + 1) * u];
-            add_dy(p, &up, dhb, b, s);
-            let dhtb = &mut dht[b * u..(b + 1) * u];
-            if !seq.live(p.mask, b, t) {
-                dhtb.iter_mut().for_each(|v| *v = 0.0);
-                continue;
+        batch_bands(nb, work, |band| {
+            let n = band.len();
+            // SAFETY: batch rows b ∈ band and their sequence rows r = row(b, t) belong to
+            // this band alone.
+            let (dhband, dhtband) = unsafe { (rows_of(&dh_s, &band, u), rows_of(&dht_s, &band, u)) };
+            // Pass 1: the candidate's pre-activation gradient, which the reset gate needs.
+            for (k, b) in band.clone().enumerate() {
+                let r = seq.row(b, t);
+                let dhb = &mut dhband[k * u..(k + 1) * u];
+                add_dy(p, &up, dhb, b, s);
+                let dhtb = &mut dhtband[k * u..(k + 1) * u];
+                if !seq.live(p.mask, b, t) {
+                    dhtb.iter_mut().for_each(|v| *v = 0.0);
+                    continue;
+                }
+                let g = &gates[r * g3..(r + 1) * g3];
+                lanes!(u, |j, w| {
+                    let (z, hh) = (ld(g, j, w), ld(g, 2 * u + j, w));
+                    let dhh = ld(dhb, j, w).mul(F32x4::splat(1.0).sub(z)).mul(pr.dact(hh));
+                    st(dhh, dhtb, j, w);
+                });
             }
-            let g = &gates[r * g3..(r + 1) * g3];
-            lanes!(u, |j, w| {
-                let (z, hh) = (ld(g, j, w), ld(g, 2 * u + j, w));
-                let dhh = ld(dhb, j, w).mul(F32x4::splat(1.0).sub(z)).mul(pr.dact(hh));
-                st(dhh, dhtb, j, w);
-            });
-        }
-        sgemm(nb, u, u, 1.0, dht, false, uh, true, 0.0, drh);
-        // Pass 2: z and r.
-        for b in 0..nb {
-            let r = seq.row(b, t);
-            let dzrb = &mut dzr[b * 2 * u..(b + 1) * 2 * u];
-            let dxr = &mut dgx[r * g3..(r + 1) * g3];
-            if !seq.live(p.mask, b, t) {
-                dzrb.iter_mut().for_each(|v| *v = 0.0);
-                dxr.iter_mut().for_each(|v| *v = 0.0);
-                dgh[r * u..(r + 1) * u].iter_mut().for_each(|v| *v = 0.0);
-                continue;
+            let drhband = unsafe { rows_of(&drh_s, &band, u) };
+            sgemm_band(nb, n, u, u, 1.0, dhtband, uh, true, 0.0, drhband);
+            // Pass 2: z and r.
+            let (dzrband, dhdband) = unsafe { (rows_of(&dzr_s, &band, 2 * u), rows_of(&dhd_s, &band, u)) };
+            for (k, b) in band.clone().enumerate() {
+                let r = seq.row(b, t);
+                let dzrb = &mut dzrband[k * 2 * u..(k + 1) * 2 * u];
+                let dxr = unsafe { row_of(&dgx_s, r, g3) };
+                let dghr = unsafe { row_of(&dgh_s, r, u) };
+                if !seq.live(p.mask, b, t) {
+                    dzrb.iter_mut().for_each(|v| *v = 0.0);
+                    dxr.iter_mut().for_each(|v| *v = 0.0);
+                    dghr.iter_mut().for_each(|v| *v = 0.0);
+                    continue;
+                }
+                let g = &gates[r * g3..(r + 1) * g3];
+                let hp = &hprev[r * u..(r + 1) * u];
+                let (dhb, dhtb, drhb) = (&dhband[k * u..(k + 1) * u], &dhtband[k * u..(k + 1) * u], &drhband[k * u..(k + 1) * u]);
+                let dhdb = &mut dhdband[k * u..(k + 1) * u];
+                lanes!(u, |j, w| {
+                    let (z, rr, hh) = (ld(g, j, w), ld(g, u + j, w), ld(g, 2 * u + j, w));
+                    let (dhv, hv, drv) = (ld(dhb, j, w), ld(hp, j, w), ld(drhb, j, w));
+                    let dz = dhv.mul(hv.sub(hh)).mul(pr.dract(z));
+                    let dr = drv.mul(hv).mul(pr.dract(rr));
+                    st(dz, dxr, j, w);
+                    st(dr, dxr, u + j, w);
+                    st(dz, dzrb, j, w);
+                    st(dr, dzrb, u + j, w);
+                    st(dhv.mul(z).add(drv.mul(rr)), dhdb, j, w);
+                });
+                dxr[2 * u..].copy_from_slice(dhtb);
+                dghr.copy_from_slice(dhtb);
             }
-            let g = &gates[r * g3..(r + 1) * g3];
-            let hp = &hprev[r * u..(r + 1) * u];
-            let (dhb, dhtb, drhb) = (&dh[b * u..(b + 1) * u], &dht[b * u..(b + 1) * u], &drh[b * u..(b + 1) * u]);
-            let dhdb = &mut dhd[b * u..(b + 1) * u];
-            lanes!(u, |j, w| {
-                let (z, rr, hh) = (ld(g, j, w), ld(g, u + j, w), ld(g, 2 * u + j, w));
-                let (dhv, hv, drv) = (ld(dhb, j, w), ld(hp, j, w), ld(drhb, j, w));
-                let dz = dhv.mul(hv.sub(hh)).mul(pr.dract(z));
-                let dr = drv.mul(hv).mul(pr.dract(rr));
-                st(dz, dxr, j, w);
-                st(dr, dxr, u + j, w);
-                st(dz, dzrb, j, w);
-                st(dr, dzrb, u + j, w);
-                st(dhv.mul(z).add(drv.mul(rr)), dhdb, j, w);
-            });
-            dxr[2 * u..].copy_from_slice(dhtb);
-            dgh[r * u..(r + 1) * u].copy_from_slice(dhtb);
-        }
-        sgemm(nb, u, 2 * u, 1.0, dzr, false, uzr, true, 0.0, dhrec);
-        finish_dh(p, t, dh, dhd, dhrec);
+            let dhrecband = unsafe { rows_of(&dhrec_s, &band, u) };
+            sgemm_band(nb, n, u, 2 * u, 1.0, dzrband, uzr, true, 0.0, dhrecband);
+            finish_dh(p, t, band, dhband, dhdband, dhrecband);
+        });
     }
+    let (dgx, dgh, dh) = (unsafe { dgx_s.slice(0..dgx_s.len()) }, unsafe { dgh_s.slice(0..dgh_s.len()) }, unsafe { dh_s.slice(0..dh_s.len()) });
     if let Some(d) = dh0 {
         d[..nb * u].copy_from_slice(dh);
     }

@@ -24,7 +24,9 @@ pub mod simple;
 #[cfg(test)]
 mod tests;
 
+use crate::parallel::{self, SharedMut};
 use crate::simd::F32x4;
+use core::ops::Range;
 
 /// Activations the recurrent kernels fuse. Codes: the position in this list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,7 +210,7 @@ pub struct Grads<'a> {
 
 /// The activation pair of a fused loop, monomorphised for Keras' default (tanh, sigmoid) and
 /// dispatched at run time otherwise.
-pub(crate) trait Pair: Copy {
+pub(crate) trait Pair: Copy + Sync {
     fn act(self, x: F32x4) -> F32x4;
     fn ract(self, x: F32x4) -> F32x4;
     fn dact(self, y: F32x4) -> F32x4;
@@ -356,13 +358,18 @@ pub(crate) fn mul_into(dst: &mut [f32], a: &[f32], b: &[f32]) {
     lanes!(dst.len(), |j, w| st(ld(a, j, w).mul(ld(b, j, w)), dst, j, w));
 }
 
-/// out[c] = Σ_r g[r·cols + c] (column sums of a rows × cols matrix).
+/// out[c] = Σ_r g[r·cols + c] (column sums of a rows × cols matrix), in row order; threads
+/// take ranges of columns (multiples of 4: the same lanes).
 pub(crate) fn column_sums(g: &[f32], rows: usize, cols: usize, out: &mut [f32]) {
-    let out = &mut out[..cols];
-    out.iter_mut().for_each(|v| *v = 0.0);
-    for r in 0..rows {
-        add_assign(out, &g[r * cols..(r + 1) * cols]);
-    }
+    let out = SharedMut::new(&mut out[..cols]);
+    parallel::run_ranges(cols, parallel::element_ns(rows * cols), 4, |c| {
+        // SAFETY: the column ranges of distinct tasks are disjoint.
+        let o = unsafe { out.slice(c.clone()) };
+        o.iter_mut().for_each(|v| *v = 0.0);
+        for r in 0..rows {
+            add_assign(o, &g[r * cols + c.start..r * cols + c.end]);
+        }
+    });
 }
 
 /// Copies columns [c0, c0 + w) of a rows × cols matrix into a contiguous rows × w one.
@@ -377,6 +384,39 @@ pub(crate) fn put_columns(src: &[f32], rows: usize, cols: usize, c0: usize, w: u
     for r in 0..rows {
         dst[r * cols + c0..r * cols + c0 + w].copy_from_slice(&src[r * w..(r + 1) * w]);
     }
+}
+
+// ---- threads -------------------------------------------------------------------------------
+
+/// Runs one step over bands of the batch rows, as parallel tasks when `work_ns` (the step's
+/// estimated one-thread time) is worth it: `f(band)` computes rows `band` of the step — its
+/// rows of the recurrent product (gemm::sgemm_band, the bits of the whole product) and their
+/// gates — so every element is computed alike whatever the bands. A batch small enough for
+/// sgemm to compute in groups of rows stays whole.
+pub(crate) fn batch_bands(nb: usize, work_ns: usize, f: impl Fn(Range<usize>) + Sync) {
+    if nb <= crate::gemm::blocks::AXPY_MAX_M {
+        f(0..nb);
+    } else {
+        parallel::run_ranges(nb, work_ns, 1, f);
+    }
+}
+
+/// Row r (`width` values) of a matrix the tasks of a step share.
+///
+/// # Safety
+/// No other task may touch row r while the slice lives.
+#[inline(always)]
+pub(crate) unsafe fn row_of<'a>(m: &SharedMut<'a, f32>, r: usize, width: usize) -> &'a mut [f32] {
+    unsafe { m.slice(r * width..(r + 1) * width) }
+}
+
+/// Rows `band` of a matrix the tasks of a step share.
+///
+/// # Safety
+/// As `row_of`, for every row of the band.
+#[inline(always)]
+pub(crate) unsafe fn rows_of<'a>(m: &SharedMut<'a, f32>, band: &Range<usize>, width: usize) -> &'a mut [f32] {
+    unsafe { m.slice(band.start * width..band.end * width) }
 }
 
 /// Splits `ws` into consecutive mutable parts of the given lengths.

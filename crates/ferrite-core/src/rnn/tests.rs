@@ -438,3 +438,59 @@ fn activations_and_their_gradients() {
     }
     assert_eq!(Act::from_code(5), None);
 }
+
+/// Forward (outputs, state, workspace) and backward (every gradient) as bits.
+fn all_bits(c: &Case) -> Vec<u32> {
+    let (nb, u, nin) = (c.seq.batch, c.units, c.input);
+    let g = gates(c.cell);
+    let fwd = run_forward(c);
+    let mut rng = Rng::new(77);
+    let (wy, wh, wc) = (rng.vec(fwd.y.len(), -1.0, 1.0), rng.vec(nb * u, -1.0, 1.0), rng.vec(nb * u, -1.0, 1.0));
+    let (_, wb) = workspace_len(c.cell, c.seq.steps, nb, u);
+    let mut bws = vec![f32::NAN; wb];
+    let mut dx = vec![f32::NAN; c.seq.rows() * nin];
+    let mut dk = vec![f32::NAN; nin * g * u];
+    let mut dr = vec![f32::NAN; u * g * u];
+    let mut db = vec![f32::NAN; bias_len(c.cell, u)];
+    let (mut dh0, mut dc0) = (vec![f32::NAN; nb * u], vec![f32::NAN; nb * u]);
+    let (x, k, rec) = (f32s(&c.x), f32s(&c.kernel), f32s(&c.rec));
+    let bias = c.bias.as_deref().map(f32s);
+    let (mask, rmask) = (c.mask.as_deref().map(f32s), c.rmask.as_deref().map(f32s));
+    let up = Upstream { dy: Some(&wy), dh_n: Some(&wh), dc_n: (c.cell == Cell::Lstm).then_some(&wc[..]) };
+    with_inputs(c, &x, &k, &rec, &bias, &mask, &rmask, |p| {
+        let grads = Grads {
+            dx: Some(&mut dx),
+            dkernel: &mut dk,
+            drecurrent: &mut dr,
+            dbias: bias.as_ref().map(|_| &mut db[..]),
+            dh0: Some(&mut dh0),
+            dc0: (c.cell == Cell::Lstm).then_some(&mut dc0[..]),
+        };
+        match c.cell {
+            Cell::Lstm => lstm::backward(p, &fwd.ws, up, grads, &mut bws),
+            Cell::Gru { reset_after } => gru::backward(p, reset_after, &fwd.ws, up, grads, &mut bws),
+            Cell::Simple => simple::backward(p, &fwd.ws, up, grads, &mut bws),
+        }
+    });
+    [fwd.y, fwd.h, fwd.c, fwd.ws, dx, dk, dr, db, dh0, dc0].iter().flatten().map(|v| v.to_bits()).collect()
+}
+
+/// Steps cut into bands of the batch (and the sgemms cut into tiles) give the bits of one
+/// thread, for 2, 3 and 5 threads, masks and recurrent dropout included.
+#[test]
+fn same_bits_for_any_thread_count() {
+    use crate::parallel::with_threads;
+    let opts = Opts { batch_major: false, go_backwards: true, return_sequences: true, bias: true, init: true, mask: true, rmask: true };
+    for (ci, &cell) in CELLS.iter().enumerate() {
+        for (si, &(t, b, i, u)) in [(4, 7, 3, 5), (3, 13, 5, 9), (2, 6, 4, 12)].iter().enumerate() {
+            for o in [&PLAIN, &opts] {
+                let c = make(cell, t, b, i, u, o, 900 + (ci * 10 + si) as u64);
+                let one = with_threads(1, || all_bits(&c));
+                for threads in [2, 3, 5] {
+                    let got = with_threads(threads, || all_bits(&c));
+                    assert!(got == one, "{cell:?} steps {t} batch {b} input {i} units {u}: {threads} threads differ");
+                }
+            }
+        }
+    }
+}

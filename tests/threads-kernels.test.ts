@@ -1,0 +1,80 @@
+// Every parallel kernel of the threaded wasm builds gives the same bits on 1, 2 and 3 threads,
+// at sizes that cut unevenly (and where the work is worth splitting: the real thresholds
+// apply here, unlike the host unit tests). The pool's job counter shows the work was split.
+import * as v8 from 'node:v8';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as fe from 'ferrite-ml';
+import { ENGINE } from '../ts/engine';
+import { WasmBackend } from '../ts/backend/wasm/wasm-backend';
+
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+
+afterAll(() => fe.dispose());
+
+function jobs(): number {
+  return (ENGINE.backend as WasmBackend).exports.ferrite_threads_jobs();
+}
+
+/** A case: computes outputs from fixed inputs (made once, on any backend). */
+type Case = [name: string, run: () => fe.Tensor[]];
+
+function cases(): Case[] {
+  fe.setRandomSeed(7);
+  const u = (shape: number[], lo = -1, hi = 1) => fe.keep(fe.randomUniform(shape, lo, hi));
+  const a = u([97, 301]), b = u([301, 259]);
+  const v = u([1, 1000]), w = u([1000, 777]);
+  const bt = u([40, 513]), bb = u([40, 513, 37]);
+  const x = u([5, 27, 29, 16]), filt = u([3, 3, 16, 24]);
+  const dy = u([5, 27, 29, 24]);
+  const xs = u([3, 33, 31, 8]), fs = u([3, 3, 8, 12]);
+  const big = u([600, 700], -6, 6), big2 = u([600, 700], 0.1, 2), row = u([700]);
+  const logits = u([1000, 103], -4, 4);
+  const labels = fe.keep(fe.oneHot(fe.cast(fe.floor(fe.mul(fe.randomUniform([1000], 0, 1), 103)), 'int32'), 103));
+  const idx = fe.keep(fe.cast(fe.floor(fe.mul(fe.randomUniform([3000], 0, 1), 1000)), 'int32'));
+  const table = u([1000, 64]);
+  return [
+    ['matMul (row bands, shared packed B)', () => [fe.matMul(a, b)]],
+    ['matMul 1×1000×777 (columns)', () => [fe.matMul(v, w)]],
+    ['matMul transposed, batched', () => [fe.matMul(bt, bt, false, true), fe.matMul(bb, bb, true, false)]],
+    ['conv2d with its gradients', () => [
+      fe.conv2d(x, filt, 1, 'same'),
+      fe.conv2dBackpropInput([5, 27, 29, 16], dy, filt, 1, 'same'),
+      fe.conv2dBackpropFilter(x, dy, [3, 3, 16, 24], 1, 'same'),
+      fe.conv2d(xs, fs, 2, 'valid'),
+      fe.conv2dBackpropInput([3, 33, 31, 8], fe.ones([3, 16, 15, 12]), fs, 2, 'valid'),
+    ]],
+    ['pooling', () => [fe.maxPool(x, 2, 2, 'valid'), fe.avgPool(x, 3, 1, 'same')]],
+    ['element-wise and broadcasting', () => [fe.exp(big), fe.tanh(big), fe.sigmoid(big), fe.add(big, row), fe.div(big, big2), fe.pow(big2, fe.scalar(1.7))]],
+    ['reductions', () => [fe.sum(big, 0), fe.max(big, 1), fe.mean(big, 0), fe.argMax(big, 1)]],
+    ['softmax and losses', () => [fe.softmax(logits), fe.logSoftmax(logits), fe.softmaxCrossEntropyWithLogits(labels, logits)]],
+    ['gather (an embedding lookup)', () => [fe.gather(table, idx)]],
+  ];
+}
+
+function bitsOf(ts: fe.Tensor[]): Uint32Array[] {
+  return ts.map((t) => new Uint32Array(new Float32Array(t.dataSync()).buffer));
+}
+
+describe.each(['simd', 'relaxed'] as const)('the %s-threads build', (simd) => {
+  it('computes every kernel bit for bit alike on 1, 2 and 3 threads', async () => {
+    await fe.ready({ backend: 'wasm', build: `${simd}-threads`, relaxedSimd: true, threads: 1 });
+    expect(fe.getBuild()).toBe(`${simd}-threads`);
+    const all = cases();
+    const one = all.map(([, run]) => bitsOf(run()));
+    for (const threads of [2, 3]) {
+      await fe.ready({ threads });
+      expect(fe.getThreads()).toBe(threads);
+      all.forEach(([name, run], i) => {
+        const before = jobs();
+        const got = bitsOf(run());
+        expect(jobs() - before, `${name}: nothing was handed to helpers on ${threads} threads`).toBeGreaterThan(0);
+        got.forEach((g, j) => {
+          expect(g.length).toBe(one[i][j].length);
+          const at = g.findIndex((bit, k) => bit !== one[i][j][k]);
+          expect(at, `${name}, output ${j}, ${threads} threads: first difference at ${at}`).toBe(-1);
+        });
+      });
+    }
+    fe.dispose();
+  });
+});
