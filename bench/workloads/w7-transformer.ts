@@ -29,6 +29,8 @@ const TRAIN = 'training, epochs 2–3 (median)';
 const TRAIN_OPS = 'training, attention composed of ops';
 const INFER = 'inference, batch 256';
 const INFER_OPS = 'inference, attention composed of ops';
+const OP_FUSED = 'attention alone, forward + backward, fused kernel';
+const OP_COMPOSED = 'attention alone, forward + backward, composed of ops';
 
 export function makeData(): { x: Int32Array; y: Float32Array } {
   const r = mulberry32(7);
@@ -124,9 +126,53 @@ export async function run(ctx: Ctx): Promise<void> {
       { runner: ferrite(ctx, x, y, 'fused'), train: TRAIN, infer: INFER },
       { runner: ferrite(ctx, x, y, 'ops'), train: TRAIN_OPS, infer: INFER_OPS, note: 'the same model, its attention as ops (transpose, matMul, softmax, matMul)' },
     ], plainJs);
+    attentionAlone(ctx, plainJs);
   } else {
     await measure(ctx, [{ runner: tfjs(ctx, x, y), train: TRAIN, infer: INFER, note: 'the model written with TF.js ops (matMul, softmax, moments)' }], plainJs);
   }
+}
+
+/**
+ * The attention computation alone, softmax(QKᵀ/√dk)·V and its three gradients, on one W7 batch
+ * ([32, 64, 4 heads, 16]): the fused op against the ops a user would compose. The model rows
+ * above include everything else (projections, feed-forward, layer norms, optimizer), which the
+ * two variants share; these rows isolate what the kernel replaces. Calls interleaved.
+ */
+function attentionAlone(ctx: Ctx, plainJs: boolean): void {
+  if (ctx.lib.kind !== 'ferrite') throw new Error('unreachable');
+  const fe = ctx.lib.fe;
+  type T = import('ferrite-ml').Tensor;
+  fe.setRandomSeed(5);
+  const shape = [BATCH, LEN, HEADS, KEY_DIM];
+  const q = fe.randomNormal(shape), k = fe.randomNormal(shape), v = fe.randomNormal(shape), dy = fe.randomNormal(shape);
+  const composed = (a: T, b: T, c: T): T => {
+    const heads = (t: T) => fe.transpose(t, [0, 2, 1, 3]);
+    const p = fe.softmax(fe.mul(fe.matMul(heads(a), heads(b), false, true), 1 / Math.sqrt(KEY_DIM)));
+    return fe.transpose(fe.matMul(p, heads(c)), [0, 2, 1, 3]);
+  };
+  const variants: [string, (a: T, b: T, c: T) => T][] = [
+    [OP_FUSED, (a, b, c) => fe.dotProductAttention(a, b, c)],
+    [OP_COMPOSED, composed],
+  ];
+  const gradsOf = variants.map(([, f]) => fe.grads(f));
+  const calls = plainJs ? 2 : ctx.quick ? 20 : 60;
+  const rates = variants.map(() => [] as number[]);
+  for (let r = 0; r <= 5; r++) {
+    gradsOf.forEach((g, i) => {
+      const t0 = performance.now();
+      for (let c = 0; c < calls; c++) {
+        const out = g([q, k, v], dy);
+        out[0].dataSync();
+        out.forEach((t) => t.dispose());
+      }
+      if (r > 0) rates[i].push(calls / ((performance.now() - t0) / 1000)); // round 0 warms up
+    });
+  }
+  variants.forEach(([metric], i) => ctx.emit({
+    metric, value: median(rates[i]), unit: 'batches/s', better: 'higher', samples: rates[i].length,
+    detail: `${calls} calls per run, runs: ${rates[i].map((x) => x.toFixed(0)).join(', ')} batches/s`,
+  }));
+  [q, k, v, dy].forEach((t) => t.dispose());
 }
 
 function message(e: unknown): string {
