@@ -104,6 +104,8 @@ export * as audio from './audio/index';
 
 // Fused attention and layer normalization ops (ts/ops/attention.ts, ts/ops/layer-norm.ts).
 export { dotProductAttention, layerNorm } from './ops/index';
+export { fused } from './ops/fused-public';
+export type { FusedOpActivation, FusedMatMulArgs, FusedConv2dArgs } from './ops/fused-public';
 export type { DotProductAttentionOptions, LayerNormOptions } from './ops/index';
 
 // TensorFlow.js' runtime helpers: fe.util, fe.env, fe.buffer, fe.nextFrame, fe.print, fe.time, …
