@@ -89,6 +89,7 @@ export type { ModelCheckpointArgs, CheckpointInfo } from './callbacks/model-chec
 // Saving and loading in the TensorFlow.js layers format (ts/io).
 export * as io from './io/index';
 export { loadLayersModel } from './io/load';
+export { models } from './io/model-from-json';
 
 // Preprocessing, as Keras: fe.text.Tokenizer, fe.sequence.padSequences, fe.utils.toCategorical.
 // Namespaces, so `fe.text.Tokenizer` is usable as a type too.
