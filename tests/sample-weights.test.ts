@@ -37,7 +37,7 @@ describe.each(BACKENDS)('sample and class weights on %s', (backend) => {
       const n = 16;
       const xv = uniform(n * 4, 3);
       const yv = Float32Array.from({ length: n }, (_, i) => (kind === 'binary' ? i % 2 : i % 3));
-      const classWeight = kind === 'binary' ? { 0: 0.2, 1: 3 } : { 0: 1, 1: 0.5, 2: 4 };
+      const classWeight: Record<number, number> = kind === 'binary' ? { 0: 0.2, 1: 3 } : { 0: 1, 1: 0.5, 2: 4 };
       await ours.fit(fe.tensor(xv, [n, 4]), fe.tensor(yv, [n, 1]), { epochs: 3, batchSize: 4, shuffle: false, verbose: 0, classWeight });
       await theirs.fit(tf.tensor(xv, [n, 4]), tf.tensor(yv, [n, 1]), { epochs: 3, batchSize: 4, shuffle: false, verbose: 0, classWeight });
       const got = ours.getWeights().map((t) => t.dataSync());

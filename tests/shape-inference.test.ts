@@ -11,8 +11,10 @@ interface Row {
   /** Input shapes without the batch axis (several for merge layers). */
   inputs: number[][];
   dtype?: 'int32';
-  /** Keyword arguments of apply (symbolic where the value is an input index). */
+  /** Keyword arguments of apply (plain values). */
   kwargs?: Record<string, unknown>;
+  /** Inputs given by keyword (name → index in `inputs`), e.g. attention's value; the others are positional. */
+  keywordInputs?: Record<string, number>;
 }
 
 const ROWS: Row[] = [
@@ -60,6 +62,7 @@ const ROWS: Row[] = [
   { name: 'depthwiseConv2d multiplier 3', make: () => fe.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 3, strides: 2 }), inputs: [[7, 6, 2]] },
   { name: 'separableConv2d same', make: () => fe.layers.separableConv2d({ filters: 4, kernelSize: 3, padding: 'same' }), inputs: [[5, 6, 2]] },
   { name: 'convLstm2d returnSequences, returnState', make: () => fe.layers.convLstm2d({ filters: 2, kernelSize: 3, returnSequences: true, returnState: true }), inputs: [[3, 5, 6, 1]] },
+  { name: 'rnn(convLstm2dCell) returnSequences, returnState', make: () => fe.layers.rnn({ cell: fe.layers.convLstm2dCell({ filters: 2, kernelSize: 3, strides: 2 }), returnSequences: true, returnState: true }), inputs: [[3, 7, 6, 1]] },
   { name: 'maxPooling1d same', make: () => fe.layers.maxPooling1d({ poolSize: 3, strides: 2, padding: 'same' }), inputs: [[7, 3]] },
   { name: 'averagePooling1d', make: () => fe.layers.averagePooling1d({ poolSize: 2 }), inputs: [[7, 3]] },
   { name: 'globalMaxPooling1d', make: () => fe.layers.globalMaxPooling1d(), inputs: [[7, 3]] },
@@ -86,6 +89,18 @@ const ROWS: Row[] = [
   { name: 'categoryEncoding', make: () => fe.layers.categoryEncoding({ numTokens: 4 }), inputs: [[3]], dtype: 'int32' },
   { name: 'rnn(lstmCell) returnState', make: () => fe.layers.rnn({ cell: fe.layers.lstmCell({ units: 3 }), returnState: true }), inputs: [[4, 2]] },
   { name: 'rnn(stacked) returnSequences', make: () => fe.layers.rnn({ cell: [fe.layers.gruCell({ units: 3 }), fe.layers.simpleRNNCell({ units: 2 })], returnSequences: true }), inputs: [[4, 2]] },
+  { name: 'multiHeadAttention self', make: () => fe.layers.multiHeadAttention({ numHeads: 2, keyDim: 3 }), inputs: [[5, 4], [5, 4]], keywordInputs: { value: 1 } },
+  { name: 'multiHeadAttention cross, key, outputShape', make: () => fe.layers.multiHeadAttention({ numHeads: 2, keyDim: 3, valueDim: 2, outputShape: [3, 2] }), inputs: [[5, 4], [7, 6], [7, 3]], keywordInputs: { value: 1, key: 2 } },
+  { name: 'multiHeadAttention returnAttentionScores', make: () => fe.layers.multiHeadAttention({ numHeads: 3, keyDim: 2 }), inputs: [[5, 4], [6, 4]], keywordInputs: { value: 1 }, kwargs: { returnAttentionScores: true } },
+  { name: 'multiHeadAttention over axes 1, 2', make: () => fe.layers.multiHeadAttention({ numHeads: 2, keyDim: 2, attentionAxes: [1, 2] }), inputs: [[3, 2, 4], [2, 2, 4]], keywordInputs: { value: 1 } },
+  { name: 'layerNormalization', make: () => fe.layers.layerNormalization(), inputs: [[3, 4]] },
+  { name: 'layerNormalization axes [1, 2], rms', make: () => fe.layers.layerNormalization({ axis: [1, 2], rmsScaling: true }), inputs: [[3, 4, 2]] },
+  { name: 'positionEmbedding', make: () => fe.layers.positionEmbedding({ sequenceLength: 8 }), inputs: [[5, 4]] },
+  { name: 'sinePositionEncoding', make: () => fe.layers.sinePositionEncoding(), inputs: [[5, 4]] },
+  { name: 'tokenAndPositionEmbedding', make: () => fe.layers.tokenAndPositionEmbedding({ vocabularySize: 10, sequenceLength: 8, embeddingDim: 4 }), inputs: [[6]], dtype: 'int32' },
+  { name: 'transformerEncoder', make: () => fe.layers.transformerEncoder({ intermediateDim: 6, numHeads: 2 }), inputs: [[5, 4]] },
+  { name: 'transformerDecoder', make: () => fe.layers.transformerDecoder({ intermediateDim: 6, numHeads: 2 }), inputs: [[5, 4]] },
+  { name: 'transformerDecoder with encoder sequence', make: () => fe.layers.transformerDecoder({ intermediateDim: 6, numHeads: 2 }), inputs: [[5, 4], [7, 6]] },
 ];
 
 describe('computeOutputShape agrees with the computed output, for every layer', () => {
@@ -93,12 +108,22 @@ describe('computeOutputShape agrees with the computed output, for every layer', 
 
   it.each(ROWS.map((r) => [r.name, r] as const))('%s', (_name, row) => {
     const batch = 2;
+    const byKeyword = new Set(Object.values(row.keywordInputs ?? {}));
+    /** Positional inputs (one or a list) and the kwargs, with the keyword inputs taken from `all`. */
+    const split = <T,>(all: T[]): [T | T[], Record<string, unknown>] => {
+      const pos = all.filter((_, i) => !byKeyword.has(i));
+      const kw: Record<string, unknown> = { ...row.kwargs };
+      for (const [k, i] of Object.entries(row.keywordInputs ?? {})) kw[k] = all[i];
+      return [pos.length === 1 ? pos[0] : pos, kw];
+    };
     const symbolic = row.inputs.map((s) => fe.input({ shape: s, dtype: row.dtype }));
     const layer = row.make();
-    const out = layer.apply(symbolic.length === 1 ? symbolic[0] : symbolic, row.kwargs);
+    const [symIn, symKw] = split(symbolic);
+    const out = layer.apply(symIn as fe.SymbolicTensor, symKw);
     const outShapes = (Array.isArray(out) ? out : [out]).map((t) => t.shape);
     const real = row.inputs.map((s) => (row.dtype ? fe.zeros([batch, ...s], 'int32') : fe.randomUniform([batch, ...s], 0.1, 1)));
-    const got = layer.apply(real.length === 1 ? real[0] : real, row.kwargs);
+    const [realIn, realKw] = split(real);
+    const got = layer.apply(realIn as fe.Tensor, realKw);
     const gotShapes = (Array.isArray(got) ? got : [got]).map((t) => t.shape);
     expect(outShapes.map((s) => s[0])).toEqual(outShapes.map(() => null));
     expect(outShapes.map((s) => s.slice(1))).toEqual(gotShapes.map((s) => s.slice(1)));

@@ -30,6 +30,7 @@ export const WORKLOADS: WorkloadEntry[] = [
   { id: 'W5', title: 'GRU tagger', cases: CASES, load: () => import('./w5-gru') },
   { id: 'W6', title: 'op level', cases: CASES, load: () => import('./w6-ops') },
   { id: 'W6L', title: 'op level: LSTM cell', cases: CASES, load: () => import('./w6-lstm-cell') },
+  { id: 'W7', title: 'Transformer encoder classifier', cases: CASES, load: () => import('./w7-transformer') },
   { id: 'SP', title: 'op level: convolution, pooling, resampling', cases: CASES, load: () => import('./spatial') },
   { id: 'CTC', title: 'CTC loss + gradient', cases: CASES.filter((c) => c.library === 'ferrite'), load: () => import('./ctc') },
   {

@@ -13,6 +13,7 @@
 import type { Conv2dGeometry, Pool2dGeometry } from './conv-geometry';
 import type { RnnBackwardArgs, RnnConfig, RnnForwardArgs } from './rnn-types';
 import type { SpectrogramGeometry } from './audio-geometry';
+import type { AttentionBackwardArgs, AttentionConfig, AttentionForwardArgs } from './attention-types';
 import type { Conv3dGeometry, CropGeometry, DepthwiseGeometry, Pool3dGeometry, ResizeGeometry } from './spatial-geometry';
 
 export const MAX_RANK = 8;
@@ -331,4 +332,18 @@ export interface Backend {
   dct(x: Storage, out: Storage, rows: number, n: number, k: number): void;
   /** out [resampledLength(n, inRate, outRate)] = x [n] band-limited resampled (integer rates in Hz). */
   resample(x: Storage, n: number, out: Storage, inRate: number, outRate: number): void;
+
+  // ---- fused attention and layer normalization (ts/backend/attention-types.ts) -----------
+  /** out and probs or lse (see AttentionForwardArgs); throws naming bad arguments. */
+  attentionForward(cfg: AttentionConfig, a: AttentionForwardArgs): void;
+  /** dq, dk, dv (overwritten) from dOut and/or dProbs. */
+  attentionBackward(cfg: AttentionConfig, a: AttentionBackwardArgs): void;
+  /**
+   * Layer normalization of each row of x [rows, cols]: out = (x − μ)·r·γ + β, or with `rms`
+   * (Keras' rms_scaling) out = x·r·γ, r = 1/√(σ² + ε); γ, β null for none. mean and rstd
+   * [rows] receive μ and r for layerNormGrad.
+   */
+  layerNorm(x: Storage, gamma: Storage | null, beta: Storage | null, out: Storage, mean: Storage, rstd: Storage, rows: number, cols: number, epsilon: number, rms: boolean): void;
+  /** dx, dγ, dβ (overwritten; null: not wanted) of layerNorm for the output gradient dy. */
+  layerNormGrad(x: Storage, gamma: Storage | null, dy: Storage, mean: Storage, rstd: Storage, dx: Storage | null, dgamma: Storage | null, dbeta: Storage | null, rows: number, cols: number, rms: boolean): void;
 }

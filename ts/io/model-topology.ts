@@ -36,7 +36,7 @@ function historyOf(t: SymbolicTensor, nodesOf: Map<Layer, Node[]>): [string, num
 /** A node as Keras 2 lists it: one [layer, node, tensor, kwargs] entry per input tensor. */
 function nodeEntries(node: Node, nodesOf: Map<Layer, Node[]>): unknown[] {
   const kwargs: Raw = {};
-  for (const [k, v] of Object.entries(node.plainKwargs)) kwargs[k] = convertTsToPythonic(v);
+  for (const [k, v] of Object.entries(node.plainKwargs)) kwargs[keyToSnake(k)] = convertTsToPythonic(v);
   for (const [key, ts, list] of node.keywordTensors) {
     const h = ts.map((t) => historyOf(t, nodesOf));
     kwargs[keyToSnake(key)] = list ? h : h[0];

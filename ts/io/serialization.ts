@@ -21,6 +21,7 @@ import { RepeatVector } from '../layers/repeat-vector';
 import { Bidirectional, TimeDistributed } from '../layers/wrappers';
 import { InputLayer } from '../layers/input-layer';
 import { Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract } from '../layers/merge';
+import { attentionLayerCodecs } from './codecs-attention';
 import { CONV_LAYER_ALIASES, convLayerCodecs } from './codecs-conv';
 import { ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU } from '../layers/advanced-activations';
 import { AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D } from '../layers/noise';
@@ -355,6 +356,7 @@ const CODECS: Record<string, LayerCodec> = {
       return new CellRNN({ ...(a as object), cell } as never);
     },
   },
+  ...attentionLayerCodecs({ simple, unsupported }),
   InputLayer: {
     toConfig: (l) => (l as InputLayer).getConfig(),
     fromConfig(config) {

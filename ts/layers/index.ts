@@ -95,6 +95,7 @@ export const conv3dTranspose = (args: ConvTransposeLayerArgs) => new Conv3DTrans
 export const depthwiseConv2d = (args: DepthwiseConv2DLayerArgs) => new DepthwiseConv2D(args);
 export const separableConv2d = (args: SeparableConvLayerArgs) => new SeparableConv2D(args);
 export const convLstm2d = (args: ConvLSTM2DArgs) => new ConvLSTM2D(args);
+export { convLstm2dCell, ConvLSTM2DCell, type ConvLSTM2DCellArgs } from './conv-lstm-cell';
 export const maxPooling1d = (args?: Pooling1DLayerArgs) => new MaxPooling1D(args);
 export const averagePooling1d = (args?: Pooling1DLayerArgs) => new AveragePooling1D(args);
 export const globalMaxPooling1d = (args?: LayerArgs) => new GlobalMaxPooling1D(args);
@@ -136,5 +137,22 @@ export {
   CellRNN, RNNCell, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
 } from './recurrent-cells';
 export type { CellArgs, CellRNNArgs, GRUCellArgs, LSTMCellArgs } from './recurrent-cells';
+
+// Attention and Transformers (multi-head-attention.ts, layer-normalization.ts).
+import { MultiHeadAttention, type MultiHeadAttentionArgs, type MultiHeadAttentionCallArgs } from './multi-head-attention';
+import { LayerNormalization, type LayerNormalizationArgs } from './layer-normalization';
+export const multiHeadAttention = (args: MultiHeadAttentionArgs) => new MultiHeadAttention(args);
+export const layerNormalization = (args?: LayerNormalizationArgs) => new LayerNormalization(args);
+export { LayerNormalization, MultiHeadAttention };
+export type { LayerNormalizationArgs, MultiHeadAttentionArgs, MultiHeadAttentionCallArgs };
+import { PositionEmbedding, SinePositionEncoding, TokenAndPositionEmbedding, type PositionEmbeddingArgs, type SinePositionEncodingArgs, type TokenAndPositionEmbeddingArgs } from './position-embedding';
+import { TransformerDecoder, TransformerEncoder, type TransformerArgs } from './transformer';
+export const positionEmbedding = (args: PositionEmbeddingArgs) => new PositionEmbedding(args);
+export const sinePositionEncoding = (args?: SinePositionEncodingArgs) => new SinePositionEncoding(args);
+export const tokenAndPositionEmbedding = (args: TokenAndPositionEmbeddingArgs) => new TokenAndPositionEmbedding(args);
+export const transformerEncoder = (args: TransformerArgs) => new TransformerEncoder(args);
+export const transformerDecoder = (args: TransformerArgs) => new TransformerDecoder(args);
+export { PositionEmbedding, SinePositionEncoding, TokenAndPositionEmbedding, TransformerDecoder, TransformerEncoder };
+export type { PositionEmbeddingArgs, SinePositionEncodingArgs, TokenAndPositionEmbeddingArgs, TransformerArgs };
 export { randomWidth, RandomWidth } from './random-width';
 export type { RandomWidthArgs } from './random-width';

@@ -13,7 +13,7 @@ import { rngFor, shuffleInPlace } from '../ops/random';
 import { fmt } from '../ops/util';
 import type { Optimizer } from '../optimizers/optimizer';
 import { Tensor, Variable } from '../tensor';
-import { saveModel } from '../io/save';
+import { modelTopology, saveModel } from '../io/save';
 import type { IOHandler, SaveConfig, SaveResult } from '../io/types';
 import { compileModel, logNames, type CompileArgs, type Compiled } from './compile';
 import { checkFinite, gatherRows, sampleCount, sliceRows, standardize, type TensorData } from './data-adapter';
@@ -82,6 +82,12 @@ export class LayersModel extends Layer implements TrainableModel {
   inputs: SymbolicTensor[] = [];
   outputs: SymbolicTensor[] = [];
   protected graph: Graph | null = null;
+
+  /** Call 0 is the model's own inputs → outputs (as TensorFlow.js), then its uses as a layer. */
+  protected override symbolicCalls() {
+    if (this.inputs.length === 0) return this.inboundNodes;
+    return [{ inputs: this.inputs, outputs: this.outputs, inputIsList: this.inputs.length > 1, outputIsList: this.outputs.length > 1 }, ...this.inboundNodes];
+  }
   /** Set by callbacks to end fit after the current epoch. */
   stopTraining = false;
   compiled: Compiled | null = null;
@@ -447,7 +453,7 @@ export class LayersModel extends Layer implements TrainableModel {
   }
 
   /** The model's output shape(s) (batch null). */
-  get outputShape(): SymbolicShape | SymbolicShape[] {
+  override get outputShape(): SymbolicShape | SymbolicShape[] {
     const g = this.requireGraph('outputShape');
     const s = g.outputs.map((t) => [...t.shape]);
     return s.length === 1 ? s[0] : s;
@@ -472,6 +478,16 @@ export class LayersModel extends Layer implements TrainableModel {
    */
   save(handlerOrURL: string | IOHandler, config?: SaveConfig): Promise<SaveResult> {
     return saveModel(this, handlerOrURL, config);
+  }
+
+  /**
+   * The topology as model.json's `modelTopology` (tf.LayersModel.toJSON): a JSON string, or the
+   * object with returnString false. fe.models.modelFromJSON builds a model from it.
+   */
+  toJSON(unused?: unknown, returnString = true): string | Record<string, unknown> {
+    void unused; // TensorFlow.js' signature; JSON.stringify(model) passes its key here
+    const topology = modelTopology(this);
+    return returnString ? JSON.stringify(topology) : topology;
   }
 
   /** JSON saved with the model (model.json's userDefinedMetadata). */

@@ -125,6 +125,11 @@ export function runGraph(graph: Graph, inputs: Tensor[], opts: RunOptions): { ou
     const inMasks = node.inputs.map((t) => masks.get(t.id) ?? null);
     const kwargs: Record<string, unknown> = { ...node.plainKwargs };
     for (const [key, ts, list] of node.keywordTensors) kwargs[key] = list ? ts.map(value) : value(ts[0]);
+    // As Keras 3: a tensor given by keyword brings its mask as `<keyword>Mask` (MultiHeadAttention's valueMask).
+    for (const [key, ts, list] of node.keywordTensors) {
+      const m = ts.map((t) => masks.get(t.id) ?? null);
+      if (m.some((x) => x) && kwargs[`${key}Mask`] === undefined) kwargs[`${key}Mask`] = list ? m : m[0];
+    }
     const training = typeof node.kwargs.training === 'boolean' ? node.kwargs.training : opts.training;
     const propagated: Mask = node.inputIsList ? (inMasks.some((m) => m) ? inMasks : null) : inMasks[0];
     const mask = (kwargs.mask as Mask | undefined) ?? propagated;

@@ -61,3 +61,10 @@ export const softmax = (dim?: number) => new Softmax(dim);
 export const logSoftmax = (dim?: number) => new LogSoftmax(dim);
 export const sequential = (...modules: Module[] | [Record<string, Module>]) => new Sequential(...modules);
 export const moduleList = (modules?: Iterable<Module>) => new ModuleList(modules);
+
+// Attention (attention.ts): nn.MultiheadAttention and nn.TransformerEncoderLayer on the fused kernels.
+import { MultiheadAttention, TransformerEncoderLayer, type MultiheadAttentionOptions, type TransformerEncoderLayerOptions } from './attention';
+export { MultiheadAttention, TransformerEncoderLayer };
+export type { MultiheadAttentionForwardOptions, MultiheadAttentionOptions, TransformerEncoderLayerForwardOptions, TransformerEncoderLayerOptions } from './attention';
+export const multiheadAttention = (embedDim: number, numHeads: number, opts?: MultiheadAttentionOptions) => new MultiheadAttention(embedDim, numHeads, opts);
+export const transformerEncoderLayer = (dModel: number, nhead: number, opts?: TransformerEncoderLayerOptions) => new TransformerEncoderLayer(dModel, nhead, opts);

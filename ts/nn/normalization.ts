@@ -1,6 +1,6 @@
 /**
- * nn.BatchNorm1d, nn.BatchNorm2d and nn.LayerNorm with PyTorch's semantics, composed from ops
- * (autograd gives the gradients):
+ * nn.BatchNorm1d, nn.BatchNorm2d and nn.LayerNorm with PyTorch's semantics (batch norm composed from ops,
+ * autograd giving its gradients; layer norm on the fused kernel of ops/layer-norm.ts):
  * - batch norm normalizes with the batch's mean and biased variance while training and moves
  *   running_mean / running_var toward the batch's mean and unbiased variance:
  *   running = (1 − momentum)·running + momentum·batch (momentum 0.1; null: the cumulative
@@ -13,6 +13,7 @@
  */
 import { noGrad } from '../autograd';
 import * as ops from '../ops/index';
+import { layerNorm as fusedLayerNorm } from '../ops/layer-norm';
 import { fmt } from '../ops/util';
 import { Tensor, Variable } from '../tensor';
 import { checkOptions, DataFormat, dataFormatOf, positiveInt } from './args';
@@ -225,12 +226,6 @@ export function layerNorm(x: Tensor, normalizedShape: number[], weight: Tensor |
   if (x.rank < k || tail.some((d, i) => d !== normalizedShape[i])) {
     throw new Error(`${who}: expected input of shape [*, ${normalizedShape.join(', ')}], got ${fmt(x.shape)}`);
   }
-  const axes = Array.from({ length: k }, (_, i) => x.rank - k + i);
-  const mean = ops.mean(x, axes, true);
-  const centered = ops.sub(x, mean);
-  const variance = ops.mean(ops.square(centered), axes, true);
-  let y = ops.mul(centered, ops.rsqrt(ops.add(variance, eps)));
-  if (weight) y = ops.mul(y, weight);
-  if (bias) y = ops.add(y, bias);
-  return y;
+  // One fused kernel forward and backward over the trailing axes (ops/layer-norm.ts).
+  return fusedLayerNorm(x, weight, bias, { epsilon: eps, axes: k, name: who });
 }

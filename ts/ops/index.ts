@@ -28,3 +28,8 @@ export * from './misc-extra';
 export { rnn } from './rnn';
 export type { RnnOpConfig, RnnOpOptions, RnnOpResult, RnnOpWeights } from './rnn';
 export { setRandomSeed } from './random';
+export { attention, dotProductAttention, STORED_MAX_SCORES } from './attention';
+export type { AttentionOptions, AttentionResult, DotProductAttentionOptions } from './attention';
+export { layerNorm } from './layer-norm';
+export type { LayerNormOptions } from './layer-norm';
+export { projection } from './projection';

@@ -8,6 +8,7 @@
 #![cfg_attr(all(target_arch = "wasm32", target_feature = "atomics"), feature(stdarch_wasm_atomic_wait))]
 
 pub mod approx;
+pub mod attention;
 pub mod audio;
 pub mod broadcast;
 pub mod conv;
@@ -18,6 +19,7 @@ pub mod elementwise;
 pub mod fused;
 pub mod gemm;
 pub mod indexing;
+pub mod layer_norm;
 pub mod losses;
 pub mod optim;
 pub mod optim_torch;

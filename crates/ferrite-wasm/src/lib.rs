@@ -19,11 +19,13 @@
 //!   - reduce: sum max min prod; arg reduce: argMax argMin
 //! - Nothing here allocates except `ferrite_alloc` and `ferrite_matmul` (its packing buffers,
 //!   reused across calls; when they cannot be had it falls back to an unpacked loop).
-//!   The convolution kernels of conv.rs also keep reused scratch buffers.
+//!   The convolution kernels of conv.rs and the attention kernels of attention.rs also keep
+//!   reused scratch buffers.
 
 // The ABI passes shapes as separate sizes.
 #![allow(clippy::too_many_arguments)]
 
+mod attention;
 mod audio;
 mod conv;
 // 3-D and depthwise convolution, 3-D pooling, image resampling.

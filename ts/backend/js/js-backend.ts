@@ -32,6 +32,9 @@ import type { SpectrogramGeometry } from '../audio-geometry';
 import * as jsSpatial from './spatial';
 import type { Conv3dGeometry, CropGeometry, DepthwiseGeometry, Pool3dGeometry, ResizeGeometry } from '../spatial-geometry';
 import type { BiasActivation } from '../backend';
+import type { AttentionBackwardArgs, AttentionConfig, AttentionForwardArgs } from '../attention-types';
+import * as jsAttention from './attention';
+import * as jsLayerNorm from './layer-norm';
 
 /** `size` 4-byte elements: one ArrayBuffer seen as float32 and as int32. */
 export class JsStorage implements Storage {
@@ -945,6 +948,24 @@ export class JsBackend implements Backend {
 
   resample(x: Storage, n: number, out: Storage, inRate: number, outRate: number): void {
     jsAudio.resample(x, n, out, inRate, outRate);
+  }
+
+  // ---- fused attention and layer normalization (attention.ts, layer-norm.ts) --------------
+
+  attentionForward(cfg: AttentionConfig, a: AttentionForwardArgs): void {
+    jsAttention.attentionForward(cfg, a);
+  }
+
+  attentionBackward(cfg: AttentionConfig, a: AttentionBackwardArgs): void {
+    jsAttention.attentionBackward(cfg, a);
+  }
+
+  layerNorm(x: Storage, gamma: Storage | null, beta: Storage | null, out: Storage, mean: Storage, rstd: Storage, rows: number, cols: number, epsilon: number, rms: boolean): void {
+    jsLayerNorm.layerNorm(x, gamma, beta, out, mean, rstd, rows, cols, epsilon, rms);
+  }
+
+  layerNormGrad(x: Storage, gamma: Storage | null, dy: Storage, mean: Storage, rstd: Storage, dx: Storage | null, dgamma: Storage | null, dbeta: Storage | null, rows: number, cols: number, rms: boolean): void {
+    jsLayerNorm.layerNormGrad(x, gamma, dy, mean, rstd, dx, dgamma, dbeta, rows, cols, rms);
   }
 
   // ---- 3-D and depthwise convolution, 3-D pooling, resampling (ts/backend/js/spatial.ts)

@@ -123,6 +123,23 @@ export interface FerriteExports {
   ferrite_dct(x: number, out: number, rows: number, n: number, k: number): number;
   ferrite_resample(x: number, n: number, out: number, inRate: number, outRate: number): number;
 
+  // Fused attention and layer normalization (crates/ferrite-wasm/src/attention.rs). geom: the 10
+  // i32 of attentionGeometryValues (ts/backend/wasm/attention.ts); masks, probs/lse, out, dOut,
+  // dProbs 0 for none. They return 0, −1 bad arguments, −2 out of memory, −3 dProbs without probs.
+  ferrite_attention_forward(
+    geom: number, scale: number, dropout: number, q: number, k: number, v: number,
+    queryMask: number, kvMask: number, attnMask: number, out: number, probs: number, lse: number,
+  ): number;
+  ferrite_attention_backward(
+    geom: number, scale: number, dropout: number, q: number, k: number, v: number,
+    queryMask: number, kvMask: number, attnMask: number, out: number, probs: number, lse: number,
+    dOut: number, dProbs: number, dq: number, dk: number, dv: number,
+  ): number;
+  /** gamma, beta 0: none; rms 0|1. */
+  ferrite_layer_norm(x: number, gamma: number, beta: number, out: number, mean: number, rstd: number, rows: number, cols: number, epsilon: number, rms: number): void;
+  /** gamma, dx, dgamma, dbeta 0: none; rms 0|1. */
+  ferrite_layer_norm_grad(x: number, gamma: number, dy: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number, rms: number): void;
+
   // Ops added for TensorFlow.js parity (crates/ferrite-wasm/src/ops.rs).
   /** op: SCAN_OPS index; flags bit 0 exclusive, bit 1 reverse. */
   ferrite_cumulative(op: number, x: number, out: number, outer: number, axis: number, inner: number, flags: number): void;
@@ -254,6 +271,11 @@ export const EXPORT_ARITY: Record<Exclude<keyof FerriteExports, 'memory'>, numbe
   ferrite_mel_weight_matrix: 6,
   ferrite_dct: 5,
   ferrite_resample: 5,
+  ferrite_attention_forward: 12,
+  ferrite_attention_backward: 17,
+  ferrite_layer_norm: 10,
+  ferrite_layer_norm_grad: 11,
+
   ferrite_cumulative: 7,
   ferrite_conv3d: 6,
   ferrite_conv3d_backprop_input: 4,

@@ -31,6 +31,8 @@ import {
 import { convStatus } from './conv-status';
 import * as ctcAudio from './ctc-audio';
 import type { SpectrogramGeometry } from '../audio-geometry';
+import type { AttentionBackwardArgs, AttentionConfig, AttentionForwardArgs } from '../attention-types';
+import * as wasmAttention from './attention';
 import * as spatial from './spatial';
 import type { Conv3dGeometry, CropGeometry, DepthwiseGeometry, Pool3dGeometry, ResizeGeometry } from '../spatial-geometry';
 
@@ -583,6 +585,24 @@ export class WasmBackend implements Backend {
 
   resample(x: Storage, n: number, out: Storage, inRate: number, outRate: number): void {
     ctcAudio.resample(this.x, x, n, out, inRate, outRate);
+  }
+
+  // ---- fused attention and layer normalization (ts/backend/wasm/attention.ts) ----------
+
+  attentionForward(cfg: AttentionConfig, a: AttentionForwardArgs): void {
+    wasmAttention.attentionForward(this.x, (v) => this.geometry(v), cfg, a);
+  }
+
+  attentionBackward(cfg: AttentionConfig, a: AttentionBackwardArgs): void {
+    wasmAttention.attentionBackward(this.x, (v) => this.geometry(v), cfg, a);
+  }
+
+  layerNorm(x: Storage, gamma: Storage | null, beta: Storage | null, out: Storage, mean: Storage, rstd: Storage, rows: number, cols: number, epsilon: number, rms: boolean): void {
+    wasmAttention.layerNorm(this.x, x, gamma, beta, out, mean, rstd, rows, cols, epsilon, rms);
+  }
+
+  layerNormGrad(x: Storage, gamma: Storage | null, dy: Storage, mean: Storage, rstd: Storage, dx: Storage | null, dgamma: Storage | null, dbeta: Storage | null, rows: number, cols: number, rms: boolean): void {
+    wasmAttention.layerNormGrad(this.x, x, gamma, dy, mean, rstd, dx, dgamma, dbeta, rows, cols, rms);
   }
 
   // ---- 3-D and depthwise convolution, 3-D pooling, resampling (ts/backend/wasm/spatial.ts)
