@@ -89,6 +89,7 @@ export type { ModelCheckpointArgs, CheckpointInfo } from './callbacks/model-chec
 // Saving and loading in the TensorFlow.js layers format (ts/io).
 export * as io from './io/index';
 export { loadLayersModel } from './io/load';
+export { models } from './io/model-from-json';
 
 // Preprocessing, as Keras: fe.text.Tokenizer, fe.sequence.padSequences, fe.utils.toCategorical.
 // Namespaces, so `fe.text.Tokenizer` is usable as a type too.
@@ -104,6 +105,8 @@ export * as audio from './audio/index';
 
 // Fused attention and layer normalization ops (ts/ops/attention.ts, ts/ops/layer-norm.ts).
 export { dotProductAttention, layerNorm } from './ops/index';
+export { fused } from './ops/fused-public';
+export type { FusedOpActivation, FusedMatMulArgs, FusedConv2dArgs } from './ops/fused-public';
 export type { DotProductAttentionOptions, LayerNormOptions } from './ops/index';
 
 // TensorFlow.js' runtime helpers: fe.util, fe.env, fe.buffer, fe.nextFrame, fe.print, fe.time, …

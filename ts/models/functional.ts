@@ -13,7 +13,7 @@ import { rngFor, shuffleInPlace } from '../ops/random';
 import { fmt } from '../ops/util';
 import type { Optimizer } from '../optimizers/optimizer';
 import { Tensor, Variable } from '../tensor';
-import { saveModel } from '../io/save';
+import { modelTopology, saveModel } from '../io/save';
 import type { IOHandler, SaveConfig, SaveResult } from '../io/types';
 import { compileModel, logNames, type CompileArgs, type Compiled } from './compile';
 import { checkFinite, gatherRows, sampleCount, sliceRows, standardize, type TensorData } from './data-adapter';
@@ -472,6 +472,16 @@ export class LayersModel extends Layer implements TrainableModel {
    */
   save(handlerOrURL: string | IOHandler, config?: SaveConfig): Promise<SaveResult> {
     return saveModel(this, handlerOrURL, config);
+  }
+
+  /**
+   * The topology as model.json's `modelTopology` (tf.LayersModel.toJSON): a JSON string, or the
+   * object with returnString false. fe.models.modelFromJSON builds a model from it.
+   */
+  toJSON(unused?: unknown, returnString = true): string | Record<string, unknown> {
+    void unused; // TensorFlow.js' signature; JSON.stringify(model) passes its key here
+    const topology = modelTopology(this);
+    return returnString ? JSON.stringify(topology) : topology;
   }
 
   /** JSON saved with the model (model.json's userDefinedMetadata). */

@@ -10,5 +10,6 @@ export {
 export type { ExponentialDecayArgs, InverseTimeDecayArgs, PolynomialDecayArgs, CosineDecayArgs, PiecewiseConstantDecayArgs } from './schedules';
 export { TorchOptimizer, TorchSGD, TorchAdam, TorchAdagrad, TorchRMSprop } from './torch';
 export type { ParamGroup, SGDOptions, AdamOptions, AdagradOptions, RMSpropOptions } from './torch';
+export type { OptimizerStateDict, ParamState } from './torch-state';
 // The schedulers' classes are fe.optim.lrScheduler.StepLR, … (the Keras callback has the name ReduceLROnPlateau).
 export { LRScheduler } from './lr-scheduler';

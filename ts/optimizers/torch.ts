@@ -14,6 +14,7 @@ import type { Storage } from '../backend/backend';
 import { ENGINE } from '../engine';
 import { Variable } from '../tensor';
 import { checkOptionKeys, Optimizer } from './optimizer';
+import { loadStateDictInto, stateDictOf, type OptimizerStateDict } from './torch-state';
 
 /** One parameter group, as torch.optim's param_groups[0] (lr is live). */
 export interface ParamGroup {
@@ -59,6 +60,61 @@ export abstract class TorchOptimizer extends Optimizer {
     }];
   }
 
+  /** torch.optim's state_dict(): per-parameter step and buffers (copies), and the options. */
+  stateDict(): OptimizerStateDict {
+    return stateDictOf(this.stateSource());
+  }
+
+  /** torch.optim's load_state_dict(): same parameter list by position, same shapes. */
+  loadStateDict(sd: OptimizerStateDict): void {
+    loadStateDictInto(this.stateSource(), sd);
+  }
+
+  /** PyTorch's names of the buffers slots() allocates, in slot order. */
+  protected abstract slotNames(): string[];
+  /** The parameter's update count where the optimizer keeps one (undefined: none). */
+  protected stepOf(_v: Variable): number | undefined {
+    return undefined;
+  }
+  /** Restores a parameter's update count (undefined: never updated); `hasState` when the dict has an entry. */
+  protected setStep(_v: Variable, _step: number | undefined, _hasState: boolean): void {}
+  /** Options whose change would change the buffers kept: a loaded group must agree on them. */
+  protected structuralOptions(): Record<string, unknown> {
+    return {};
+  }
+
+  private stateSource() {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const opt = this;
+    const who = `optim.${this.className.toLowerCase()}.loadStateDict`;
+    return {
+      className: this.className,
+      params: this.params,
+      stateMap: this.stateMap,
+      getConfig: () => this.getConfig() as Record<string, unknown>,
+      slotNames: () => this.slotNames(),
+      stepOf: (v: Variable) => this.stepOf(v),
+      setStep: (v: Variable, t: number | undefined, has: boolean) => this.setStep(v, t, has),
+      allocState: (v: Variable) => this.stateFor(v),
+      setOption(key: string, value: unknown) {
+        const config = opt.getConfig() as Record<string, unknown>;
+        if (!(key in config)) throw new Error(`${who}: unknown option '${key}' (${opt.className} has ${Object.keys(config).join(', ')})`);
+        const structural = opt.structuralOptions();
+        if (key in structural) {
+          if (structural[key] !== value) throw new Error(`${who}: the state dict has ${key} ${JSON.stringify(value)}, this optimizer ${JSON.stringify(structural[key])}; create the optimizer with the same ${key}`);
+          return;
+        }
+        const current = config[key];
+        const ok = Array.isArray(current)
+          ? Array.isArray(value) && value.length === current.length && value.every((x) => typeof x === 'number' && Number.isFinite(x))
+          : typeof value === typeof current && (typeof value !== 'number' || Number.isFinite(value));
+        if (!ok) throw new Error(`${who}: option '${key}' must be like ${JSON.stringify(current)}, got ${JSON.stringify(value)}`);
+        if (key === 'lr') opt.learningRate = value as number;
+        else (opt as unknown as Record<string, unknown>)[key] = Array.isArray(value) ? [...value] : value;
+      },
+    };
+  }
+
   /** Decay is part of the PyTorch kernels (L2 on the gradient, or AdamW's in the Adam kernel). */
   protected override decoupledWeightDecay(): number {
     return 0;
@@ -97,6 +153,16 @@ export class TorchSGD extends TorchOptimizer {
   }
   protected slots() {
     return this.momentum !== 0 ? 1 : 0;
+  }
+  protected slotNames() {
+    return this.momentum !== 0 ? ['momentum_buffer'] : [];
+  }
+  protected override setStep(v: Variable, _t: number | undefined, hasState: boolean) {
+    if (hasState && this.momentum !== 0) this.started.add(v.id);
+    else this.started.delete(v.id);
+  }
+  protected override structuralOptions() {
+    return { nesterov: this.nesterov };
   }
   protected update(p: Storage, g: Storage, s: Storage[], n: number, v: Variable) {
     const buf = this.momentum !== 0 ? s[0] : null;
@@ -148,6 +214,19 @@ export class TorchAdam extends TorchOptimizer {
   protected slots() {
     return this.amsgrad ? 3 : 2;
   }
+  protected slotNames() {
+    return this.amsgrad ? ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'] : ['exp_avg', 'exp_avg_sq'];
+  }
+  protected override stepOf(v: Variable) {
+    return this.steps.get(v.id);
+  }
+  protected override setStep(v: Variable, t: number | undefined) {
+    if (t === undefined) this.steps.delete(v.id);
+    else this.steps.set(v.id, t);
+  }
+  protected override structuralOptions() {
+    return { amsgrad: this.amsgrad };
+  }
   protected update(p: Storage, g: Storage, s: Storage[], n: number, v: Variable) {
     const t = (this.steps.get(v.id) ?? 0) + 1;
     this.steps.set(v.id, t);
@@ -197,6 +276,16 @@ export class TorchAdagrad extends TorchOptimizer {
   protected override slotInit() {
     return this.initialAccumulatorValue;
   }
+  protected slotNames() {
+    return ['sum'];
+  }
+  protected override stepOf(v: Variable) {
+    return this.steps.get(v.id);
+  }
+  protected override setStep(v: Variable, t: number | undefined) {
+    if (t === undefined) this.steps.delete(v.id);
+    else this.steps.set(v.id, t);
+  }
   protected update(p: Storage, g: Storage, s: Storage[], n: number, v: Variable) {
     const t = (this.steps.get(v.id) ?? 0) + 1;
     this.steps.set(v.id, t);
@@ -240,6 +329,12 @@ export class TorchRMSprop extends TorchOptimizer {
   }
   protected slots() {
     return 1 + (this.centered ? 1 : 0) + (this.momentum > 0 ? 1 : 0);
+  }
+  protected slotNames() {
+    return ['square_avg', ...(this.centered ? ['grad_avg'] : []), ...(this.momentum > 0 ? ['momentum_buffer'] : [])];
+  }
+  protected override structuralOptions() {
+    return { centered: this.centered };
   }
   protected update(p: Storage, g: Storage, s: Storage[], n: number) {
     const gAvg = this.centered ? s[1] : null;
