@@ -62,6 +62,7 @@ const ROWS: Row[] = [
   { name: 'depthwiseConv2d multiplier 3', make: () => fe.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 3, strides: 2 }), inputs: [[7, 6, 2]] },
   { name: 'separableConv2d same', make: () => fe.layers.separableConv2d({ filters: 4, kernelSize: 3, padding: 'same' }), inputs: [[5, 6, 2]] },
   { name: 'convLstm2d returnSequences, returnState', make: () => fe.layers.convLstm2d({ filters: 2, kernelSize: 3, returnSequences: true, returnState: true }), inputs: [[3, 5, 6, 1]] },
+  { name: 'rnn(convLstm2dCell) returnSequences, returnState', make: () => fe.layers.rnn({ cell: fe.layers.convLstm2dCell({ filters: 2, kernelSize: 3, strides: 2 }), returnSequences: true, returnState: true }), inputs: [[3, 7, 6, 1]] },
   { name: 'maxPooling1d same', make: () => fe.layers.maxPooling1d({ poolSize: 3, strides: 2, padding: 'same' }), inputs: [[7, 3]] },
   { name: 'averagePooling1d', make: () => fe.layers.averagePooling1d({ poolSize: 2 }), inputs: [[7, 3]] },
   { name: 'globalMaxPooling1d', make: () => fe.layers.globalMaxPooling1d(), inputs: [[7, 3]] },

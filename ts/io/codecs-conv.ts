@@ -7,6 +7,7 @@
 import { Conv3D } from '../layers/conv3d';
 import { Conv2DTranspose, Conv3DTranspose } from '../layers/conv-transpose';
 import { ConvLSTM2D } from '../layers/conv-lstm';
+import { ConvLSTM2DCell } from '../layers/conv-lstm-cell';
 import { DepthwiseConv2D, SeparableConv2D } from '../layers/depthwise';
 import { CenterCrop, Resizing, UpSampling2D } from '../layers/image-layers';
 import type { Layer } from '../layers/layer';
@@ -38,6 +39,9 @@ export function convLayerCodecs({ simple, unsupported }: CodecKit): Record<strin
     DepthwiseConv2D: simple((a: never) => new DepthwiseConv2D(a)),
     SeparableConv2D: simple((a: never) => new SeparableConv2D(a)),
     ConvLSTM2D: simple((a: never) => new ConvLSTM2D(a), (a) => {
+      delete a.seed;
+    }),
+    ConvLSTM2DCell: simple((a: never) => new ConvLSTM2DCell(a), (a) => {
       delete a.seed;
     }),
     MaxPooling1D: simple((a: never) => new MaxPooling1D(a)),

@@ -95,6 +95,7 @@ export const conv3dTranspose = (args: ConvTransposeLayerArgs) => new Conv3DTrans
 export const depthwiseConv2d = (args: DepthwiseConv2DLayerArgs) => new DepthwiseConv2D(args);
 export const separableConv2d = (args: SeparableConvLayerArgs) => new SeparableConv2D(args);
 export const convLstm2d = (args: ConvLSTM2DArgs) => new ConvLSTM2D(args);
+export { convLstm2dCell, ConvLSTM2DCell, type ConvLSTM2DCellArgs } from './conv-lstm-cell';
 export const maxPooling1d = (args?: Pooling1DLayerArgs) => new MaxPooling1D(args);
 export const averagePooling1d = (args?: Pooling1DLayerArgs) => new AveragePooling1D(args);
 export const globalMaxPooling1d = (args?: LayerArgs) => new GlobalMaxPooling1D(args);

@@ -59,7 +59,7 @@ export class InputLayer extends Layer {
   }
 
   /** The symbolic tensor this layer feeds into the graph. */
-  get output(): SymbolicTensor {
+  override get output(): SymbolicTensor {
     return this.inboundNodes[0].outputs[0];
   }
 

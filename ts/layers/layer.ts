@@ -158,6 +158,63 @@ export abstract class Layer {
     return this.supportsMasking ? mask : null;
   }
 
+  /**
+   * The calls on symbolic tensors, in order (tf.Layer's inbound nodes): what input, output,
+   * getInputAt and getOutputAt read. A model counts its own inputs → outputs as call 0.
+   */
+  protected symbolicCalls(): { inputs: SymbolicTensor[]; outputs: SymbolicTensor[]; inputIsList: boolean; outputIsList: boolean }[] {
+    return this.inboundNodes;
+  }
+
+  private callAt(what: string, nodeIndex: number) {
+    const calls = this.symbolicCalls();
+    if (calls.length === 0) throw new Error(`${this.name} (${this.className}): ${what}: the layer has not been called on symbolic tensors (fe.input), so it has no ${what.startsWith('getInput') || what === 'input' ? 'input' : 'output'} tensor`);
+    if (!Number.isInteger(nodeIndex) || nodeIndex < 0 || nodeIndex >= calls.length) {
+      throw new Error(`${this.name} (${this.className}): ${what}: node index ${nodeIndex} out of range (the layer was called ${calls.length} time${calls.length === 1 ? '' : 's'})`);
+    }
+    return calls[nodeIndex];
+  }
+
+  private onlyCall(what: string) {
+    const n = this.symbolicCalls().length;
+    if (n > 1) throw new Error(`${this.name} (${this.className}): the layer was called ${n} times, so it has no single ${what}; use ${what === 'input' ? 'getInputAt' : 'getOutputAt'}(nodeIndex)`);
+    return this.callAt(what, 0);
+  }
+
+  /** The symbolic input of the layer's only call (a list when it took a list), as tf.Layer.input. */
+  get input(): SymbolicTensor | SymbolicTensor[] {
+    const c = this.onlyCall('input');
+    return c.inputIsList ? [...c.inputs] : c.inputs[0];
+  }
+
+  /** The symbolic output of the layer's only call (a list for several outputs), as tf.Layer.output. */
+  get output(): SymbolicTensor | SymbolicTensor[] {
+    const c = this.onlyCall('output');
+    return c.outputIsList ? [...c.outputs] : c.outputs[0];
+  }
+
+  getInputAt(nodeIndex: number): SymbolicTensor | SymbolicTensor[] {
+    const c = this.callAt('getInputAt', nodeIndex);
+    return c.inputIsList ? [...c.inputs] : c.inputs[0];
+  }
+
+  getOutputAt(nodeIndex: number): SymbolicTensor | SymbolicTensor[] {
+    const c = this.callAt('getOutputAt', nodeIndex);
+    return c.outputIsList ? [...c.outputs] : c.outputs[0];
+  }
+
+  /** The output shape(s) of the layer's calls, which must agree (tf.Layer.outputShape). */
+  get outputShape(): SymbolicShape | SymbolicShape[] {
+    const calls = this.symbolicCalls();
+    if (calls.length === 0) throw new Error(`${this.name} (${this.className}): outputShape: the layer has not been called on symbolic tensors (fe.input), so its output shape is not known`);
+    const shapeOf = (c: (typeof calls)[number]) => (c.outputIsList ? c.outputs.map((t) => [...t.shape]) : [...c.outputs[0].shape]);
+    const first = JSON.stringify(shapeOf(calls[0]));
+    if (calls.some((c) => JSON.stringify(shapeOf(c)) !== first)) {
+      throw new Error(`${this.name} (${this.className}): outputShape: the layer's calls have different output shapes; use getOutputAt(nodeIndex).shape`);
+    }
+    return shapeOf(calls[0]) as SymbolicShape | SymbolicShape[];
+  }
+
   /** The dtype of the outputs a symbolic call gives (default float32). */
   protected computeOutputDtype(inputs: SymbolicTensor[]): DType {
     void inputs;

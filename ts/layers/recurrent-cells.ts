@@ -17,6 +17,11 @@ import { ApplyArgs, CallKwargs, Layer, LayerArgs, Mask, SymbolicShape } from './
 
 /** A cell: one recurrent step. */
 export abstract class RNNCell extends Layer {
+  /**
+   * Cells whose states are not vectors (ConvLSTM2DCell: [batch, h, w, filters]) give the states'
+   * shape for a step input's shape; rnn() then runs them over [batch, steps, ...step shape].
+   */
+  stateShape?(step: SymbolicShape): SymbolicShape;
   /** The size of each state (the last axis of each state tensor). */
   abstract get stateSize(): number[];
   /** The size of the output of a step (default: the first state's). */
@@ -320,6 +325,8 @@ export class StackedRNNCells extends RNNCell {
     if (!Array.isArray(args?.cells) || args.cells.length === 0 || !args.cells.every(isCell)) {
       throw new Error(`${this.name} (StackedRNNCells): cells must be a non-empty list of recurrent cells`);
     }
+    const spatial = args.cells.find((c) => c.stateShape);
+    if (spatial) throw new Error(`${this.name} (StackedRNNCells): ${spatial.name} (${spatial.className}) has spatial states; stack convolutional recurrent layers (convLstm2d with returnSequences) instead`);
     this.cells = [...args.cells];
   }
   get stateSize(): number[] {
@@ -414,11 +421,16 @@ export class CellRNN extends Layer {
     return (Array.isArray(shape[0]) ? shape[0] : shape) as SymbolicShape;
   }
 
+  /** The rank of the input a step of the cell takes (2 for vector cells). */
+  private get stepRank(): number {
+    return this.cell.stateShape ? 4 : 2;
+  }
+
   override build(shape: SymbolicShape | SymbolicShape[]): void {
     const s = this.sequenceShape(shape);
-    if (s.length !== 3) throw new Error(`${this.name} (RNN): expected input of rank 3 [batch, steps, features], got [${s.map((d) => d ?? 'null').join(', ')}]`);
+    if (s.length !== this.stepRank + 1) throw new Error(`${this.name} (RNN): expected input of rank ${this.stepRank + 1} ${this.stepRank === 2 ? '[batch, steps, features]' : '[batch, steps, height, width, channels]'}, got [${s.map((d) => d ?? 'null').join(', ')}]`);
     if (!this.cell.built) {
-      this.cell.build([s[0], s[2]]);
+      this.cell.build([s[0], ...s.slice(2)]);
       this.cell.built = true;
     }
     this.adoptWeights([this.cell]);
@@ -434,14 +446,16 @@ export class CellRNN extends Layer {
   call(inputs: Tensor | Tensor[], kwargs: CallKwargs): Tensor | Tensor[] {
     const who = `${this.name} (RNN)`;
     const [x, ...given] = Array.isArray(inputs) ? inputs : [inputs];
-    if (x.rank !== 3) throw new Error(`${who}: expected input of rank 3 [batch, steps, features], got [${x.shape.join(', ')}]`);
+    if (x.rank !== this.stepRank + 1) throw new Error(`${who}: expected input of rank ${this.stepRank + 1}, got [${x.shape.join(', ')}]`);
     const [batch, steps] = x.shape;
+    const stepShape = [batch, ...x.shape.slice(2)];
     const sizes = this.cell.stateSize;
+    const shapes = this.cell.stateShape ? sizes.map(() => this.cell.stateShape!(stepShape) as number[]) : sizes.map((n) => [batch, n]);
     if (given.length && given.length !== sizes.length) throw new Error(`${who}: expected ${sizes.length} initial state tensors, got ${given.length}`);
     given.forEach((s, i) => {
-      if (s.rank !== 2 || s.shape[0] !== batch || s.shape[1] !== sizes[i]) throw new Error(`${who}: initial state ${i} must be [${batch}, ${sizes[i]}], got [${s.shape.join(', ')}]`);
+      if (s.rank !== shapes[i].length || s.shape.some((d, j) => d !== shapes[i][j])) throw new Error(`${who}: initial state ${i} must be [${shapes[i].join(', ')}], got [${s.shape.join(', ')}]`);
     });
-    let states = given.length ? given : sizes.map((n) => ops.zeros([batch, n]));
+    let states = given.length ? given : shapes.map((sh) => ops.zeros(sh));
     const mask = (Array.isArray(kwargs.mask) ? kwargs.mask[0] : kwargs.mask) as Tensor | null;
     const outputs: Tensor[] = [];
     let last: Tensor | null = null;
@@ -449,11 +463,11 @@ export class CellRNN extends Layer {
     try {
       for (let k = 0; k < steps; k++) {
         const t = this.goBackwards ? steps - 1 - k : k;
-        const xt = ops.reshape(ops.slice(x, [0, t, 0], [batch, 1, x.shape[2]]), [batch, x.shape[2]]);
+        const xt = ops.reshape(ops.slice(x, [0, t, ...stepShape.slice(1).map(() => 0)], [batch, 1, ...stepShape.slice(1)]), stepShape);
         const [out, ...next] = this.cell.call([xt, ...states], { ...kwargs, mask: null });
         if (mask) {
           // Masked samples keep their states and repeat the previous output.
-          const m = ops.reshape(ops.slice(mask, [0, t], [batch, 1]), [batch, 1]);
+          const m = ops.reshape(ops.slice(mask, [0, t], [batch, 1]), [batch, ...shapes[0].slice(1).map(() => 1)]);
           const keep = (a: Tensor, b: Tensor) => ops.add(ops.mul(a, m), ops.mul(b, ops.sub(1, m)));
           states = next.map((s, i) => keep(s, states[i]));
           last = keep(out, last ?? ops.zerosLike(out));
@@ -466,12 +480,17 @@ export class CellRNN extends Layer {
     } finally {
       this.cell.endSequence();
     }
-    const output = this.returnSequences ? ops.stack(outputs, 1) : (last ?? ops.zeros([batch, this.cell.outputSize]));
+    const output = this.returnSequences ? ops.stack(outputs, 1) : (last ?? ops.zeros(this.cell.stateShape ? shapes[0] : [batch, this.cell.outputSize]));
     return this.returnState ? [output, ...states] : output;
   }
 
   override computeOutputShape(shape: SymbolicShape | SymbolicShape[]): SymbolicShape | SymbolicShape[] {
     const s = this.sequenceShape(shape);
+    if (this.cell.stateShape) {
+      const st = this.cell.stateShape([s[0], ...s.slice(2)]);
+      const out = this.returnSequences ? [s[0], s[1], ...st.slice(1)] : st;
+      return this.returnState ? [out, ...this.cell.stateSize.map(() => st)] : out;
+    }
     const out = this.returnSequences ? [s[0], s[1], this.cell.outputSize] : [s[0], this.cell.outputSize];
     return this.returnState ? [out, ...this.cell.stateSize.map((n) => [s[0], n])] : out;
   }

@@ -82,6 +82,12 @@ export class LayersModel extends Layer implements TrainableModel {
   inputs: SymbolicTensor[] = [];
   outputs: SymbolicTensor[] = [];
   protected graph: Graph | null = null;
+
+  /** Call 0 is the model's own inputs → outputs (as TensorFlow.js), then its uses as a layer. */
+  protected override symbolicCalls() {
+    if (this.inputs.length === 0) return this.inboundNodes;
+    return [{ inputs: this.inputs, outputs: this.outputs, inputIsList: this.inputs.length > 1, outputIsList: this.outputs.length > 1 }, ...this.inboundNodes];
+  }
   /** Set by callbacks to end fit after the current epoch. */
   stopTraining = false;
   compiled: Compiled | null = null;
@@ -447,7 +453,7 @@ export class LayersModel extends Layer implements TrainableModel {
   }
 
   /** The model's output shape(s) (batch null). */
-  get outputShape(): SymbolicShape | SymbolicShape[] {
+  override get outputShape(): SymbolicShape | SymbolicShape[] {
     const g = this.requireGraph('outputShape');
     const s = g.outputs.map((t) => [...t.shape]);
     return s.length === 1 ? s[0] : s;
