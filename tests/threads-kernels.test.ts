@@ -32,6 +32,8 @@ function cases(): Case[] {
   const labels = fe.keep(fe.oneHot(fe.cast(fe.floor(fe.mul(fe.randomUniform([1000], 0, 1), 103)), 'int32'), 103));
   const idx = fe.keep(fe.cast(fe.floor(fe.mul(fe.randomUniform([3000], 0, 1), 1000)), 'int32'));
   const table = u([1000, 64]);
+  const aq = u([4, 70, 3, 16]), ak = u([4, 90, 3, 16]), av = u([4, 90, 3, 8]), ady = u([4, 70, 3, 8]);
+  const lx = u([300, 67]), lg = u([67]), lb = u([67]), ldy = u([300, 67]);
   return [
     ['matMul (row bands, shared packed B)', () => [fe.matMul(a, b)]],
     ['matMul 1×600×2100 (columns of at least 1024)', () => [fe.matMul(v, w)]],
@@ -48,6 +50,11 @@ function cases(): Case[] {
     ['reductions', () => [fe.sum(big, 0), fe.max(big, 1), fe.mean(big, 0), fe.argMax(big, 1)]],
     ['softmax and losses', () => [fe.softmax(logits), fe.logSoftmax(logits), fe.softmaxCrossEntropyWithLogits(labels, logits)]],
     ['gather (an embedding lookup)', () => [fe.gather(table, idx)]],
+    ['fused attention (stored and tiled) and layer normalization, with their gradients', () => [
+      ...fe.grads((q: fe.Tensor, k: fe.Tensor, v: fe.Tensor) => fe.dotProductAttention(q, k, v, { isCausal: true }))([aq, ak, av], ady),
+      ...fe.grads((q: fe.Tensor, k: fe.Tensor, v: fe.Tensor) => fe.dotProductAttention(q, k, v, { algorithm: 'tiled' }))([aq, ak, av], ady),
+      ...fe.grads((x: fe.Tensor, g: fe.Tensor, b: fe.Tensor) => fe.layerNorm(x, g, b))([lx, lg, lb], ldy),
+    ]],
   ];
 }
 

@@ -14,7 +14,9 @@
 //! - rms: g = dy·γ: dx = r·g − r³·(x − μ)·mean(g·x); dγ = Σ_rows dy·x·r.
 
 use crate::elementwise::{ld, map2, st, zip_in_place};
+use crate::parallel::{self, SharedMut};
 use crate::simd::F32x4;
+use core::ops::Range;
 
 #[derive(Clone, Copy, Debug)]
 pub struct LayerNormDims {
@@ -61,7 +63,7 @@ fn affine_row(x: &[f32], a: &[f32], c: Option<&[f32]>, out: &mut [f32]) {
     }
 }
 
-/// Forward: out, and μ and r per row (mean, rstd).
+/// Forward: out, and μ and r per row (mean, rstd). Rows are split across threads.
 pub fn forward(
     d: &LayerNormDims, x: &[f32], gamma: Option<&[f32]>, beta: Option<&[f32]>,
     out: &mut [f32], mean: &mut [f32], rstd: &mut [f32],
@@ -72,10 +74,24 @@ pub fn forward(
     if n == 0 {
         return;
     }
+    let (outs, means, rstds) = (SharedMut::new(out), SharedMut::new(mean), SharedMut::new(rstd));
+    parallel::run_ranges(rows, parallel::element_ns(rows * n * 4), 1, |band| {
+        // SAFETY: each task writes the rows of its band only.
+        let (out, mean, rstd) = unsafe { (outs.slice(band.start * n..band.end * n), means.slice(band.clone()), rstds.slice(band.clone())) };
+        forward_rows(d, &x[band.start * n..band.end * n], gamma, beta, out, mean, rstd);
+    });
+}
+
+/// The forward pass over `mean.len()` rows.
+fn forward_rows(
+    d: &LayerNormDims, x: &[f32], gamma: Option<&[f32]>, beta: Option<&[f32]>,
+    out: &mut [f32], mean: &mut [f32], rstd: &mut [f32],
+) {
+    let n = d.cols;
     // Per-row coefficients a[j] = r·γ[j], c[j] = β[j] − μ·a[j], built in one small buffer.
     let mut coef = vec![0.0f32; 2 * n];
     let (a, c) = coef.split_at_mut(n);
-    for row in 0..rows {
+    for row in 0..mean.len() {
         let xr = &x[row * n..(row + 1) * n];
         let mu = sum(xr) / n as f32;
         let var = sum_sq_dev(xr, mu) / n as f32;
@@ -125,27 +141,55 @@ fn accumulate(acc: &mut [f32], a: &[f32], b: &[f32], f: impl Fn(F32x4, F32x4, F3
 }
 
 /// Backward: dx (unless None) and dγ, dβ (overwritten, unless None) from dy, x and the
-/// forward's μ and r. (dγ and dβ sum over rows: a threaded version must split them by
-/// columns, never by rows.)
+/// forward's μ and r. Threads split dx by rows and dγ, dβ (sums over the rows) by columns,
+/// so every sum runs over the rows in order whatever the split.
 pub fn backward(
     d: &LayerNormDims, x: &[f32], gamma: Option<&[f32]>, dy: &[f32], mean: &[f32], rstd: &[f32],
-    mut dx: Option<&mut [f32]>, mut dgamma: Option<&mut [f32]>, mut dbeta: Option<&mut [f32]>,
+    dx: Option<&mut [f32]>, dgamma: Option<&mut [f32]>, dbeta: Option<&mut [f32]>,
 ) {
     let (rows, n) = (d.rows, d.cols);
     assert!(x.len() >= rows * n && dy.len() >= rows * n && mean.len() >= rows && rstd.len() >= rows);
     assert!(gamma.is_none_or(|g| g.len() >= n));
-    if let Some(g) = dgamma.as_deref_mut() {
-        g[..n].fill(0.0);
+    assert!(dgamma.as_deref().is_none_or(|g| g.len() >= n) && dbeta.as_deref().is_none_or(|b| b.len() >= n));
+    let work = parallel::element_ns(rows * n * 4);
+    if let Some(dx) = dx {
+        if n > 0 {
+            let dxs = SharedMut::new(dx);
+            parallel::run_ranges(rows, work, 1, |band| {
+                let span = band.start * n..band.end * n;
+                // SAFETY: each task writes the rows of its band only.
+                let dx = unsafe { dxs.slice(span.clone()) };
+                dx_rows(d, &x[span.clone()], gamma, &dy[span], &mean[band.clone()], &rstd[band], dx);
+            });
+        }
     }
-    if let Some(b) = dbeta.as_deref_mut() {
-        b[..n].fill(0.0);
-    }
-    if n == 0 {
+    // rms has no β: its gradient is 0.
+    let dbeta = match dbeta {
+        Some(b) if d.rms => {
+            b[..n].fill(0.0);
+            None
+        }
+        other => other,
+    };
+    if dgamma.is_none() && dbeta.is_none() {
         return;
     }
+    let dgs = dgamma.map(|g| SharedMut::new(&mut g[..n]));
+    let dbs = dbeta.map(|b| SharedMut::new(&mut b[..n]));
+    parallel::run_ranges(n, work, 4, |cols| {
+        // SAFETY: each task writes the columns of its range only.
+        let dg = dgs.as_ref().map(|g| unsafe { g.slice(cols.clone()) });
+        let db = dbs.as_ref().map(|b| unsafe { b.slice(cols.clone()) });
+        param_grads(d, x, dy, mean, rstd, cols, dg, db);
+    });
+}
+
+/// dx of `mean.len()` rows: r·(g − mean(g) − x̂·mean(g·x̂)), or for rms r·g − r³·(x − μ)·mean(g·x).
+fn dx_rows(d: &LayerNormDims, x: &[f32], gamma: Option<&[f32]>, dy: &[f32], mean: &[f32], rstd: &[f32], dx: &mut [f32]) {
+    let n = d.cols;
     let mut g = vec![0.0f32; n];
     let inv_n = 1.0 / n as f32;
-    for row in 0..rows {
+    for row in 0..mean.len() {
         let xr = &x[row * n..(row + 1) * n];
         let dyr = &dy[row * n..(row + 1) * n];
         let (mu, r) = (mean[row], rstd[row]);
@@ -154,33 +198,50 @@ pub fn backward(
             Some(gm) => map2(dyr, gm, &mut g, |a, b| a.mul(b)),
             None => g.copy_from_slice(dyr),
         }
+        let dxr = &mut dx[row * n..(row + 1) * n];
         if d.rms {
-            // dx = r·g − r³·(x − μ)·mean(g·x); dγ += dy·x·r.
             let c = crate::softmax::dot(&g, xr) * inv_n;
-            if let Some(dx) = dx.as_deref_mut() {
-                let k = F32x4::splat(r * r * r * c);
-                map2(&g, xr, &mut dx[row * n..(row + 1) * n], |gv, xv| gv.mul(vr).sub(k.mul(xv.sub(vmu))));
-            }
-            if let Some(dg) = dgamma.as_deref_mut() {
-                accumulate(&mut dg[..n], dyr, xr, |acc, dyv, xv| dyv.mul(xv).madd(vr, acc));
-            }
+            let k = F32x4::splat(r * r * r * c);
+            map2(&g, xr, dxr, |gv, xv| gv.mul(vr).sub(k.mul(xv.sub(vmu))));
         } else {
-            // x̂ = (x − μ)·r; dx = r·(g − mean(g) − x̂·mean(g·x̂)).
             let mean_g = crate::softmax::sum(&g) * inv_n;
             let mean_gxhat = dot_centered(&g, xr, mu) * r * inv_n;
-            if let Some(dx) = dx.as_deref_mut() {
-                let (vmg, vmgx) = (F32x4::splat(mean_g), F32x4::splat(mean_gxhat));
-                map2(&g, xr, &mut dx[row * n..(row + 1) * n], |gv, xv| {
-                    let xhat = xv.sub(vmu).mul(vr);
-                    gv.sub(vmg).sub(xhat.mul(vmgx)).mul(vr)
-                });
+            let (vmg, vmgx) = (F32x4::splat(mean_g), F32x4::splat(mean_gxhat));
+            map2(&g, xr, dxr, |gv, xv| {
+                let xhat = xv.sub(vmu).mul(vr);
+                gv.sub(vmg).sub(xhat.mul(vmgx)).mul(vr)
+            });
+        }
+    }
+}
+
+/// dγ = Σ_rows dy·x̂ (rms: Σ_rows dy·x·r) and dβ = Σ_rows dy over the columns `cols`
+/// (overwritten), summed over the rows in order.
+#[allow(clippy::too_many_arguments)]
+fn param_grads(
+    d: &LayerNormDims, x: &[f32], dy: &[f32], mean: &[f32], rstd: &[f32], cols: Range<usize>,
+    mut dgamma: Option<&mut [f32]>, mut dbeta: Option<&mut [f32]>,
+) {
+    let n = d.cols;
+    if let Some(g) = dgamma.as_deref_mut() {
+        g.fill(0.0);
+    }
+    if let Some(b) = dbeta.as_deref_mut() {
+        b.fill(0.0);
+    }
+    for row in 0..d.rows {
+        let xr = &x[row * n + cols.start..row * n + cols.end];
+        let dyr = &dy[row * n + cols.start..row * n + cols.end];
+        let (vmu, vr) = (F32x4::splat(mean[row]), F32x4::splat(rstd[row]));
+        if let Some(dg) = dgamma.as_deref_mut() {
+            if d.rms {
+                accumulate(dg, dyr, xr, |acc, dyv, xv| dyv.mul(xv).madd(vr, acc));
+            } else {
+                accumulate(dg, dyr, xr, |acc, dyv, xv| dyv.madd(xv.sub(vmu).mul(vr), acc));
             }
-            if let Some(dg) = dgamma.as_deref_mut() {
-                accumulate(&mut dg[..n], dyr, xr, |acc, dyv, xv| dyv.madd(xv.sub(vmu).mul(vr), acc));
-            }
-            if let Some(db) = dbeta.as_deref_mut() {
-                zip_in_place(&mut db[..n], dyr, |acc, dyv| acc.add(dyv));
-            }
+        }
+        if let Some(db) = dbeta.as_deref_mut() {
+            zip_in_place(db, dyr, |acc, dyv| acc.add(dyv));
         }
     }
 }

@@ -20,9 +20,11 @@
 //!
 //! Work is cut into tasks that write disjoint outputs: the forward by (batch, head, query
 //! block), the backward by (batch, head) — the key and value gradients sum over every query,
-//! and a sum is never split across tasks. Each task uses its own scratch.
+//! and a sum is never split across tasks. Each task uses its own scratch; the tasks are spread
+//! over the threads (`crate::parallel`), with the same bits for any thread count.
 
 mod mask;
+mod rows;
 mod stored;
 mod tile;
 mod tiled;
@@ -30,7 +32,11 @@ mod tiled;
 #[cfg(test)]
 mod tests;
 
+use crate::parallel;
+use core::sync::atomic::{AtomicBool, Ordering};
 use std::cell::RefCell;
+
+pub(crate) use rows::{ds_row, exp_sub2_in_place, exp_sub_in_place, row_max, scale_row, softmax_backward_row, softmax_row};
 
 /// Sizes and options of one attention call.
 #[derive(Clone, Copy, Debug)]
@@ -230,13 +236,30 @@ pub(crate) fn with_scratch<R>(n: usize, f: impl FnOnce(&mut [f32]) -> R) -> Resu
     })
 }
 
-/// Runs `tasks` independent tasks, stopping at the first error. (Tasks write disjoint
-/// outputs, so this is the loop a parallel-for replaces.)
-fn run_tasks(tasks: usize, task: impl Fn(usize) -> Result<(), AttnError>) -> Result<(), AttnError> {
-    for t in 0..tasks {
-        task(t)?;
-    }
-    Ok(())
+// SAFETY: the pointers are only dereferenced by tasks that write disjoint outputs (see
+// `forward` and `backward`), while the borrowed slices they come from live.
+unsafe impl Send for Io {}
+unsafe impl Sync for Io {}
+
+/// Runs `units` independent units of work (each writes its own part of the outputs) as
+/// parallel tasks when `work_ns`, the estimated one-thread time of them all, is worth it.
+/// Every unit computes the same bits whatever thread runs it. Returns the first error.
+fn run_tasks(units: usize, work_ns: usize, unit: impl Fn(usize) -> Result<(), AttnError> + Sync) -> Result<(), AttnError> {
+    let out_of_memory = AtomicBool::new(false);
+    parallel::run_units(units, parallel::tasks_for(work_ns, units), |u| {
+        if !out_of_memory.load(Ordering::Relaxed) && unit(u).is_err() {
+            out_of_memory.store(true, Ordering::Relaxed);
+        }
+    });
+    // Scratch is the only thing a unit can fail to get.
+    if out_of_memory.into_inner() { Err(AttnError::OutOfMemory) } else { Ok(()) }
+}
+
+/// Estimated one-thread time (ns) of a pass over `scores` scores with products of depth
+/// `depth` (the sum of the products' depths per score): the products, plus the exp or the
+/// softmax step on each score (~8 multiply-adds' worth).
+fn attention_ns(scores: usize, depth: usize) -> usize {
+    parallel::madd_ns(scores, depth + 8, 1)
 }
 
 /// The forward pass: out, and the probabilities or log-sum-exps (`saved`) for the backward.
@@ -267,7 +290,8 @@ pub fn forward(
         }
     };
     let blocks = d.t.div_ceil(block);
-    run_tasks(d.batch * d.heads * blocks, |task| {
+    let scores = d.batch * d.heads * d.t * d.s;
+    run_tasks(d.batch * d.heads * blocks, attention_ns(scores, d.dk + d.dv), |task| {
         let (bh, qb) = (task / blocks, task % blocks);
         let (b, h) = (bh / d.heads, bh % d.heads);
         let (i0, i1) = (qb * block, ((qb + 1) * block).min(d.t));
@@ -325,7 +349,8 @@ pub fn backward(
             false
         }
     };
-    run_tasks(d.batch * d.heads, |bh| {
+    let scores = d.batch * d.heads * d.t * d.s;
+    run_tasks(d.batch * d.heads, attention_ns(scores, 2 * (d.dk + d.dv)), |bh| {
         let (b, h) = (bh / d.heads, bh % d.heads);
         // SAFETY: the task writes head h of batch b of dq, dk and dv only.
         unsafe {
@@ -338,59 +363,3 @@ pub fn backward(
     })
 }
 
-/// Row softmax in place; returns nothing (rows of −1e9-shifted scores stay finite).
-pub(crate) fn softmax_row(row: &mut [f32]) {
-    let mx = crate::softmax::row_max(row);
-    let sum = exp_sub_in_place(row, mx);
-    crate::softmax::scale(row, 1.0 / sum);
-}
-
-/// row[j] = exp(row[j] − shift); returns Σ row.
-pub(crate) fn exp_sub_in_place(row: &mut [f32], shift: f32) -> f32 {
-    use crate::approx::exp;
-    use crate::simd::F32x4;
-    let vs = F32x4::splat(shift);
-    // Four independent vectors per iteration: exp is a long dependency chain, and interleaving
-    // four of them keeps the SIMD units busy (as elementwise::map1).
-    let (mut a0, mut a1, mut a2, mut a3) = (F32x4::zero(), F32x4::zero(), F32x4::zero(), F32x4::zero());
-    let mut it16 = row.chunks_exact_mut(16);
-    for c in &mut it16 {
-        let e0 = exp(F32x4::from_slice(&c[0..4]).sub(vs));
-        let e1 = exp(F32x4::from_slice(&c[4..8]).sub(vs));
-        let e2 = exp(F32x4::from_slice(&c[8..12]).sub(vs));
-        let e3 = exp(F32x4::from_slice(&c[12..16]).sub(vs));
-        e0.write_to(&mut c[0..4]);
-        e1.write_to(&mut c[4..8]);
-        e2.write_to(&mut c[8..12]);
-        e3.write_to(&mut c[12..16]);
-        a0 = a0.add(e0);
-        a1 = a1.add(e1);
-        a2 = a2.add(e2);
-        a3 = a3.add(e3);
-    }
-    let mut it = it16.into_remainder().chunks_exact_mut(4);
-    for c in &mut it {
-        let e = exp(F32x4::from_slice(c).sub(vs));
-        e.write_to(c);
-        a0 = a0.add(e);
-    }
-    let mut sum = a0.add(a1).add(a2.add(a3)).hsum();
-    for x in it.into_remainder() {
-        *x = crate::approx::exp1(*x - shift);
-        sum += *x;
-    }
-    sum
-}
-
-/// row[j] = exp((row[j] − m) − ln_l): probabilities from the two-part log-sum-exp.
-pub(crate) fn exp_sub2_in_place(row: &mut [f32], m: f32, ln_l: f32) {
-    use crate::simd::F32x4;
-    let (vm, vl) = (F32x4::splat(m), F32x4::splat(ln_l));
-    let mut it = row.chunks_exact_mut(4);
-    for c in &mut it {
-        crate::approx::exp(F32x4::from_slice(c).sub(vm).sub(vl)).write_to(c);
-    }
-    for x in it.into_remainder() {
-        *x = crate::approx::exp1((*x - m) - ln_l);
-    }
-}

@@ -4,7 +4,7 @@
 
 use super::mask::{self, Dropout};
 use super::tile::{gemm, transpose, zero_rows, Mat};
-use super::{softmax_row, with_scratch, AttnDims, AttnError, AttnMasks, Io};
+use super::{softmax_backward_row, softmax_row, with_scratch, AttnDims, AttnError, AttnMasks, Io};
 
 /// Rows i0..i1 of head h of batch b: P = softmax(mask(scale·Q·Kᵀ)), out = dropout(P)·V.
 ///
@@ -86,10 +86,7 @@ pub(crate) unsafe fn backward_task(d: &AttnDims, m: &AttnMasks, io: Io, b: usize
                 }
             }
             // Softmax backward: dS = P ⊙ (dP − Σ P·dP).
-            let dot: f32 = crate::softmax::dot(p, g);
-            for (x, &pj) in g.iter_mut().zip(p) {
-                *x = pj * (*x - dot);
-            }
+            softmax_backward_row(p, g);
         }
         // dV = dropout(P)ᵀ·dO.
         if has_dout {

@@ -329,3 +329,51 @@ fn bad_arguments_are_refused() {
         Err(AttnError::ScoresNeedProbs)
     );
 }
+
+/// Every output of both algorithms, forward and backward, as bits.
+fn all_bits(c: &Case) -> Vec<u32> {
+    let d = &c.d;
+    let mut bits = Vec::new();
+    let mut push = |v: &[f32]| bits.extend(v.iter().map(|x| x.to_bits()));
+    let mut out = vec![f32::NAN; d.out_len()];
+    let mut probs = vec![f32::NAN; d.probs_len()];
+    forward(d, &c.m.view(), &c.q, &c.k, &c.v, &mut out, SavedMut::Probs(&mut probs)).unwrap();
+    let (mut dq, mut dk, mut dv) = (vec![f32::NAN; d.q_len()], vec![f32::NAN; d.k_len()], vec![f32::NAN; d.v_len()]);
+    backward(d, &c.m.view(), &c.q, &c.k, &c.v, &out, Saved::Probs(&probs), Some(&c.dout), Some(&c.dprobs), &mut dq, &mut dk, &mut dv).unwrap();
+    for v in [&out, &probs, &dq, &dk, &dv] {
+        push(v);
+    }
+    let mut lse = vec![f32::NAN; d.lse_len()];
+    forward(d, &c.m.view(), &c.q, &c.k, &c.v, &mut out, SavedMut::Lse(&mut lse)).unwrap();
+    backward(d, &c.m.view(), &c.q, &c.k, &c.v, &out, Saved::Lse(&lse), Some(&c.dout), None, &mut dq, &mut dk, &mut dv).unwrap();
+    for v in [&out, &lse, &dq, &dk, &dv] {
+        push(v);
+    }
+    bits
+}
+
+/// 2, 3 and 5 threads give the bits of one (the work is cut finely: `with_threads` drops the
+/// thresholds), with masks, the causal rule and dropout, at sizes that do not divide evenly.
+#[test]
+fn threads_give_the_same_bits() {
+    use crate::parallel::{jobs_spread, with_threads};
+    for (n, &(batch, heads, t, s, dk, dv)) in [(2, 3, 70, 33, 5, 3), (3, 1, 5, 130, 16, 9), (1, 1, 1, 1, 1, 1)].iter().enumerate() {
+        let mut d = dims(batch, heads, t, s, dk, dv);
+        d.causal = n == 0;
+        d.dropout = if n == 1 { 0.25 } else { 0.0 };
+        d.seed = 9;
+        let mut rng = Rng::new(40 + n as u64);
+        let m = MaskSet { query: Some(random_mask(&mut rng, batch * t, 0.8)), kv: Some(random_mask(&mut rng, batch * s, 0.8)), attn: None };
+        let c = case(d, m, 50 + n as u64);
+        let one = with_threads(1, || all_bits(&c));
+        for threads in [2, 3, 5] {
+            let before = jobs_spread();
+            let got = with_threads(threads, || all_bits(&c));
+            assert!(batch * heads == 1 || jobs_spread() > before, "{d:?}: nothing was split over {threads} threads");
+            assert_eq!(got.len(), one.len());
+            if let Some(i) = got.iter().zip(&one).position(|(a, b)| a != b) {
+                panic!("{d:?}: element {i} differs with {threads} threads");
+            }
+        }
+    }
+}

@@ -97,18 +97,24 @@ pub(crate) unsafe fn gemm(
     });
 }
 
+/// Rows of C per register block of the unpacked product. Not the sgemm's MR (6 in the relaxed
+/// build): each row of A here is one more address register, and at 6 rows V8 ran P·V of W7's
+/// heads (64×16 by 64) 30% slower than at 4.
+const UNPACKED_ROWS: usize = 4;
+
 /// The product without packing: A read in place through its strides, one broadcast per
-/// element, 4 rows × 8 columns of C per register block. For narrow C (n < PACK_MIN_COLUMNS)
-/// a packed sliver would be reused by too few column blocks to pay for its copy.
+/// element, UNPACKED_ROWS rows × 8 columns of C per register block. For narrow C
+/// (n < PACK_MIN_COLUMNS) a packed sliver would be reused by too few column blocks to pay for
+/// its copy.
 unsafe fn gemm_unpacked(
     m: usize, n: usize, k: usize, alpha: f32,
     a: Mat, b: *const f32, ldb: usize, c: *mut f32, ldc: usize, accumulate: bool,
 ) {
     let mut i = 0;
     unsafe {
-        while i + 4 <= m {
-            rows::<4>(i, n, k, alpha, a, b, ldb, c, ldc, accumulate);
-            i += 4;
+        while i + UNPACKED_ROWS <= m {
+            rows::<UNPACKED_ROWS>(i, n, k, alpha, a, b, ldb, c, ldc, accumulate);
+            i += UNPACKED_ROWS;
         }
         match m - i {
             1 => rows::<1>(i, n, k, alpha, a, b, ldb, c, ldc, accumulate),

@@ -16,7 +16,7 @@
 
 use super::mask::{self, Dropout, MASKED};
 use super::tile::{gemm, transpose, zero_rows, Mat};
-use super::{exp_sub2_in_place, exp_sub_in_place, with_scratch, AttnDims, AttnError, AttnMasks, Io, TILED_KEY_BLOCK};
+use super::{ds_row, exp_sub2_in_place, exp_sub_in_place, row_max, scale_row, with_scratch, AttnDims, AttnError, AttnMasks, Io, TILED_KEY_BLOCK};
 
 /// A row whose maximum (or log-sum-exp) is above this has a kept key.
 const HAS_KEPT_KEY: f32 = MASKED / 2.0;
@@ -51,12 +51,12 @@ pub(crate) unsafe fn forward_task(d: &AttnDims, m: &AttnMasks, io: Io, b: usize,
             for r in 0..rows {
                 let row = &mut sc[r * bk..(r + 1) * bk];
                 mask::apply(d, m, b, h, i0 + r, j0, row);
-                let new_max = mx[r].max(crate::softmax::row_max(row));
+                let new_max = mx[r].max(row_max(row));
                 let c = if mx[r] == f32::NEG_INFINITY { 0.0 } else { crate::approx::exp1(mx[r] - new_max) };
                 l[r] = l[r] * c + exp_sub_in_place(row, new_max);
                 mx[r] = new_max;
                 if c != 1.0 {
-                    crate::softmax::scale(core::slice::from_raw_parts_mut(out.add(r * vs), dv), c);
+                    scale_row(core::slice::from_raw_parts_mut(out.add(r * vs), dv), c);
                 }
                 if let Some(dr) = drop {
                     dr.scale_row(dr.row_key(d, b, h, i0 + r), j0, row);
@@ -69,7 +69,7 @@ pub(crate) unsafe fn forward_task(d: &AttnDims, m: &AttnMasks, io: Io, b: usize,
             let lse = io.lse.add(d.lse_at(b, h, i0 + r));
             *lse = mx[r];
             if l[r] > 0.0 {
-                crate::softmax::scale(core::slice::from_raw_parts_mut(out.add(r * vs), dv), 1.0 / l[r]);
+                scale_row(core::slice::from_raw_parts_mut(out.add(r * vs), dv), 1.0 / l[r]);
                 *lse.add(1) = crate::approx::log1(l[r]);
             } else {
                 *lse.add(1) = 0.0; // no keys at all (s = 0)
@@ -148,10 +148,7 @@ pub(crate) unsafe fn backward_task(d: &AttnDims, m: &AttnMasks, io: Io, b: usize
                 gemm(bk, dv, rows, 1.0, Mat::transposed(a, bk), dout, vs, dvp.add(j0 * vs), vs, true);
                 // dS = P ⊙ (dP − D).
                 for r in 0..rows {
-                    let di = dsum[i0 + r];
-                    for (g, &pj) in dp[r * bk..(r + 1) * bk].iter_mut().zip(&p[r * bk..(r + 1) * bk]) {
-                        *g = pj * (*g - di);
-                    }
+                    ds_row(&p[r * bk..(r + 1) * bk], &mut dp[r * bk..(r + 1) * bk], dsum[i0 + r]);
                 }
                 // dQ += scale·dS·K; dK += scale·dSᵀ·Q.
                 gemm(rows, dk, bk, d.scale, Mat::rows(dp.as_ptr(), bk), io.k.add(d.k_at(b, j0, h)), qs, dq.add(i0 * qs), qs, true);

@@ -286,3 +286,24 @@ fn ctc_over_samples_and_audio_over_frames() {
         [bits(&spec), bits(&f), bits(&c)].concat()
     });
 }
+
+#[test]
+fn layer_norm_forward_and_backward() {
+    use crate::layer_norm::{backward, forward, LayerNormDims};
+    let mut rng = Rng::new(21);
+    for &(rows, cols) in &[(1, 1), (7, 5), (33, 67), (130, 16)] {
+        for rms in [false, true] {
+            let d = LayerNormDims { rows, cols, epsilon: 1e-3, rms };
+            let x = rng.vec(rows * cols, -2.0, 2.0);
+            let dy = rng.vec(rows * cols, -1.0, 1.0);
+            let (gamma, beta) = (rng.vec(cols, 0.5, 1.5), rng.vec(cols, -0.5, 0.5));
+            same_bits(&format!("layer norm {rows}×{cols} rms {rms}"), rows > 1, || {
+                let (mut out, mut mean, mut rstd) = (vec![f32::NAN; rows * cols], vec![f32::NAN; rows], vec![f32::NAN; rows]);
+                forward(&d, &x, Some(&gamma), Some(&beta), &mut out, &mut mean, &mut rstd);
+                let (mut dx, mut dg, mut db) = (vec![f32::NAN; rows * cols], vec![f32::NAN; cols], vec![f32::NAN; cols]);
+                backward(&d, &x, Some(&gamma), &dy, &mean, &rstd, Some(&mut dx), Some(&mut dg), Some(&mut db));
+                [bits(&out), bits(&mean), bits(&rstd), bits(&dx), bits(&dg), bits(&db)].concat()
+            });
+        }
+    }
+}
