@@ -14,50 +14,18 @@ import * as ops from '../ops/index';
 import { composite } from '../ops/composite';
 import { keep } from '../runtime';
 import type { Tensor, Variable } from '../tensor';
-import { Constraint, getConstraint, serializeConstraint } from '../constraints';
-import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers';
-import { ActivationIdentifier, getActivation } from './activations';
-import { checkChannelsLast, convOutputLength, shapeText, tupleArg } from './conv-common';
-import { filtersArg } from './conv3d';
-import { getInitializer, Initializer } from './initializers';
+import { convOutputLength, shapeText } from './conv-common';
+import { addConvLstmWeights, convLstmConfig, convLstmSettings, type ConvLSTMSettings, type ConvLSTMStepArgs } from './conv-lstm-settings';
 import { CallKwargs, SymbolicShape } from './layer';
-import { UnitForgetBias } from './recurrent';
 import { RNNCell } from './recurrent-cells';
-import type { ConvLSTM2DArgs } from './conv-lstm';
 
-export type ConvLSTM2DCellArgs = Omit<ConvLSTM2DArgs, 'returnSequences' | 'returnState' | 'goBackwards' | 'stateful' | 'unroll' | 'implementation'>;
+export type ConvLSTM2DCellArgs = ConvLSTMStepArgs;
 
-function rateArg(who: string, key: string, v: number | undefined): number {
-  const r = v ?? 0;
-  if (!(r >= 0 && r < 1)) throw new Error(`${who}: ${key} must be in [0, 1), got ${v}`);
-  return r;
-}
+/** The checked options (conv-lstm-settings.ts) are fields of the cell. */
+export interface ConvLSTM2DCell extends ConvLSTMSettings {}
 
 export class ConvLSTM2DCell extends RNNCell {
   static override readonly className = 'ConvLSTM2DCell';
-  readonly filters: number;
-  readonly kernelSize: [number, number];
-  readonly strides: [number, number];
-  readonly padding: 'valid' | 'same';
-  readonly dataFormat = 'channelsLast' as const;
-  readonly dilationRate: [number, number];
-  readonly activation: ActivationIdentifier;
-  readonly recurrentActivation: ActivationIdentifier;
-  readonly useBias: boolean;
-  readonly unitForgetBias: boolean;
-  readonly dropout: number;
-  readonly recurrentDropout: number;
-  private kernelInit: string | Initializer;
-  private recurrentInit: string | Initializer;
-  private biasInit: string | Initializer;
-  readonly kernelRegularizer: Regularizer | null;
-  readonly recurrentRegularizer: Regularizer | null;
-  readonly biasRegularizer: Regularizer | null;
-  readonly kernelConstraint: Constraint | null;
-  readonly recurrentConstraint: Constraint | null;
-  readonly biasConstraint: Constraint | null;
-  private act: (x: Tensor) => Tensor;
-  private recurrentAct: (x: Tensor) => Tensor;
   kernel: Variable | null = null;
   recurrentKernel: Variable | null = null;
   bias: Variable | null = null;
@@ -67,33 +35,9 @@ export class ConvLSTM2DCell extends RNNCell {
   constructor(args: ConvLSTM2DCellArgs) {
     super(args, 'conv_lstm2d_cell');
     const who = this.who;
-    const extra = ['returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll'].filter((k) => (args as Record<string, unknown>)?.[k] !== undefined);
+    const extra = ['returnSequences', 'returnState', 'goBackwards', 'stateful', 'unroll'].filter((k) => (args as unknown as Record<string, unknown>)?.[k] !== undefined);
     if (extra.length) throw new Error(`${who}: ${extra.join(', ')} belong to the layer that runs the cell (fe.layers.rnn or convLstm2d), not to the cell`);
-    this.filters = filtersArg(who, args?.filters);
-    if (args.kernelSize === undefined) throw new Error(`${who}: kernelSize is required`);
-    this.kernelSize = tupleArg(who, 'kernelSize', args.kernelSize, 2, 1) as [number, number];
-    this.strides = tupleArg(who, 'strides', args.strides, 2, 1) as [number, number];
-    this.dilationRate = tupleArg(who, 'dilationRate', args.dilationRate, 2, 1) as [number, number];
-    this.padding = args.padding ?? 'valid';
-    if (this.padding !== 'valid' && this.padding !== 'same') throw new Error(`${who}: padding must be 'valid' or 'same', got '${String(args.padding)}'`);
-    checkChannelsLast(who, args.dataFormat);
-    this.activation = args.activation ?? 'tanh';
-    this.recurrentActivation = args.recurrentActivation ?? 'sigmoid';
-    this.act = getActivation(this.activation, who);
-    this.recurrentAct = getActivation(this.recurrentActivation, who);
-    this.useBias = args.useBias ?? true;
-    this.unitForgetBias = args.unitForgetBias ?? true;
-    this.kernelInit = args.kernelInitializer ?? 'glorotUniform';
-    this.recurrentInit = args.recurrentInitializer ?? 'orthogonal';
-    this.biasInit = args.biasInitializer ?? 'zeros';
-    this.kernelRegularizer = getRegularizer(args.kernelRegularizer, `${who}: kernelRegularizer`);
-    this.recurrentRegularizer = getRegularizer(args.recurrentRegularizer, `${who}: recurrentRegularizer`);
-    this.biasRegularizer = getRegularizer(args.biasRegularizer, `${who}: biasRegularizer`);
-    this.kernelConstraint = getConstraint(args.kernelConstraint, `${who}: kernelConstraint`);
-    this.recurrentConstraint = getConstraint(args.recurrentConstraint, `${who}: recurrentConstraint`);
-    this.biasConstraint = getConstraint(args.biasConstraint, `${who}: biasConstraint`);
-    this.dropout = rateArg(who, 'dropout', args.dropout);
-    this.recurrentDropout = rateArg(who, 'recurrentDropout', args.recurrentDropout);
+    Object.assign(this, convLstmSettings(who, args));
   }
 
   private get who(): string {
@@ -120,14 +64,7 @@ export class ConvLSTM2DCell extends RNNCell {
     if (s.length !== 4) throw new Error(`${this.who}: expected input of rank 4 [batch, height, width, channels], got ${shapeText(s)}`);
     const c = s[3];
     if (c === null) throw new Error(`${this.who}: the channels of the input must be known, got ${shapeText(s)}`);
-    const f4 = 4 * this.filters;
-    this.kernel = this.addWeight('kernel', [...this.kernelSize, c, f4], 'float32', this.kernelInit, this.kernelRegularizer, true, this.kernelConstraint);
-    this.recurrentKernel = this.addWeight('recurrent_kernel', [...this.kernelSize, this.filters, f4], 'float32', this.recurrentInit,
-      this.recurrentRegularizer, true, this.recurrentConstraint);
-    if (this.useBias) {
-      const init = this.unitForgetBias ? new UnitForgetBias(getInitializer(this.biasInit, this.name), this.filters) : this.biasInit;
-      this.bias = this.addWeight('bias', [f4], 'float32', init, this.biasRegularizer, true, this.biasConstraint);
-    }
+    Object.assign(this, addConvLstmWeights(this, this, c));
     this.built = true;
   }
 
@@ -203,31 +140,7 @@ export class ConvLSTM2DCell extends RNNCell {
   }
 
   override getConfig() {
-    const name = (i: string | Initializer) => (typeof i === 'string' ? i : i.className);
-    return {
-      ...super.getConfig(),
-      filters: this.filters,
-      kernelSize: this.kernelSize,
-      strides: this.strides,
-      padding: this.padding,
-      dataFormat: this.dataFormat,
-      dilationRate: this.dilationRate,
-      activation: this.activation,
-      recurrentActivation: this.recurrentActivation,
-      useBias: this.useBias,
-      kernelInitializer: name(this.kernelInit),
-      recurrentInitializer: name(this.recurrentInit),
-      biasInitializer: name(this.biasInit),
-      unitForgetBias: this.unitForgetBias,
-      kernelRegularizer: serializeRegularizer(this.kernelRegularizer),
-      recurrentRegularizer: serializeRegularizer(this.recurrentRegularizer),
-      biasRegularizer: serializeRegularizer(this.biasRegularizer),
-      kernelConstraint: serializeConstraint(this.kernelConstraint),
-      recurrentConstraint: serializeConstraint(this.recurrentConstraint),
-      biasConstraint: serializeConstraint(this.biasConstraint),
-      dropout: this.dropout,
-      recurrentDropout: this.recurrentDropout,
-    };
+    return { ...super.getConfig(), ...convLstmConfig(this) };
   }
 
   override dispose(): void {

@@ -13,43 +13,12 @@
 import * as ops from '../ops/index';
 import { rngFor } from '../ops/random';
 import type { Tensor, Variable } from '../tensor';
-import { Constraint, getConstraint, serializeConstraint } from '../constraints';
-import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers';
-import { ActivationIdentifier, getActivation } from './activations';
-import { checkChannelsLast, convOutputLength, shapeText, tupleArg } from './conv-common';
-import { filtersArg } from './conv3d';
-import { getInitializer, Initializer } from './initializers';
-import { ApplyArgs, CallKwargs, Layer, LayerArgs, Mask, SymbolicShape } from './layer';
-import { UnitForgetBias } from './recurrent';
+import { serializeRegularizer } from '../regularizers';
+import { convOutputLength, shapeText } from './conv-common';
+import { addConvLstmWeights, convLstmConfig, convLstmSettings, type ConvLSTMSettings, type ConvLSTMStepArgs } from './conv-lstm-settings';
+import { ApplyArgs, CallKwargs, Layer, Mask, SymbolicShape } from './layer';
 
-export interface ConvLSTM2DArgs extends LayerArgs {
-  filters: number;
-  kernelSize: number | [number, number];
-  strides?: number | [number, number];
-  padding?: 'valid' | 'same';
-  dataFormat?: 'channelsLast' | 'channelsFirst';
-  dilationRate?: number | [number, number];
-  /** Default 'tanh'. */
-  activation?: ActivationIdentifier;
-  /** Default 'sigmoid' (Keras 3; TensorFlow.js and Keras 2 default to 'hardSigmoid'), as ferrite's LSTM. */
-  recurrentActivation?: ActivationIdentifier;
-  useBias?: boolean;
-  kernelInitializer?: string | Initializer;
-  /** Default 'orthogonal'. */
-  recurrentInitializer?: string | Initializer;
-  biasInitializer?: string | Initializer;
-  /** Forget-gate bias initialised to 1 (default true, as Keras). */
-  unitForgetBias?: boolean;
-  kernelRegularizer?: Regularizer | string | null;
-  recurrentRegularizer?: Regularizer | string | null;
-  biasRegularizer?: Regularizer | string | null;
-  kernelConstraint?: Constraint | string | null;
-  recurrentConstraint?: Constraint | string | null;
-  biasConstraint?: Constraint | string | null;
-  /** Fraction of the input dropped while training (one mask per gate and sequence). */
-  dropout?: number;
-  /** Fraction of the recurrent state dropped while training (one mask per gate and sequence). */
-  recurrentDropout?: number;
+export interface ConvLSTM2DArgs extends ConvLSTMStepArgs {
   returnSequences?: boolean;
   /** apply() returns [output, h, c]. */
   returnState?: boolean;
@@ -62,40 +31,14 @@ export interface ConvLSTM2DArgs extends LayerArgs {
   implementation?: number;
 }
 
-function rateArg(who: string, key: string, v: number | undefined): number {
-  const r = v ?? 0;
-  if (!(r >= 0 && r < 1)) throw new Error(`${who}: ${key} must be in [0, 1), got ${v}`);
-  return r;
-}
+/** The checked options (conv-lstm-settings.ts) are fields of the layer. */
+export interface ConvLSTM2D extends ConvLSTMSettings {}
 
 export class ConvLSTM2D extends Layer {
   static override readonly className = 'ConvLSTM2D';
-  readonly filters: number;
-  readonly kernelSize: [number, number];
-  readonly strides: [number, number];
-  readonly padding: 'valid' | 'same';
-  readonly dataFormat = 'channelsLast' as const;
-  readonly dilationRate: [number, number];
-  readonly activation: ActivationIdentifier;
-  readonly recurrentActivation: ActivationIdentifier;
-  readonly useBias: boolean;
-  readonly unitForgetBias: boolean;
-  readonly dropout: number;
-  readonly recurrentDropout: number;
   readonly returnSequences: boolean;
   readonly returnState: boolean;
   readonly goBackwards: boolean;
-  protected kernelInit: string | Initializer;
-  protected recurrentInit: string | Initializer;
-  protected biasInit: string | Initializer;
-  readonly kernelRegularizer: Regularizer | null;
-  readonly recurrentRegularizer: Regularizer | null;
-  readonly biasRegularizer: Regularizer | null;
-  readonly kernelConstraint: Constraint | null;
-  readonly recurrentConstraint: Constraint | null;
-  readonly biasConstraint: Constraint | null;
-  private act: (x: Tensor) => Tensor;
-  private recurrentAct: (x: Tensor) => Tensor;
   kernel: Variable | null = null;
   recurrentKernel: Variable | null = null;
   bias: Variable | null = null;
@@ -103,36 +46,12 @@ export class ConvLSTM2D extends Layer {
   constructor(args: ConvLSTM2DArgs) {
     super(args, 'conv_lstm2d');
     const who = this.who;
-    this.filters = filtersArg(who, args?.filters);
-    if (args.kernelSize === undefined) throw new Error(`${who}: kernelSize is required`);
-    this.kernelSize = tupleArg(who, 'kernelSize', args.kernelSize, 2, 1) as [number, number];
-    this.strides = tupleArg(who, 'strides', args.strides, 2, 1) as [number, number];
-    this.dilationRate = tupleArg(who, 'dilationRate', args.dilationRate, 2, 1) as [number, number];
-    this.padding = args.padding ?? 'valid';
-    if (this.padding !== 'valid' && this.padding !== 'same') throw new Error(`${who}: padding must be 'valid' or 'same', got '${String(args.padding)}'`);
-    checkChannelsLast(who, args.dataFormat);
+    Object.assign(this, convLstmSettings(who, args));
     if (args.stateful) throw new Error(`${who}: stateful recurrent layers are not supported; pass initialState to apply() instead`);
     if (args.unroll) throw new Error(`${who}: convolutional recurrent layers cannot be unrolled (unroll: true)`);
     if (args.implementation !== undefined && args.implementation !== null && args.implementation !== 1 && args.implementation !== 2) {
       throw new Error(`${who}: implementation must be 1 or 2, got ${args.implementation}`);
     }
-    this.activation = args.activation ?? 'tanh';
-    this.recurrentActivation = args.recurrentActivation ?? 'sigmoid';
-    this.act = getActivation(this.activation, who);
-    this.recurrentAct = getActivation(this.recurrentActivation, who);
-    this.useBias = args.useBias ?? true;
-    this.unitForgetBias = args.unitForgetBias ?? true;
-    this.kernelInit = args.kernelInitializer ?? 'glorotUniform';
-    this.recurrentInit = args.recurrentInitializer ?? 'orthogonal';
-    this.biasInit = args.biasInitializer ?? 'zeros';
-    this.kernelRegularizer = getRegularizer(args.kernelRegularizer, `${who}: kernelRegularizer`);
-    this.recurrentRegularizer = getRegularizer(args.recurrentRegularizer, `${who}: recurrentRegularizer`);
-    this.biasRegularizer = getRegularizer(args.biasRegularizer, `${who}: biasRegularizer`);
-    this.kernelConstraint = getConstraint(args.kernelConstraint, `${who}: kernelConstraint`);
-    this.recurrentConstraint = getConstraint(args.recurrentConstraint, `${who}: recurrentConstraint`);
-    this.biasConstraint = getConstraint(args.biasConstraint, `${who}: biasConstraint`);
-    this.dropout = rateArg(who, 'dropout', args.dropout);
-    this.recurrentDropout = rateArg(who, 'recurrentDropout', args.recurrentDropout);
     this.returnSequences = args.returnSequences ?? false;
     this.returnState = args.returnState ?? false;
     this.goBackwards = args.goBackwards ?? false;
@@ -154,14 +73,7 @@ export class ConvLSTM2D extends Layer {
     const s = this.sequenceShape(shape);
     const c = s[4];
     if (c === null) throw new Error(`${this.who}: the channels of the input must be known, got ${shapeText(s)}`);
-    const f4 = 4 * this.filters;
-    this.kernel = this.addWeight('kernel', [...this.kernelSize, c, f4], 'float32', this.kernelInit, this.kernelRegularizer, true, this.kernelConstraint);
-    this.recurrentKernel = this.addWeight('recurrent_kernel', [...this.kernelSize, this.filters, f4], 'float32', this.recurrentInit,
-      this.recurrentRegularizer, true, this.recurrentConstraint);
-    if (this.useBias) {
-      const init = this.unitForgetBias ? new UnitForgetBias(getInitializer(this.biasInit, this.name), this.filters) : this.biasInit;
-      this.bias = this.addWeight('bias', [f4], 'float32', init, this.biasRegularizer, true, this.biasConstraint);
-    }
+    Object.assign(this, addConvLstmWeights(this, this, c));
     this.built = true;
   }
 
@@ -303,31 +215,10 @@ export class ConvLSTM2D extends Layer {
   }
 
   override getConfig() {
-    const name = (i: string | Initializer) => (typeof i === 'string' ? i : i.className);
     return {
       ...super.getConfig(),
-      filters: this.filters,
-      kernelSize: this.kernelSize,
-      strides: this.strides,
-      padding: this.padding,
-      dataFormat: this.dataFormat,
-      dilationRate: this.dilationRate,
-      activation: this.activation,
-      recurrentActivation: this.recurrentActivation,
-      useBias: this.useBias,
-      kernelInitializer: name(this.kernelInit),
-      recurrentInitializer: name(this.recurrentInit),
-      biasInitializer: name(this.biasInit),
-      unitForgetBias: this.unitForgetBias,
-      kernelRegularizer: serializeRegularizer(this.kernelRegularizer),
-      recurrentRegularizer: serializeRegularizer(this.recurrentRegularizer),
-      biasRegularizer: serializeRegularizer(this.biasRegularizer),
+      ...convLstmConfig(this),
       activityRegularizer: serializeRegularizer(this.activityRegularizer),
-      kernelConstraint: serializeConstraint(this.kernelConstraint),
-      recurrentConstraint: serializeConstraint(this.recurrentConstraint),
-      biasConstraint: serializeConstraint(this.biasConstraint),
-      dropout: this.dropout,
-      recurrentDropout: this.recurrentDropout,
       returnSequences: this.returnSequences,
       returnState: this.returnState,
       goBackwards: this.goBackwards,
