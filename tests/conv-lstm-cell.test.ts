@@ -9,14 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fe from 'ferrite-ml';
 import { BACKENDS, useBackend } from './helpers/backends';
 import { expectGradcheck, Gen } from './helpers/gradcheck';
-import { mulberry32, uniform } from './helpers/reference';
+import { mulberry32, uniform, maxDiff } from './helpers/reference';
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 const vals = (n: number, seed: number, lo = -1, hi = 1) => uniform(mulberry32(seed), n, lo, hi);
 

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fe from 'ferrite-ml';
 import { BACKENDS, settleGc, useBackend } from './helpers/backends';
-import { mulberry32 } from './helpers/reference';
+import { mulberry32, maxDiff } from './helpers/reference';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -24,12 +24,6 @@ function uniform(n: number, seed: number, lo = -1, hi = 1): Float32Array {
   return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
 }
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /** The program: two text inputs, a shared embedding, concatenate, an add skip, two heads. */
 function feTwoHeads(): fe.LayersModel {

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fe from 'ferrite-ml';
 import { BACKENDS, useBackend } from './helpers/backends';
 import { expectGradcheck, Gen } from './helpers/gradcheck';
-import { mulberry32, uniform } from './helpers/reference';
+import { mulberry32, uniform, maxDiff } from './helpers/reference';
 
 const ACTS: fe.FusedOpActivation[] = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'];
 
@@ -16,12 +16,6 @@ function vals(n: number, seed: number, lo = -2, hi = 2): Float32Array {
   return uniform(mulberry32(seed), n, lo, hi);
 }
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -8,17 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as fe from 'ferrite-ml';
 import { useBackend } from './helpers/backends';
-import { mulberry32, uniform } from './helpers/reference';
+import { mulberry32, uniform, maxDiff } from './helpers/reference';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/keras-mha-layernorm/model.json', import.meta.url));
 type Raw = Record<string, unknown>;
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /** The fixture's model by hand, float64: causal MHA (2 heads × 3) of query over context, add, layer norm. */
 function byHand(w: Float32Array, q: Float32Array, c: Float32Array, batch: number): Float64Array {

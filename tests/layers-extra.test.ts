@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fe from 'ferrite-ml';
 import { BACKENDS, useBackend } from './helpers/backends';
 import { expectGradcheck, Gen } from './helpers/gradcheck';
-import { mulberry32 } from './helpers/reference';
+import { mulberry32, maxDiff } from './helpers/reference';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -18,12 +18,6 @@ const uniform = (n: number, seed: number, lo = -2, hi = 2) => {
   return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
 };
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 interface Case {
   name: string;

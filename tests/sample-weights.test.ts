@@ -4,22 +4,14 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as fe from 'ferrite-ml';
 import { BACKENDS, useBackend } from './helpers/backends';
-import { mulberry32 } from './helpers/reference';
+import { mulberry32, maxDiff, uniform as uniformValues } from './helpers/reference';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const uniform = (n: number, seed: number) => {
-  const r = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => 2 * r() - 1);
-};
+const uniform = (n: number, seed: number) => uniformValues(mulberry32(seed), n);
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 describe.each(BACKENDS)('sample and class weights on %s', (backend) => {
   beforeAll(async () => useBackend(backend));

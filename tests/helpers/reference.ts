@@ -25,6 +25,14 @@ export function uniform(rng: Rng, n: number, lo = -1, hi = 1): Float32Array {
   return out;
 }
 
+/** The largest |a[i] − b[i]| (throws when the lengths differ). */
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`maxDiff: lengths differ (${a.length} and ${b.length})`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
 /** n integers uniform in [lo, hi] (inclusive). */
 export function randInts(rng: Rng, n: number, lo: number, hi: number): Int32Array {
   const out = new Int32Array(n);
