@@ -105,7 +105,9 @@ for (const backend of BACKENDS) {
       expect(() => opt.loadStateDict({ ...good, state: { 0: { ...good.state[0], exp_avg: fe.zeros([2, 3]) } } })).toThrow(/parameter 0's 'exp_avg' must be a tensor of shape \[3, 2\], got \[2, 3\]/);
       expect(() => opt.loadStateDict({ ...good, state: { 0: { ...good.state[0], momentum_buffer: fe.zeros([3, 2]) } } })).toThrow(/has state 'momentum_buffer', which Adam with these options does not keep \(it keeps exp_avg, exp_avg_sq\)/);
       expect(() => opt.loadStateDict({ ...good, state: { 5: good.state[0] } })).toThrow(/state for parameter 5, but there are 2 parameters/);
-      expect(() => opt.loadStateDict({ ...good, paramGroups: [{ ...good.paramGroups[0], amsgrad: true }] })).toThrow(/the state dict has amsgrad true, this optimizer false/);
+      expect(() => opt.loadStateDict({ ...good, paramGroups: [{ ...good.paramGroups[0], lr: 0.5, amsgrad: true }] })).toThrow(/the state dict has amsgrad true, this optimizer false/);
+      expect(() => opt.loadStateDict({ ...good, paramGroups: [{ ...good.paramGroups[0], lr: 0.5, eps: 'small' }] })).toThrow(/option 'eps' must be like 1e-8, got "small"/);
+      expect(opt.learningRate).toBe(0.01); // the lr before the bad key was not taken
       expect(() => opt.loadStateDict({ ...good, paramGroups: [{ ...good.paramGroups[0], momentum: 0.9 }] })).toThrow(/unknown option 'momentum'/);
       expect(() => opt.loadStateDict({ ...good, state: { 0: { ...good.state[0], step: -1 } } })).toThrow(/parameter 0's step must be a non-negative integer, got -1/);
       expect(() => opt.loadStateDict(null as never)).toThrow(/expected \{ state, paramGroups \}/);

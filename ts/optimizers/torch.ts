@@ -12,9 +12,9 @@
  */
 import type { Storage } from '../backend/backend';
 import { ENGINE } from '../engine';
-import { Variable } from '../tensor';
+import { Tensor, Variable } from '../tensor';
 import { checkOptionKeys, Optimizer } from './optimizer';
-import { loadStateDictInto, stateDictOf, type OptimizerStateDict } from './torch-state';
+import { checkedOptions, checkStateDict, snapshotState, type OptimizerStateDict } from './torch-state';
 
 /** One parameter group, as torch.optim's param_groups[0] (lr is live). */
 export interface ParamGroup {
@@ -62,12 +62,38 @@ export abstract class TorchOptimizer extends Optimizer {
 
   /** torch.optim's state_dict(): per-parameter step and buffers (copies), and the options. */
   stateDict(): OptimizerStateDict {
-    return stateDictOf(this.stateSource());
+    return {
+      state: snapshotState(this.params, this.stateMap, this.slotNames(), (v) => this.stepOf(v)),
+      paramGroups: [{ ...(this.getConfig() as Record<string, unknown>), params: this.params.map((_, i) => i) }],
+    };
   }
 
-  /** torch.optim's load_state_dict(): same parameter list by position, same shapes. */
+  /**
+   * torch.optim's load_state_dict(): same parameter list by position, same shapes. Everything
+   * is checked before anything changes, so a dict that does not fit leaves the optimizer as it was.
+   */
   loadStateDict(sd: OptimizerStateDict): void {
-    loadStateDictInto(this.stateSource(), sd);
+    const who = `optim.${this.className.toLowerCase()}.loadStateDict`;
+    const names = this.slotNames();
+    checkStateDict(who, this.className, sd, this.params, names);
+    const options = checkedOptions(who, sd.paramGroups[0], this.getConfig() as Record<string, unknown>, this.structuralOptions());
+    for (const [key, value] of options) {
+      if (key === 'lr') this.learningRate = value as number;
+      else (this as unknown as Record<string, unknown>)[key] = value;
+    }
+    const b = ENGINE.get();
+    this.params.forEach((v, i) => {
+      const entry = sd.state[i];
+      this.setStep(v, entry?.step as number | undefined, entry !== undefined);
+      this.stateMap.get(v.id)?.forEach((s) => b.free(s));
+      this.stateMap.delete(v.id);
+      if (!entry) return;
+      const slots = this.stateFor(v);
+      names.forEach((slot, k) => {
+        const t = entry[slot] as Tensor | undefined;
+        if (t) b.write(slots[k], t.dataSync() as Float32Array);
+      });
+    });
   }
 
   /** PyTorch's names of the buffers slots() allocates, in slot order. */
@@ -81,38 +107,6 @@ export abstract class TorchOptimizer extends Optimizer {
   /** Options whose change would change the buffers kept: a loaded group must agree on them. */
   protected structuralOptions(): Record<string, unknown> {
     return {};
-  }
-
-  private stateSource() {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const opt = this;
-    const who = `optim.${this.className.toLowerCase()}.loadStateDict`;
-    return {
-      className: this.className,
-      params: this.params,
-      stateMap: this.stateMap,
-      getConfig: () => this.getConfig() as Record<string, unknown>,
-      slotNames: () => this.slotNames(),
-      stepOf: (v: Variable) => this.stepOf(v),
-      setStep: (v: Variable, t: number | undefined, has: boolean) => this.setStep(v, t, has),
-      allocState: (v: Variable) => this.stateFor(v),
-      setOption(key: string, value: unknown) {
-        const config = opt.getConfig() as Record<string, unknown>;
-        if (!(key in config)) throw new Error(`${who}: unknown option '${key}' (${opt.className} has ${Object.keys(config).join(', ')})`);
-        const structural = opt.structuralOptions();
-        if (key in structural) {
-          if (structural[key] !== value) throw new Error(`${who}: the state dict has ${key} ${JSON.stringify(value)}, this optimizer ${JSON.stringify(structural[key])}; create the optimizer with the same ${key}`);
-          return;
-        }
-        const current = config[key];
-        const ok = Array.isArray(current)
-          ? Array.isArray(value) && value.length === current.length && value.every((x) => typeof x === 'number' && Number.isFinite(x))
-          : typeof value === typeof current && (typeof value !== 'number' || Number.isFinite(value));
-        if (!ok) throw new Error(`${who}: option '${key}' must be like ${JSON.stringify(current)}, got ${JSON.stringify(value)}`);
-        if (key === 'lr') opt.learningRate = value as number;
-        else (opt as unknown as Record<string, unknown>)[key] = Array.isArray(value) ? [...value] : value;
-      },
-    };
   }
 
   /** Decay is part of the PyTorch kernels (L2 on the gradient, or AdamW's in the Adam kernel). */
