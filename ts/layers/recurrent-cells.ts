@@ -450,7 +450,8 @@ export class CellRNN extends Layer {
     const [batch, steps] = x.shape;
     const stepShape = [batch, ...x.shape.slice(2)];
     const sizes = this.cell.stateSize;
-    const shapes = this.cell.stateShape ? sizes.map(() => this.cell.stateShape!(stepShape) as number[]) : sizes.map((n) => [batch, n]);
+    const spatial = this.cell.stateShape?.(stepShape) as number[] | undefined;
+    const shapes = sizes.map((n) => spatial ?? [batch, n]);
     if (given.length && given.length !== sizes.length) throw new Error(`${who}: expected ${sizes.length} initial state tensors, got ${given.length}`);
     given.forEach((s, i) => {
       if (s.rank !== shapes[i].length || s.shape.some((d, j) => d !== shapes[i][j])) throw new Error(`${who}: initial state ${i} must be [${shapes[i].join(', ')}], got [${s.shape.join(', ')}]`);

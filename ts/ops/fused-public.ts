@@ -66,9 +66,12 @@ function checkActivation(who: string, e: Epilogue): FusedOpActivation {
   return activation;
 }
 
+function biasOf(who: string, e: Epilogue): Tensor | null {
+  return e.bias == null ? null : toTensor(who, e.bias);
+}
+
 /** y + bias (broadcast), then the activation. */
-function epilogue(who: string, y: Tensor, e: Epilogue, activation: FusedOpActivation): Tensor {
-  const bias = e.bias == null ? null : toTensor(who, e.bias);
+function epilogue(who: string, y: Tensor, bias: Tensor | null, e: Epilogue, activation: FusedOpActivation): Tensor {
   const units = y.rank ? y.shape[y.rank - 1] : 1;
   const plainBias = !bias || (bias.rank === 1 && bias.shape[0] === units);
   // One pass for a [units] bias and an activation the Dense kernel has.
@@ -100,7 +103,9 @@ export function matMul(args: FusedMatMulArgs): Tensor {
   const who = 'fused.matMul';
   checkArgs(who, args, KEYS.matMul);
   const activation = checkActivation(who, args);
-  return composite(() => epilogue(who, plainMatMul(toTensor(who, args.a), toTensor(who, args.b), args.transposeA ?? false, args.transposeB ?? false), args, activation));
+  return composite(() => epilogue(
+    who, plainMatMul(toTensor(who, args.a), toTensor(who, args.b), args.transposeA ?? false, args.transposeB ?? false), biasOf(who, args), args, activation,
+  ));
 }
 
 /** tf.fused.conv2d({ x, filter, strides, pad, dataFormat, dilations, dimRoundingMode, bias, activation, … }). */
@@ -111,12 +116,12 @@ export function conv2d(args: FusedConv2dArgs): Tensor {
   checkConvArgs(who, args);
   return composite(() => {
     const x = toTensor(who, args.x), filter = toTensor(who, args.filter);
-    const bias = args.bias == null ? null : toTensor(who, args.bias);
+    const bias = biasOf(who, args);
     // The convolution kernel takes a [outChannels] bias and ReLU itself.
     if ((activation === 'linear' || activation === 'relu') && (!bias || (bias.rank === 1 && bias.shape[0] === filter.shape[filter.rank - 1]))) {
       return conv2dFused(x, filter, { strides: args.strides, pad: args.pad, dilations: args.dilations ?? 1, bias, activation }, who);
     }
-    return epilogue(who, conv2dFused(x, filter, { strides: args.strides, pad: args.pad, dilations: args.dilations ?? 1 }, who), args, activation);
+    return epilogue(who, conv2dFused(x, filter, { strides: args.strides, pad: args.pad, dilations: args.dilations ?? 1 }, who), bias, args, activation);
   });
 }
 
@@ -128,7 +133,7 @@ export function depthwiseConv2d(args: FusedConv2dArgs): Tensor {
   return composite(() => epilogue(
     who,
     depthwise(toTensor(who, args.x), toTensor(who, args.filter), args.strides, args.pad, args.dataFormat ?? 'NHWC', args.dilations ?? 1, args.dimRoundingMode),
-    args, activation,
+    biasOf(who, args), args, activation,
   ));
 }
 
