@@ -15,7 +15,7 @@ import { composite } from '../ops/composite';
 import { keep } from '../runtime';
 import type { Tensor, Variable } from '../tensor';
 import { convOutputLength, shapeText } from './conv-common';
-import { addConvLstmWeights, convLstmConfig, convLstmSettings, type ConvLSTMSettings, type ConvLSTMStepArgs } from './conv-lstm-settings';
+import { addConvLstmWeights, convLstmConfig, convLstmSettings, gateOf, lstmUpdate, type ConvLSTMSettings, type ConvLSTMStepArgs } from './conv-lstm-settings';
 import { CallKwargs, SymbolicShape } from './layer';
 import { RNNCell } from './recurrent-cells';
 
@@ -105,8 +105,7 @@ export class ConvLSTM2DCell extends RNNCell {
     }
     const training = kwargs.training ?? false;
     const f = this.filters;
-    const kernelGate = (kt: Tensor, g: number) => ops.slice(kt, [0, 0, 0, g * f], [kt.shape[0], kt.shape[1], kt.shape[2], f]);
-    const gateOf = (z: Tensor, g: number) => ops.slice(z, [0, 0, 0, g * f], [z.shape[0], z.shape[1], z.shape[2], f]);
+    const kernelGate = (kt: Tensor, g: number) => gateOf(kt, g, f);
     return composite(() => {
       const conv = { strides: this.strides, pad: this.padding, dilations: this.dilationRate };
       let xz: Tensor, hz: Tensor;
@@ -124,12 +123,8 @@ export class ConvLSTM2DCell extends RNNCell {
       } else {
         hz = ops.conv2d(h, this.recurrentKernel!, 1, 'same');
       }
-      const z = ops.add(xz, hz);
-      const i = this.recurrentAct(gateOf(z, 0)), fg = this.recurrentAct(gateOf(z, 1));
-      const cc = this.act(gateOf(z, 2)), o = this.recurrentAct(gateOf(z, 3));
-      const cNew = ops.add(ops.mul(fg, c), ops.mul(i, cc));
-      const hNew = ops.mul(o, this.act(cNew));
-      return [hNew, ops.clone(hNew), cNew];
+      const next = lstmUpdate(this, ops.add(xz, hz), c);
+      return [next.h, ops.clone(next.h), next.c];
     });
   }
 

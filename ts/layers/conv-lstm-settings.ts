@@ -3,6 +3,7 @@
  * weights (kernel [kh, kw, channels, 4·filters], recurrent_kernel [kh, kw, filters,
  * 4·filters], bias [4·filters], gates i, f, c, o side by side) and their config keys.
  */
+import * as ops from '../ops/index';
 import type { Tensor, Variable } from '../tensor';
 import { Constraint, getConstraint, serializeConstraint } from '../constraints';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers';
@@ -157,4 +158,24 @@ export function convLstmConfig(s: ConvLSTMSettings): Record<string, unknown> {
     dropout: s.dropout,
     recurrentDropout: s.recurrentDropout,
   };
+}
+
+/** Gate g (i, f, c, o = 0…3) of a rank-4 tensor whose last axis holds the four gates side by side. */
+export function gateOf(t: Tensor, g: number, filters: number): Tensor {
+  return ops.slice(t, [0, 0, 0, g * filters], [t.shape[0], t.shape[1], t.shape[2], filters]);
+}
+
+/**
+ * One LSTM update from z = conv(x) + conv(h) + bias and the previous cell state c:
+ * c' = f·c + i·act(ĉ), h' = o·act(c'). `keep` is handed every tensor made (ConvLSTM2D frees
+ * them itself when no gradient is recorded).
+ */
+export function lstmUpdate(s: ConvLSTMSettings, z: Tensor, c: Tensor, keep: (t: Tensor) => Tensor = (t) => t): { h: Tensor; c: Tensor } {
+  const gate = (g: number) => keep(gateOf(z, g, s.filters));
+  const i = keep(s.recurrentAct(gate(0)));
+  const fg = keep(s.recurrentAct(gate(1)));
+  const cc = keep(s.act(gate(2)));
+  const o = keep(s.recurrentAct(gate(3)));
+  const cNew = keep(ops.add(keep(ops.mul(fg, c)), keep(ops.mul(i, cc))));
+  return { h: keep(ops.mul(o, keep(s.act(cNew)))), c: cNew };
 }

@@ -15,7 +15,7 @@ import { rngFor } from '../ops/random';
 import type { Tensor, Variable } from '../tensor';
 import { serializeRegularizer } from '../regularizers';
 import { convOutputLength, shapeText } from './conv-common';
-import { addConvLstmWeights, convLstmConfig, convLstmSettings, type ConvLSTMSettings, type ConvLSTMStepArgs } from './conv-lstm-settings';
+import { addConvLstmWeights, convLstmConfig, convLstmSettings, gateOf, lstmUpdate, type ConvLSTMSettings, type ConvLSTMStepArgs } from './conv-lstm-settings';
 import { ApplyArgs, CallKwargs, Layer, Mask, SymbolicShape } from './layer';
 
 export interface ConvLSTM2DArgs extends ConvLSTMStepArgs {
@@ -122,8 +122,7 @@ export class ConvLSTM2D extends Layer {
     };
     const training = kwargs.training ?? false;
     const f = this.filters;
-    const gate = (t: Tensor, g: number) => keep(ops.slice(t, [0, 0, 0, g * f], [t.shape[0], t.shape[1], t.shape[2], f]));
-    const kernelGates = (kt: Tensor) => [0, 1, 2, 3].map((g) => keep(ops.slice(kt, [0, 0, 0, g * f], [kt.shape[0], kt.shape[1], kt.shape[2], f])));
+    const kernelGates = (kt: Tensor) => [0, 1, 2, 3].map((g) => keep(gateOf(kt, g, f)));
 
     // The input convolution of every step at once: [b·t, h, w, c] → [b, t, oh, ow, 4f].
     const conv = (input: Tensor, kernel: Tensor, bias: Tensor | null) => keep(ops.conv2dFused(
@@ -169,12 +168,7 @@ export class ConvLSTM2D extends Layer {
         hz = keep(ops.conv2d(hPrev, this.recurrentKernel!, 1, 'same'));
       }
       const z = keep(ops.add(xt, hz));
-      const i = keep(this.recurrentAct(gate(z, 0)));
-      const fg = keep(this.recurrentAct(gate(z, 1)));
-      const cc = keep(this.act(gate(z, 2)));
-      const o = keep(this.recurrentAct(gate(z, 3)));
-      let cNew = keep(ops.add(keep(ops.mul(fg, cPrev)), keep(ops.mul(i, cc))));
-      let hNew = keep(ops.mul(o, keep(this.act(cNew))));
+      let { h: hNew, c: cNew } = lstmUpdate(this, z, cPrev, keep);
       let out = hNew;
       if (mask) {
         // Masked steps keep the previous state and output (Keras' rnn with a mask).
