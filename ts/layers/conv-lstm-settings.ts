@@ -10,7 +10,7 @@ import { getRegularizer, Regularizer, serializeRegularizer } from '../regularize
 import { ActivationIdentifier, getActivation } from './activations';
 import { checkChannelsLast, tupleArg } from './conv-common';
 import { filtersArg } from './conv3d';
-import { getInitializer, Initializer } from './initializers';
+import { getInitializer, Initializer, initializerName } from './initializers';
 import type { Layer, LayerArgs } from './layer';
 import { UnitForgetBias } from './recurrent';
 
@@ -134,7 +134,6 @@ export function addConvLstmWeights(
 
 /** The settings as config keys (camelCase; serialization converts). */
 export function convLstmConfig(s: ConvLSTMSettings): Record<string, unknown> {
-  const name = (i: string | Initializer) => (typeof i === 'string' ? i : i.className);
   return {
     filters: s.filters,
     kernelSize: s.kernelSize,
@@ -145,9 +144,9 @@ export function convLstmConfig(s: ConvLSTMSettings): Record<string, unknown> {
     activation: s.activation,
     recurrentActivation: s.recurrentActivation,
     useBias: s.useBias,
-    kernelInitializer: name(s.kernelInitializer),
-    recurrentInitializer: name(s.recurrentInitializer),
-    biasInitializer: name(s.biasInitializer),
+    kernelInitializer: initializerName(s.kernelInitializer),
+    recurrentInitializer: initializerName(s.recurrentInitializer),
+    biasInitializer: initializerName(s.biasInitializer),
     unitForgetBias: s.unitForgetBias,
     kernelRegularizer: serializeRegularizer(s.kernelRegularizer),
     recurrentRegularizer: serializeRegularizer(s.recurrentRegularizer),

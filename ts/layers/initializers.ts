@@ -113,6 +113,11 @@ export type InitializerIdentifier = keyof typeof initializers;
 const byLooseName = new Map(Object.keys(initializers).map((k) => [k.toLowerCase(), k]));
 
 /** An initializer from a name ('glorotUniform', 'zeros', …; Keras snake_case and TensorFlow.js spellings too) or object. */
+/** The name a config holds for an initializer: the name given, or the object's className. */
+export function initializerName(i: string | Initializer): string {
+  return typeof i === 'string' ? i : i.className;
+}
+
 export function getInitializer(id: InitializerIdentifier | string | Initializer, layer: string): Initializer {
   if (typeof id !== 'string') return id;
   const camel = byLooseName.get(id.replace(/_/g, '').toLowerCase()) ?? id;

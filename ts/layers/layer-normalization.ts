@@ -10,7 +10,7 @@
 import * as ops from '../ops/index';
 import { layerNorm } from '../ops/layer-norm';
 import type { Tensor, Variable } from '../tensor';
-import type { Initializer } from './initializers';
+import { initializerName, type Initializer } from './initializers';
 import { Constraint, getConstraint, serializeConstraint } from '../constraints';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers';
 import { CallContext, Layer, LayerArgs, SymbolicShape } from './layer';
@@ -34,7 +34,6 @@ export interface LayerNormalizationArgs extends LayerArgs {
   gammaConstraint?: Constraint | string | null;
 }
 
-const initName = (i: string | Initializer) => (typeof i === 'string' ? i : i.className);
 
 export class LayerNormalization extends Layer {
   static override readonly className = 'LayerNormalization';
@@ -130,8 +129,8 @@ export class LayerNormalization extends Layer {
       center: this.center,
       scale: this.scale,
       rmsScaling: this.rmsScaling,
-      betaInitializer: initName(this.inits.beta),
-      gammaInitializer: initName(this.inits.gamma),
+      betaInitializer: initializerName(this.inits.beta),
+      gammaInitializer: initializerName(this.inits.gamma),
       betaRegularizer: serializeRegularizer(this.betaRegularizer),
       gammaRegularizer: serializeRegularizer(this.gammaRegularizer),
       betaConstraint: serializeConstraint(this.betaConstraint),

@@ -26,7 +26,7 @@ import { projection } from '../ops/projection';
 import { mulberry32, rngFor, type Rng } from '../ops/random';
 import { fmt } from '../ops/util';
 import { Tensor, type Variable } from '../tensor';
-import type { Initializer } from './initializers';
+import { initializerName, type Initializer } from './initializers';
 import { Constraint, getConstraint, serializeConstraint } from '../constraints';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers';
 import { ApplyArgs, CallKwargs, Layer, LayerArgs, SymbolicShape } from './layer';
@@ -78,7 +78,6 @@ const CALL_KEYS = new Set([
   'value', 'key', 'attentionMask', 'useCausalMask', 'returnAttentionScores', 'training', 'mask', 'queryMask', 'valueMask', 'keyMask',
 ]);
 
-const initName = (i: string | Initializer) => (typeof i === 'string' ? i : i.className);
 const shapeText = (s: readonly (number | null)[]) => fmt(s.map((d) => d ?? 'null') as unknown as number[]);
 
 interface Plan {
@@ -393,8 +392,8 @@ export class MultiHeadAttention extends Layer {
       useBias: this.useBias,
       outputShape: this.outputShapeArg,
       attentionAxes: this.attentionAxesArg,
-      kernelInitializer: initName(this.kernelInit),
-      biasInitializer: initName(this.biasInit),
+      kernelInitializer: initializerName(this.kernelInit),
+      biasInitializer: initializerName(this.biasInit),
       kernelRegularizer: serializeRegularizer(this.kernelRegularizer),
       biasRegularizer: serializeRegularizer(this.biasRegularizer),
       activityRegularizer: serializeRegularizer(this.activityRegularizer),

@@ -9,7 +9,7 @@
 import { noGrad } from '../autograd';
 import * as ops from '../ops/index';
 import type { Tensor, Variable } from '../tensor';
-import type { Initializer } from './initializers';
+import { initializerName, type Initializer } from './initializers';
 import { Constraint, getConstraint, serializeConstraint } from '../constraints';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers';
 import { CallContext, Layer, LayerArgs, SymbolicShape } from './layer';
@@ -31,7 +31,6 @@ export interface BatchNormalizationArgs extends LayerArgs {
   gammaConstraint?: Constraint | string | null;
 }
 
-const initName = (i: string | Initializer) => (typeof i === 'string' ? i : i.className);
 
 export class BatchNormalization extends Layer {
   static override readonly className = 'BatchNormalization';
@@ -148,10 +147,10 @@ export class BatchNormalization extends Layer {
       epsilon: this.epsilon,
       center: this.center,
       scale: this.scale,
-      betaInitializer: initName(this.inits.beta),
-      gammaInitializer: initName(this.inits.gamma),
-      movingMeanInitializer: initName(this.inits.movingMean),
-      movingVarianceInitializer: initName(this.inits.movingVariance),
+      betaInitializer: initializerName(this.inits.beta),
+      gammaInitializer: initializerName(this.inits.gamma),
+      movingMeanInitializer: initializerName(this.inits.movingMean),
+      movingVarianceInitializer: initializerName(this.inits.movingVariance),
       betaRegularizer: serializeRegularizer(this.betaRegularizer),
       gammaRegularizer: serializeRegularizer(this.gammaRegularizer),
       betaConstraint: serializeConstraint(this.betaConstraint),

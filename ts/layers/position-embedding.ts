@@ -13,10 +13,9 @@ import * as ops from '../ops/index';
 import { fmt } from '../ops/util';
 import { Tensor, type Variable } from '../tensor';
 import { Embedding } from './embedding';
-import type { Initializer } from './initializers';
+import { initializerName, type Initializer } from './initializers';
 import { ApplyArgs, CallContext, CallKwargs, Layer, LayerArgs, Mask, SymbolicShape } from './layer';
 
-const initName = (i: string | Initializer) => (typeof i === 'string' ? i : i.className);
 
 function startIndexOf(who: string, v: unknown): number {
   const s = v ?? 0;
@@ -111,7 +110,7 @@ export class PositionEmbedding extends Layer {
   }
 
   override getConfig() {
-    return { ...super.getConfig(), sequenceLength: this.sequenceLength, initializer: initName(this.init), hierarchicalAlpha: this.hierarchicalAlpha };
+    return { ...super.getConfig(), sequenceLength: this.sequenceLength, initializer: initializerName(this.init), hierarchicalAlpha: this.hierarchicalAlpha };
   }
 }
 
@@ -241,7 +240,7 @@ export class TokenAndPositionEmbedding extends Layer {
       sequenceLength: this.sequenceLength,
       embeddingDim: this.embeddingDim,
       tieWeights: this.tieWeights,
-      embeddingsInitializer: initName(this.embeddingsInit),
+      embeddingsInitializer: initializerName(this.embeddingsInit),
       maskZero: this.maskZero,
     };
   }

@@ -12,7 +12,7 @@ import type { Tensor, Variable } from '../tensor';
 import { Constraint, getConstraint, serializeConstraint } from '../constraints';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers';
 import { getActivation, type ActivationIdentifier } from './activations';
-import { getInitializer, type Initializer } from './initializers';
+import { getInitializer, type Initializer, initializerName } from './initializers';
 import { ApplyArgs, CallKwargs, Layer, LayerArgs, Mask, SymbolicShape } from './layer';
 
 /** A cell: one recurrent step. */
@@ -67,7 +67,6 @@ function rateArg(who: string, key: string, v: number | undefined): number {
   return r;
 }
 
-const initName = (i: string | Initializer) => (typeof i === 'string' ? i : i.className);
 
 /** The machinery of the three standard cells: G gates side by side in the kernels. */
 abstract class GatedCell extends RNNCell {
@@ -166,9 +165,9 @@ abstract class GatedCell extends RNNCell {
       units: this.units,
       activation: this.activation,
       useBias: this.useBias,
-      kernelInitializer: initName(this.kernelInit),
-      recurrentInitializer: initName(this.recurrentInit),
-      biasInitializer: initName(this.biasInit),
+      kernelInitializer: initializerName(this.kernelInit),
+      recurrentInitializer: initializerName(this.recurrentInit),
+      biasInitializer: initializerName(this.biasInit),
       kernelRegularizer: serializeRegularizer(this.kernelRegularizer),
       recurrentRegularizer: serializeRegularizer(this.recurrentRegularizer),
       biasRegularizer: serializeRegularizer(this.biasRegularizer),

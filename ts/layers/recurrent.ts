@@ -13,7 +13,7 @@ import * as ops from '../ops/index';
 import { rngFor } from '../ops/random';
 import { fmt } from '../ops/util';
 import type { Tensor, Variable } from '../tensor';
-import { getInitializer, Initializer } from './initializers';
+import { getInitializer, Initializer, initializerName } from './initializers';
 import { ApplyArgs, CallKwargs, Layer, LayerArgs, Mask, SymbolicShape } from './layer';
 import { Constraint, getConstraint, serializeConstraint } from '../constraints';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers';
@@ -96,9 +96,6 @@ function rateArg(layer: string, key: string, v: number | undefined): number {
   return r;
 }
 
-function initName(i: string | Initializer): string {
-  return typeof i === 'string' ? i : i.className;
-}
 
 /** The bias initializer of an LSTM with unitForgetBias: init for i, ones for f, init for c, o. */
 export class UnitForgetBias implements Initializer {
@@ -314,9 +311,9 @@ export abstract class RNN extends Layer {
       units: this.units,
       activation: this.activation,
       useBias: this.useBias,
-      kernelInitializer: initName(this.kernelInit),
-      recurrentInitializer: initName(this.recurrentInit),
-      biasInitializer: initName(this.biasInit),
+      kernelInitializer: initializerName(this.kernelInit),
+      recurrentInitializer: initializerName(this.recurrentInit),
+      biasInitializer: initializerName(this.biasInit),
       dropout: this.dropout,
       recurrentDropout: this.recurrentDropout,
       returnSequences: this.returnSequences,

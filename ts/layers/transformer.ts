@@ -24,7 +24,7 @@ import { Tensor } from '../tensor';
 import { getRegularizer, Regularizer, serializeRegularizer } from '../regularizers';
 import { ActivationIdentifier, getActivation } from './activations';
 import { Dense } from './dense';
-import type { Initializer } from './initializers';
+import { initializerName, type Initializer } from './initializers';
 import { ApplyArgs, CallKwargs, Layer, LayerArgs, Mask, SymbolicShape } from './layer';
 import { LayerNormalization } from './layer-normalization';
 import { MultiHeadAttention } from './multi-head-attention';
@@ -47,7 +47,6 @@ export interface TransformerArgs extends LayerArgs {
   normalizeFirst?: boolean;
 }
 
-const initName = (i: string | Initializer) => (typeof i === 'string' ? i : i.className);
 
 /** A float32 [batch, s] padding mask, or null. */
 function paddingMaskOf(who: string, m: unknown, batch: number, length: number): Tensor | null {
@@ -213,8 +212,8 @@ abstract class TransformerBlock extends Layer {
       dropout: this.dropout,
       activation: this.activation,
       layerNormEpsilon: this.layerNormEpsilon,
-      kernelInitializer: initName(this.kernelInit),
-      biasInitializer: initName(this.biasInit),
+      kernelInitializer: initializerName(this.kernelInit),
+      biasInitializer: initializerName(this.biasInit),
       kernelRegularizer: serializeRegularizer(this.kernelRegularizer),
       biasRegularizer: serializeRegularizer(this.biasRegularizer),
       activityRegularizer: serializeRegularizer(this.activityRegularizer),
