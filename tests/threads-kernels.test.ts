@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fe from 'ferrite-ml';
 import { ENGINE } from '../ts/engine';
 import { WasmBackend } from '../ts/backend/wasm/wasm-backend';
+import { rnn } from '../ts/ops/rnn';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
@@ -34,6 +35,18 @@ function cases(): Case[] {
   const table = u([1000, 64]);
   const aq = u([4, 70, 3, 16]), ak = u([4, 90, 3, 16]), av = u([4, 90, 3, 8]), ady = u([4, 70, 3, 8]);
   const lx = u([300, 67]), lg = u([67]), lb = u([67]), ldy = u([300, 67]);
+  // Recurrent: batch 37 splits into bands of the batch (each runs the whole sequence).
+  const rx = u([37, 9, 11]), rdy = u([37, 9, 13]);
+  const rmask = fe.keep(fe.cast(fe.greater(fe.randomUniform([37, 9], 0, 1), fe.scalar(0.2)), 'float32'));
+  const recurrent = (cell: 'lstm' | 'gru', resetAfter: boolean) => {
+    const g = cell === 'lstm' ? 4 : 3;
+    const kernel = u([11, g * 13], -0.5, 0.5), rec = u([13, g * 13], -0.5, 0.5);
+    const bias = u(cell === 'gru' && resetAfter ? [2, g * 13] : [g * 13]);
+    return () => fe.grads((x: fe.Tensor, k: fe.Tensor, r: fe.Tensor, b: fe.Tensor) =>
+      rnn(x, { cell, units: 13, resetAfter, returnSequences: true }, { kernel: k, recurrentKernel: r, bias: b }, { mask: rmask }).output,
+    )([rx, kernel, rec, bias], rdy);
+  };
+  const lstmCase = recurrent('lstm', false), gruAfter = recurrent('gru', true), gruBefore = recurrent('gru', false);
   return [
     ['matMul (row bands, shared packed B)', () => [fe.matMul(a, b)]],
     ['matMul 1×600×2100 (columns of at least 1024)', () => [fe.matMul(v, w)]],
@@ -50,6 +63,7 @@ function cases(): Case[] {
     ['reductions', () => [fe.sum(big, 0), fe.max(big, 1), fe.mean(big, 0), fe.argMax(big, 1)]],
     ['softmax and losses', () => [fe.softmax(logits), fe.logSoftmax(logits), fe.softmaxCrossEntropyWithLogits(labels, logits)]],
     ['gather (an embedding lookup)', () => [fe.gather(table, idx)]],
+    ['LSTM and GRU (reset after and before) through time, with their gradients', () => [...lstmCase(), ...gruAfter(), ...gruBefore()]],
     ['fused attention (stored and tiled) and layer normalization, with their gradients', () => [
       ...fe.grads((q: fe.Tensor, k: fe.Tensor, v: fe.Tensor) => fe.dotProductAttention(q, k, v, { isCausal: true }))([aq, ak, av], ady),
       ...fe.grads((q: fe.Tensor, k: fe.Tensor, v: fe.Tensor) => fe.dotProductAttention(q, k, v, { algorithm: 'tiled' }))([aq, ak, av], ady),

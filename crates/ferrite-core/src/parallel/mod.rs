@@ -145,29 +145,6 @@ pub fn tasks_for(work_ns: usize, max_parts: usize) -> usize {
     (work_ns / MIN_TASK_NS).min(threads * TASKS_PER_THREAD).min(max_parts).max(1)
 }
 
-/// Estimated one-thread time (ns) from which one step of a sequence of back-to-back jobs (the
-/// steps of a recurrent layer, issued by one kernel call with nothing in between) runs on
-/// every thread. From the second step on the helpers are still spinning, so a dispatch costs
-/// ~0.2 µs, not the ~20 µs of waking them: a 10 µs step gains ~4 µs on 2 threads.
-pub const MIN_STEP_NS: usize = 10_000;
-
-/// How many tasks one step of back-to-back jobs (see MIN_STEP_NS) is worth, at most
-/// `max_parts`: one per thread, or 1 below MIN_STEP_NS.
-#[inline]
-pub fn tasks_for_step(work_ns: usize, max_parts: usize) -> usize {
-    let threads = threads();
-    if threads <= 1 || max_parts <= 1 {
-        return 1;
-    }
-    if !thresholds() {
-        return (threads * TASKS_PER_THREAD).min(max_parts);
-    }
-    if work_ns < MIN_STEP_NS {
-        return 1;
-    }
-    threads.min(max_parts)
-}
-
 /// Runs `task(t)` for every t < tasks, spread over the threads (the caller is one of them),
 /// and returns when all have run. Tasks must write disjoint outputs; which thread runs which
 /// task is unspecified.

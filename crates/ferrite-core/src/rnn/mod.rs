@@ -373,6 +373,17 @@ pub(crate) fn column_sums(g: &[f32], rows: usize, cols: usize, out: &mut [f32]) 
     });
 }
 
+/// Writes columns [c0, c0 + w) of a rows × cols matrix, transposed, into a contiguous w × rows
+/// one: a recurrent kernel's gate blocks as the backward pass multiplies by them, so that each
+/// step's product reads them in place instead of packing them again.
+pub(crate) fn transpose_columns(src: &[f32], rows: usize, cols: usize, c0: usize, w: usize, dst: &mut [f32]) {
+    for r in 0..rows {
+        for (c, &v) in src[r * cols + c0..r * cols + c0 + w].iter().enumerate() {
+            dst[c * rows + r] = v;
+        }
+    }
+}
+
 /// Copies columns [c0, c0 + w) of a rows × cols matrix into a contiguous rows × w one.
 pub(crate) fn copy_columns(src: &[f32], rows: usize, cols: usize, c0: usize, w: usize, dst: &mut [f32]) {
     for r in 0..rows {
@@ -389,15 +400,20 @@ pub(crate) fn put_columns(src: &[f32], rows: usize, cols: usize, c0: usize, w: u
 
 // ---- threads -------------------------------------------------------------------------------
 
-/// Runs one step over bands of the batch rows, as parallel tasks when `work_ns` (the step's
-/// estimated one-thread time) is worth it: `f(band)` computes rows `band` of the step — its
-/// rows of the recurrent product (gemm::sgemm_band, the bits of the whole product) and their
-/// gates — so every element is computed alike whatever the bands. A batch small enough for
-/// sgemm to compute in groups of rows stays whole. The steps of one call follow each other
-/// with nothing in between, so the helpers are still spinning: one band per thread from
-/// `parallel::MIN_STEP_NS` of work.
+/// Fewest batch rows per band: a band's recurrent products run in register tiles of MR rows,
+/// and a narrower band would spend most of them on a short edge tile.
+const MIN_BAND_ROWS: usize = 16;
+
+/// Runs a whole sequence over bands of the batch rows, as parallel tasks when `work_ns` (the
+/// sequence's estimated one-thread time) is worth it: `f(band)` runs every step for rows
+/// `band`. A sample's state depends only on its own earlier state (each row of h multiplies U
+/// alone, masks and dropout are per row), so the bands never wait for each other between
+/// steps: one job per call, not one per step. Each band computes its rows of every recurrent
+/// product with gemm::sgemm_band (the bits of the whole product) and their gates, so every
+/// element is computed alike whatever the bands. A batch small enough for sgemm to compute in
+/// groups of rows stays whole.
 pub(crate) fn batch_bands(nb: usize, work_ns: usize, f: impl Fn(Range<usize>) + Sync) {
-    let tasks = if nb <= crate::gemm::blocks::AXPY_MAX_M { 1 } else { parallel::tasks_for_step(work_ns, nb) };
+    let tasks = if nb <= crate::gemm::blocks::AXPY_MAX_M { 1 } else { parallel::tasks_for(work_ns, nb / MIN_BAND_ROWS) };
     if tasks <= 1 {
         return f(0..nb);
     }
@@ -405,7 +421,7 @@ pub(crate) fn batch_bands(nb: usize, work_ns: usize, f: impl Fn(Range<usize>) + 
     parallel::run(nb.div_ceil(per), |t| f(parallel::chunk_range(t, per, nb)));
 }
 
-/// Row r (`width` values) of a matrix the tasks of a step share.
+/// Row r (`width` values) of a matrix the tasks of a sequence share.
 ///
 /// # Safety
 /// No other task may touch row r while the slice lives.
@@ -414,7 +430,7 @@ pub(crate) unsafe fn row_of<'a>(m: &SharedMut<'a, f32>, r: usize, width: usize) 
     unsafe { m.slice(r * width..(r + 1) * width) }
 }
 
-/// Rows `band` of a matrix the tasks of a step share.
+/// Rows `band` of a matrix the tasks of a sequence share.
 ///
 /// # Safety
 /// As `row_of`, for every row of the band.

@@ -482,7 +482,8 @@ fn same_bits_for_any_thread_count() {
     use crate::parallel::with_threads;
     let opts = Opts { batch_major: false, go_backwards: true, return_sequences: true, bias: true, init: true, mask: true, rmask: true };
     for (ci, &cell) in CELLS.iter().enumerate() {
-        for (si, &(t, b, i, u)) in [(4, 7, 3, 5), (3, 13, 5, 9), (2, 6, 4, 12)].iter().enumerate() {
+        // Batches of 37 and 50 split into bands of ≥ 16 rows (see batch_bands_split_the_batch).
+        for (si, &(t, b, i, u)) in [(4, 7, 3, 5), (3, 13, 5, 9), (2, 6, 4, 12), (3, 37, 5, 9), (2, 50, 4, 12)].iter().enumerate() {
             for o in [&PLAIN, &opts] {
                 let c = make(cell, t, b, i, u, o, 900 + (ci * 10 + si) as u64);
                 let one = with_threads(1, || all_bits(&c));
@@ -492,5 +493,20 @@ fn same_bits_for_any_thread_count() {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn batch_bands_split_the_batch() {
+    use crate::parallel::with_threads;
+    use std::sync::Mutex;
+    for (nb, threads, want) in [(37, 3, 2), (50, 2, 3), (50, 5, 3), (15, 3, 1), (4, 2, 1)] {
+        let bands = Mutex::new(Vec::new());
+        with_threads(threads, || super::batch_bands(nb, usize::MAX, |b| bands.lock().unwrap().push(b)));
+        let mut bands = bands.into_inner().unwrap();
+        bands.sort_by_key(|b| b.start);
+        assert_eq!(bands.len(), want, "batch {nb} on {threads} threads: {bands:?}");
+        assert!(bands.windows(2).all(|w| w[0].end == w[1].start) && bands[0].start == 0 && bands.last().unwrap().end == nb);
+        assert!(want == 1 || bands.iter().all(|b| b.len() >= 12), "batch {nb}: a band is too narrow: {bands:?}");
     }
 }
