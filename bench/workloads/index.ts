@@ -34,7 +34,7 @@ export const WORKLOADS: WorkloadEntry[] = [
   { id: 'SP', title: 'op level: convolution, pooling, resampling', cases: CASES, load: () => import('./spatial') },
   { id: 'CTC', title: 'CTC loss + gradient', cases: CASES.filter((c) => c.library === 'ferrite'), load: () => import('./ctc') },
   {
-    id: 'TH', title: 'worker pool: dispatch cost',
+    id: 'TH', title: 'worker pool: dispatch cost and scaling',
     cases: CASES.filter((c) => c.library === 'ferrite' && c.build.endsWith('-threads-N')),
     load: () => import('./threads'),
   },
