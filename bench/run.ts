@@ -34,7 +34,8 @@ if (argv.includes('--help') || argv.includes('-h')) {
   --workload W1,W2     workloads to run (default: all: ${WORKLOADS.map((w) => w.id).join(', ')})
   --library ferrite    libraries to run (ferrite, tfjs)
   --build wasm-simd    builds/backends to run (wasm-relaxed, wasm-simd, wasm-relaxed-threads-1,
-                       wasm-relaxed-threads-N, wasm-simd-threads-1, wasm-simd-threads-N, js, wasm, cpu)
+                       wasm-relaxed-threads-N, wasm-simd-threads-1, wasm-simd-threads-N, js, wasm, cpu;
+                       wasm-{relaxed,simd}-threads-A: 1 and N threads in turns in one process, W1 W3 W4 W5)
   --quick              fewer repetitions (W1: shorter sampling, plain-JS 1024³ skipped)
   --processes 3        run each case in N processes and report per-metric medians (default 1)
   --timeout 1800       seconds before a worker is stopped`);
@@ -44,7 +45,7 @@ const quick = argv.includes('--quick');
 const wantWorkloads = listOpt('workload');
 const wantLibraries = listOpt('library');
 // Build names keep their case (wasm-relaxed-threads-N).
-const wantBuilds = listOpt('build').map((b) => b.replace(/-n$/, '-N'));
+const wantBuilds = listOpt('build').map((b) => b.replace(/-([na])$/, (_, s: string) => `-${s.toUpperCase()}`));
 const timeoutS = Number(listOpt('timeout')[0] ?? 1800);
 const processes = Math.max(1, Math.floor(Number(listOpt('processes')[0] ?? 1)));
 

@@ -66,6 +66,12 @@ export const CASES = [
 export type LibraryName = (typeof CASES)[number]['library'];
 export type BuildName = (typeof CASES)[number]['build'];
 
+/** The alternating builds (lib/alternate.ts): for the workloads that measure thread scaling. */
+export const ALTERNATING_CASES = [
+  { library: 'ferrite', build: 'wasm-relaxed-threads-A' },
+  { library: 'ferrite', build: 'wasm-simd-threads-A' },
+] as const;
+
 /** The 1-thread / all-cores pairs of the threaded builds: [build, 1-thread case, N-thread case]. */
 export const THREAD_PAIRS = [
   ['relaxed-threads', 'wasm-relaxed-threads-1', 'wasm-relaxed-threads-N'],

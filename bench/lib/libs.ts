@@ -12,18 +12,19 @@ export type Lib =
 export async function loadLibrary(library: string, build: string): Promise<Lib> {
   if (library === 'ferrite') {
     const fe: Ferrite = await import('ferrite-ml');
-    // wasm-<simd|relaxed>[-threads-<1|N>]: N is every core (threads: 'auto').
-    const m = /^wasm-(simd|relaxed)(?:-threads-(1|N))?$/.exec(build);
+    // wasm-<simd|relaxed>[-threads-<1|N|A>]: N is every core (threads: 'auto'); A alternates 1
+    // and every core inside the process (lib/alternate.ts).
+    const m = /^wasm-(simd|relaxed)(?:-threads-(1|N|A))?$/.exec(build);
     if (build === 'js') await fe.setBackend('js');
     else if (m) {
       const simd = m[1] as 'simd' | 'relaxed';
       const wasmBuild = m[2] ? (`${simd}-threads` as const) : simd;
-      await fe.ready({ backend: 'wasm', build: wasmBuild, relaxedSimd: m[1] === 'relaxed', threads: m[2] === 'N' ? 'auto' : 1 });
+      await fe.ready({ backend: 'wasm', build: wasmBuild, relaxedSimd: m[1] === 'relaxed', threads: m[2] === 'N' || m[2] === 'A' ? 'auto' : 1 });
     } else {
-      throw new Error(`unknown ferrite build '${build}' (wasm-relaxed, wasm-simd, wasm-{relaxed,simd}-threads-{1,N}, js)`);
+      throw new Error(`unknown ferrite build '${build}' (wasm-relaxed, wasm-simd, wasm-{relaxed,simd}-threads-{1,N,A}, js)`);
     }
     const got = `${fe.getBackend()}-${fe.getBuild()}`;
-    const want = build === 'js' ? 'js-js' : build.replace(/-(1|N)$/, '');
+    const want = build === 'js' ? 'js-js' : build.replace(/-(1|N|A)$/, '');
     if (got !== want && !(build === 'js' && fe.getBackend() === 'js')) throw new Error(`asked for ${build}, got ${got}`);
     const threads = fe.getThreads();
     return { kind: 'ferrite', fe, build, threads, describe: `ferrite ${got}` };

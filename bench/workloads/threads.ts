@@ -8,13 +8,13 @@
  *   threads beats the same job run inline on one. The kernels' thresholds
  *   (crates/ferrite-core/src/parallel/mod.rs) sit a few times above it.
  * Medians over many calls; on a busy machine the sleeping-helper numbers swing most.
- * Then how far threads scale here, and the ceiling the cores set (scaling.ts).
+ * Then the ceiling the cores set for any speedup (ceiling.ts).
  */
 import { ENGINE } from '../../ts/engine';
 import { WasmBackend } from '../../ts/backend/wasm/wasm-backend';
 import { median } from '../lib/common';
 import type { Ctx } from './index';
-import { measureScaling } from './scaling';
+import { measureCeiling } from './ceiling';
 
 const NONE = 0xffffffff;
 
@@ -89,5 +89,5 @@ export async function run(ctx: Ctx): Promise<void> {
     detail: table.join('; '),
   });
   x.ferrite_free(out, 4 * 64);
-  await measureScaling(ctx);
+  await measureCeiling(ctx, threads);
 }

@@ -6,8 +6,11 @@
  * case (benchmark.js: ≥ 5 samples; a sample is the mean of back-to-back runs filling ≥ 50 ms, or
  * one run when a run is longer). GFLOPS = 2·M·N·K / median sample time. The last timed result is
  * spot-checked against float64 dot products.
+ * The alternating builds (lib/alternate.ts) time 512³ and 1024³ only, in turns of ≥ 300 ms on
+ * 1 thread and on every core (8 turns each, 4 with --quick).
  */
 import { add, configure, suite } from 'benny';
+import { alternation, emitAlternating, type Alternation } from '../lib/alternate';
 import { isPlainJs, mulberry32 } from '../lib/common';
 import type { Ctx } from './index';
 
@@ -71,6 +74,8 @@ function makeRunner(ctx: Ctx, a: Float32Array, b: Float32Array, { M, N, K }: Sha
 }
 
 export async function run(ctx: Ctx): Promise<void> {
+  const alt = alternation(ctx);
+  if (alt) return alternating(ctx, alt);
   const plainJs = isPlainJs(ctx.lib.kind, ctx.lib.build);
   const rates = new Map<Shape, number>();
   for (const shape of SHAPES) {
@@ -119,6 +124,44 @@ export async function run(ctx: Ctx): Promise<void> {
   const [a, b] = [rates.get(lstm), rates.get(square)];
   if (a !== undefined && b !== undefined) {
     ctx.emit({ metric: 'LSTM step rate ÷ 512³ rate', value: a / b, unit: '×', detail: `${a.toFixed(2)} / ${b.toFixed(2)} GFLOPS` });
+  }
+}
+
+/** The large square products in turns on 1 thread and on every core. */
+async function alternating(ctx: Ctx, alt: Alternation): Promise<void> {
+  for (const shape of SHAPES.filter((s) => s.M === s.N && s.N === s.K && s.M >= 512)) {
+    const metric = metricName(shape);
+    const { M, N, K } = shape;
+    const rng = mulberry32(1);
+    const a = Float32Array.from({ length: M * K }, () => 2 * rng() - 1);
+    const b = Float32Array.from({ length: K * N }, () => 2 * rng() - 1);
+    const runner = makeRunner(ctx, a, b, shape);
+    try {
+      for (let w = 0; w < 2; w++) spotCheck(runner.run(), a, b, shape, 32, 100 + w);
+      const turn = () => {
+        let calls = 0, last: Float32Array | null = null;
+        const t0 = performance.now();
+        while (performance.now() - t0 < (ctx.quick ? 150 : 300) || calls < 2) {
+          last = runner.run();
+          calls++;
+        }
+        const seconds = (performance.now() - t0) / 1000 / calls;
+        spotCheck(last!, a, b, shape, 8, calls);
+        return (2 * M * N * K) / seconds / 1e9;
+      };
+      const one: number[] = [], all: number[] = [];
+      for (let t = 0; t < (ctx.quick ? 4 : 8); t++) {
+        alt.use(1);
+        one.push(turn());
+        alt.use(alt.threads);
+        all.push(turn());
+      }
+      emitAlternating(ctx, alt, metric, 'GFLOPS', 'higher', one, all);
+    } catch (e) {
+      ctx.emit({ metric, value: null, unit: 'GFLOPS', better: 'higher', error: e instanceof Error ? e.message : String(e) });
+    } finally {
+      runner.dispose();
+    }
   }
 }
 

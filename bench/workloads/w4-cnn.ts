@@ -11,7 +11,10 @@
  *   epoch 1 is the warm-up, the value is the median rate of epochs 2–3.
  * - The plain-JS backends would need minutes per epoch: they time single trainOnBatch calls
  *   after one warm-up call, and predict one batch of 256.
+ * - The alternating builds (lib/alternate.ts) take turns on 1 thread and every core: 3
+ *   inference runs and 2 epochs on each side, after the same warm-ups.
  */
+import { alternation, emitAlternating } from '../lib/alternate';
 import { isPlainJs, median, mulberry32 } from '../lib/common';
 import type { Ctx } from './index';
 
@@ -39,6 +42,8 @@ export async function run(ctx: Ctx): Promise<void> {
   const { x, y } = makeData();
   const plainJs = isPlainJs(ctx.lib.kind, ctx.lib.build);
   const runner = ctx.lib.kind === 'ferrite' ? ferrite(ctx, x, y) : tfjs(ctx, x, y);
+  const alt = alternation(ctx);
+  if (alt) return alternating(ctx, alt, runner);
 
   // Inference.
   try {
@@ -87,6 +92,38 @@ export async function run(ctx: Ctx): Promise<void> {
         detail: `per epoch: ${seconds.map((s) => (N / s).toFixed(0)).join(', ')} samples/s (epoch 1 excluded)`,
       });
     }
+  } catch (e) {
+    ctx.emit({ metric: TRAIN, value: null, unit: 'samples/s', better: 'higher', error: message(e) });
+  }
+}
+
+/** Inference and training in turns on 1 thread and on every core (alternating builds). */
+async function alternating(ctx: Ctx, alt: NonNullable<ReturnType<typeof alternation>>, runner: Runner): Promise<void> {
+  const turns = (count: number, measure: () => Promise<number>) => async () => {
+    const one: number[] = [], all: number[] = [];
+    for (let i = 0; i < count; i++) {
+      alt.use(1);
+      one.push(await measure());
+      alt.use(alt.threads);
+      all.push(await measure());
+    }
+    return [one, all] as const;
+  };
+  try {
+    await runner.predict(null, N); // warm-up
+    const [one, all] = await turns(3, async () => {
+      const t0 = performance.now();
+      await runner.predict(null, N);
+      return N / ((performance.now() - t0) / 1000);
+    })();
+    emitAlternating(ctx, alt, INFER, 'samples/s', 'higher', one, all);
+  } catch (e) {
+    ctx.emit({ metric: INFER, value: null, unit: 'samples/s', better: 'higher', error: message(e) });
+  }
+  try {
+    ctx.log(`epoch 1 (warm-up): ${(N / (await runner.fitEpoch())).toFixed(0)} samples/s`);
+    const [one, all] = await turns(2, async () => N / (await runner.fitEpoch()))();
+    emitAlternating(ctx, alt, 'training', 'samples/s', 'higher', one, all);
   } catch (e) {
     ctx.emit({ metric: TRAIN, value: null, unit: 'samples/s', better: 'higher', error: message(e) });
   }

@@ -31,7 +31,7 @@ export function makeData(): { x: Int32Array; tags: Int32Array } {
 
 export async function run(ctx: Ctx): Promise<void> {
   const data = makeData();
-  const { callbacks, emit: emitRate } = epochRate(ctx, N, RATE);
+  const { callbacks, emit: emitRate, epochs } = epochRate(ctx, N, RATE);
 
   const lib = ctx.lib;
   if (lib.kind === 'ferrite') {
@@ -47,7 +47,7 @@ export async function run(ctx: Ctx): Promise<void> {
     });
     model.compile({ optimizer: fe.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy' });
     try {
-      await model.fit(x, y, { epochs: EPOCHS, batchSize: BATCH, shuffle: true, verbose: 0, callbacks });
+      await model.fit(x, y, { epochs: epochs(EPOCHS), batchSize: BATCH, shuffle: true, verbose: 0, callbacks });
       emitRate();
     } catch (e) {
       fail(ctx, e, RATE);

@@ -1,4 +1,4 @@
-// One independent single-threaded ferrite instance for the scaling ceiling (scaling.ts).
+// One independent single-threaded ferrite instance for the ceiling of thread scaling (ceiling.ts).
 // Plain JavaScript on the built package: a worker does not get the parent's TypeScript loader.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as fe from 'ferrite-ml';

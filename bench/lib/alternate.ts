@@ -1,0 +1,54 @@
+/**
+ * The alternating builds, `wasm-relaxed-threads-A` and `wasm-simd-threads-A`: the threaded
+ * build with its pool started on every core, each measurement taken in turns on 1 thread and
+ * on all of them inside this one process (1, N, 1, N, …). The speedup is the ratio of the two
+ * medians. On a shared virtual machine the speed of a core drifts by tens of percent within
+ * minutes; separate processes for 1 and N threads each catch their own phase of it, turns a
+ * second or so apart catch the same. The helpers stay up throughout: only the number of
+ * threads jobs may use changes, as fe.ready({ threads }) would change it minus ending and
+ * starting workers, whose start-up and teardown would run on the cores being measured.
+ */
+import { WasmBackend } from '../../ts/backend/wasm/wasm-backend';
+import { HELPER_SPIN } from '../../ts/backend/wasm/threads/pool';
+import { ENGINE } from '../../ts/engine';
+import { median } from './common';
+import type { Ctx } from '../workloads/index';
+
+export interface Alternation {
+  /** Every core: the other side of each turn. */
+  threads: number;
+  /** Lets jobs use `t` threads from now on (1 or `threads`). */
+  use(t: number): void;
+}
+
+export const isAlternating = (build: string) => build.endsWith('-threads-A');
+
+/** The alternation of an `-A` build, or null for every other case. */
+export function alternation(ctx: Ctx): Alternation | null {
+  if (ctx.lib.kind !== 'ferrite' || !isAlternating(ctx.lib.build)) return null;
+  const b = ENGINE.backend;
+  if (!(b instanceof WasmBackend) || !b.pool) throw new Error('the alternating build needs the threaded wasm backend running');
+  const threads = ctx.lib.fe.getThreads();
+  if (threads < 2) throw new Error(`the alternating build needs 2 or more threads, got ${threads}`);
+  return {
+    threads,
+    use(t) {
+      // The caller may block in a join: Node's main thread (the pool's own setting there).
+      if (b.exports.ferrite_threads_set(t, HELPER_SPIN, 1) !== t) throw new Error(`could not run on ${t} threads`);
+    },
+  };
+}
+
+/** Emits `metric` on 1 thread and on all (medians of the turns) and the ratio of the two. */
+export function emitAlternating(
+  ctx: Ctx, alt: Alternation, metric: string, unit: string, better: 'higher' | 'lower', one: number[], all: number[], note?: string,
+): void {
+  const fmt = (v: number[]) => v.map((x) => x.toPrecision(4)).join(', ');
+  ctx.emit({ metric: `${metric}, 1 thread`, value: median(one), unit, better, samples: one.length, detail: `turns: ${fmt(one)}` });
+  ctx.emit({ metric: `${metric}, ${alt.threads} threads`, value: median(all), unit, better, samples: all.length, detail: `turns: ${fmt(all)}` });
+  const ratio = better === 'higher' ? median(all) / median(one) : median(one) / median(all);
+  ctx.emit({
+    metric: `${metric}: ${alt.threads} ÷ 1 thread, alternating`, value: ratio, unit: '×', better: 'higher', samples: Math.min(one.length, all.length),
+    detail: `${one.length} turns each`, note,
+  });
+}
