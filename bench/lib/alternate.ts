@@ -23,6 +23,9 @@ export interface Alternation {
 
 export const isAlternating = (build: string) => build.endsWith('-threads-A');
 
+/** Fewest turns each way of a measurement that takes well under a second (W3 and W5 epochs). */
+export const ALTERNATING_TURNS = 6;
+
 /** The alternation of an `-A` build, or null for every other case. */
 export function alternation(ctx: Ctx): Alternation | null {
   if (ctx.lib.kind !== 'ferrite' || !isAlternating(ctx.lib.build)) return null;

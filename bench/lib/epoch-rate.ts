@@ -2,11 +2,12 @@
  * Training throughput by epoch for `fit`-based workloads: callbacks that time each epoch (and
  * log its rate and loss), and the result — the median rate of the epochs after the first.
  * In an alternating build (alternate.ts) the epochs after the first take turns on 1 thread and
- * on every core, `epochs(n)` gives each side the n − 1 timed epochs of a normal run, and the
- * result is both rates and their ratio.
+ * on every core, `epochs(n)` gives each side the n − 1 timed epochs of a normal run but at
+ * least ALTERNATING_TURNS (short epochs swing with the machine), and the result is both rates
+ * and their ratio.
  */
 import type { Ctx } from '../workloads/index';
-import { alternation, emitAlternating } from './alternate';
+import { ALTERNATING_TURNS, alternation, emitAlternating } from './alternate';
 import { median } from './common';
 
 export function epochRate(ctx: Ctx, samplesPerEpoch: number, metric: string) {
@@ -26,7 +27,7 @@ export function epochRate(ctx: Ctx, samplesPerEpoch: number, metric: string) {
     },
   };
   /** Epochs to ask fit for, where a normal run takes n. */
-  const epochs = (n: number) => (alt ? 1 + 2 * (n - 1) : n);
+  const epochs = (n: number) => (alt ? 1 + 2 * Math.max(n - 1, ALTERNATING_TURNS) : n);
   /** Emits the median rate of epochs 2…n (epoch 1 is the warm-up). */
   const emit = (note?: string) => {
     if (alt) {

@@ -11,8 +11,8 @@
  *   epoch 1 is the warm-up, the value is the median rate of epochs 2–3.
  * - The plain-JS backends would need minutes per epoch: they time single trainOnBatch calls
  *   after one warm-up call, and predict one batch of 256.
- * - The alternating builds (lib/alternate.ts) take turns on 1 thread and every core: 3
- *   inference runs and 2 epochs on each side, after the same warm-ups.
+ * - The alternating builds (lib/alternate.ts) take turns on 1 thread and every core: 5
+ *   inference runs and 3 epochs on each side, after the same warm-ups.
  */
 import { alternation, emitAlternating } from '../lib/alternate';
 import { isPlainJs, median, mulberry32 } from '../lib/common';
@@ -111,7 +111,7 @@ async function alternating(ctx: Ctx, alt: NonNullable<ReturnType<typeof alternat
   };
   try {
     await runner.predict(null, N); // warm-up
-    const [one, all] = await turns(3, async () => {
+    const [one, all] = await turns(5, async () => {
       const t0 = performance.now();
       await runner.predict(null, N);
       return N / ((performance.now() - t0) / 1000);
@@ -122,7 +122,7 @@ async function alternating(ctx: Ctx, alt: NonNullable<ReturnType<typeof alternat
   }
   try {
     ctx.log(`epoch 1 (warm-up): ${(N / (await runner.fitEpoch())).toFixed(0)} samples/s`);
-    const [one, all] = await turns(2, async () => N / (await runner.fitEpoch()))();
+    const [one, all] = await turns(3, async () => N / (await runner.fitEpoch()))();
     emitAlternating(ctx, alt, 'training', 'samples/s', 'higher', one, all);
   } catch (e) {
     ctx.emit({ metric: TRAIN, value: null, unit: 'samples/s', better: 'higher', error: message(e) });
