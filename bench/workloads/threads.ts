@@ -12,6 +12,7 @@
  */
 import { ENGINE } from '../../ts/engine';
 import { WasmBackend } from '../../ts/backend/wasm/wasm-backend';
+import { HELPER_SPIN } from '../../ts/backend/wasm/threads/pool';
 import { median } from '../lib/common';
 import type { Ctx } from './index';
 import { measureCeiling } from './ceiling';
@@ -27,6 +28,10 @@ export async function run(ctx: Ctx): Promise<void> {
   if (!(b instanceof WasmBackend) || !b.pool) throw new Error('the threaded wasm backend is not running');
   const x = b.exports;
   const threads = fe.getThreads();
+  // Thread counts change without ending and starting the helpers (see lib/alternate.ts).
+  const use = (t: number) => {
+    if (x.ferrite_threads_set(t, HELPER_SPIN, 1) !== t) throw new Error(`could not run on ${t} threads`);
+  };
   const out = x.ferrite_alloc(4 * 64);
   const probe = (tasks: number, spin: number) => x.ferrite_threads_probe(tasks, spin, NONE, out);
   const timeEach = (calls: number, f: () => void): number => {
@@ -53,9 +58,9 @@ export async function run(ctx: Ctx): Promise<void> {
   for (let i = 0; i < 200; i++) probe(threads, 0);
   const hot = timeEach(reps, () => probe(threads, 0));
   // The same job run inline (what a kernel below the thresholds costs).
-  await fe.ready({ threads: 1 });
+  use(1);
   const inline = timeEach(reps, () => probe(threads, 0));
-  await fe.ready({ threads: 'auto' });
+  use(threads);
   ctx.emit({ metric: 'empty job, helpers spinning', value: Math.max(0, hot - inline), unit: 'µs', better: 'lower', samples: reps,
     detail: `median ${hot.toFixed(2)} µs per job on ${threads} threads, ${inline.toFixed(2)} µs inline` });
 
@@ -76,9 +81,9 @@ export async function run(ctx: Ctx): Promise<void> {
     const spin = Math.round((workUs * 1000) / iterNs);
     const calls = Math.max(50, Math.round(reps / (1 + workUs)));
     const par = timeEach(calls, () => probe(2, spin));
-    await fe.ready({ threads: 1 });
+    use(1);
     const one = timeEach(calls, () => probe(2, spin));
-    await fe.ready({ threads: 'auto' });
+    use(threads);
     table.push(`${workUs} µs/task: ${one.toFixed(1)} → ${par.toFixed(1)} µs`);
     if (breakEven === null && par < one) breakEven = workUs;
   }
