@@ -78,94 +78,94 @@ fn forward_impl<P: Pair>(
     batch_bands(nb, work * seq.steps, |samples| {
         for s in 0..seq.steps {
             let (t, band) = (seq.time(s), samples.clone());
-                let n = band.len();
-                // SAFETY: batch rows b ∈ band, and their sequence rows r = row(b, t) and
-                // o = row(b, s), belong to this band alone.
-                let (heffb, hband) = unsafe { (rows_of(&heff_s, &band, u), rows_of(&h_s, &band, u)) };
-                apply_rmask(heffb, hband, p.rmask.map(|m| &m[band.start * u..band.end * u]));
-                let rgw = if ra { g3 } else { 2 * u };
-                let rgband = unsafe { rows_of(&rg_s, &band, rgw) };
-                if ra {
-                    sgemm_band(nb, n, g3, u, 1.0, heffb, p.recurrent, false, 0.0, rgband);
-                    if let Some(br) = brec {
-                        for k in 0..n {
-                            add_assign(&mut rgband[k * g3..(k + 1) * g3], br);
-                        }
+            let n = band.len();
+            // SAFETY: batch rows b ∈ band, and their sequence rows r = row(b, t) and
+            // o = row(b, s), belong to this band alone.
+            let (heffb, hband) = unsafe { (rows_of(&heff_s, &band, u), rows_of(&h_s, &band, u)) };
+            apply_rmask(heffb, hband, p.rmask.map(|m| &m[band.start * u..band.end * u]));
+            let rgw = if ra { g3 } else { 2 * u };
+            let rgband = unsafe { rows_of(&rg_s, &band, rgw) };
+            if ra {
+                sgemm_band(nb, n, g3, u, 1.0, heffb, p.recurrent, false, 0.0, rgband);
+                if let Some(br) = brec {
+                    for k in 0..n {
+                        add_assign(&mut rgband[k * g3..(k + 1) * g3], br);
                     }
-                } else {
-                    // z and r first: the candidate's recurrent product needs r.
-                    sgemm_band(nb, n, 2 * u, u, 1.0, heffb, uzr, false, 0.0, rgband);
                 }
+            } else {
+                // z and r first: the candidate's recurrent product needs r.
+                sgemm_band(nb, n, 2 * u, u, 1.0, heffb, uzr, false, 0.0, rgband);
+            }
+            for (k, b) in band.clone().enumerate() {
+                let r = seq.row(b, t);
+                let hp = &heffb[k * u..(k + 1) * u];
+                unsafe { row_of(&hprev_s, r, u) }.copy_from_slice(hp);
+                let live = seq.live(p.mask, b, t);
+                let g = unsafe { row_of(&gates_s, r, g3) };
+                let ax = unsafe { row_of(&aux_s, r, u) };
+                if ra {
+                    if !live {
+                        continue;
+                    }
+                    let rgb = &rgband[k * g3..(k + 1) * g3];
+                    let hb = &mut hband[k * u..(k + 1) * u];
+                    lanes!(u, |j, w| {
+                        let z = pr.ract(ld(g, j, w).add(ld(rgb, j, w)));
+                        let rr = pr.ract(ld(g, u + j, w).add(ld(rgb, u + j, w)));
+                        let rh = ld(rgb, 2 * u + j, w);
+                        let hh = pr.act(rr.madd(rh, ld(g, 2 * u + j, w)));
+                        st(z, g, j, w);
+                        st(rr, g, u + j, w);
+                        st(hh, g, 2 * u + j, w);
+                        st(rh, ax, j, w);
+                        let hv = ld(hp, j, w);
+                        // z·h' + (1 − z)·hh = hh + z·(h' − hh)
+                        st(z.madd(hv.sub(hh), hh), hb, j, w);
+                    });
+                } else {
+                    let rs = unsafe { row_of(&rhs_s, b, u) };
+                    if !live {
+                        // Zeros: backward's U_h product reads every row of aux.
+                        rs.iter_mut().for_each(|v| *v = 0.0);
+                        ax.iter_mut().for_each(|v| *v = 0.0);
+                        continue;
+                    }
+                    let rgb = &rgband[k * 2 * u..(k + 1) * 2 * u];
+                    lanes!(u, |j, w| {
+                        let z = pr.ract(ld(g, j, w).add(ld(rgb, j, w)));
+                        let rr = pr.ract(ld(g, u + j, w).add(ld(rgb, u + j, w)));
+                        st(z, g, j, w);
+                        st(rr, g, u + j, w);
+                        let v = rr.mul(ld(hp, j, w));
+                        st(v, rs, j, w);
+                        st(v, ax, j, w);
+                    });
+                }
+            }
+            if !ra {
+                let (rhsb, rghb) = unsafe { (rows_of(&rhs_s, &band, u), rows_of(&rgh_s, &band, u)) };
+                sgemm_band(nb, n, u, u, 1.0, rhsb, uh, false, 0.0, rghb);
                 for (k, b) in band.clone().enumerate() {
                     let r = seq.row(b, t);
-                    let hp = &heffb[k * u..(k + 1) * u];
-                    unsafe { row_of(&hprev_s, r, u) }.copy_from_slice(hp);
-                    let live = seq.live(p.mask, b, t);
+                    if !seq.live(p.mask, b, t) {
+                        continue;
+                    }
                     let g = unsafe { row_of(&gates_s, r, g3) };
-                    let ax = unsafe { row_of(&aux_s, r, u) };
-                    if ra {
-                        if !live {
-                            continue;
-                        }
-                        let rgb = &rgband[k * g3..(k + 1) * g3];
-                        let hb = &mut hband[k * u..(k + 1) * u];
-                        lanes!(u, |j, w| {
-                            let z = pr.ract(ld(g, j, w).add(ld(rgb, j, w)));
-                            let rr = pr.ract(ld(g, u + j, w).add(ld(rgb, u + j, w)));
-                            let rh = ld(rgb, 2 * u + j, w);
-                            let hh = pr.act(rr.madd(rh, ld(g, 2 * u + j, w)));
-                            st(z, g, j, w);
-                            st(rr, g, u + j, w);
-                            st(hh, g, 2 * u + j, w);
-                            st(rh, ax, j, w);
-                            let hv = ld(hp, j, w);
-                            // z·h' + (1 − z)·hh = hh + z·(h' − hh)
-                            st(z.madd(hv.sub(hh), hh), hb, j, w);
-                        });
-                    } else {
-                        let rs = unsafe { row_of(&rhs_s, b, u) };
-                        if !live {
-                            // Zeros: backward's U_h product reads every row of aux.
-                            rs.iter_mut().for_each(|v| *v = 0.0);
-                            ax.iter_mut().for_each(|v| *v = 0.0);
-                            continue;
-                        }
-                        let rgb = &rgband[k * 2 * u..(k + 1) * 2 * u];
-                        lanes!(u, |j, w| {
-                            let z = pr.ract(ld(g, j, w).add(ld(rgb, j, w)));
-                            let rr = pr.ract(ld(g, u + j, w).add(ld(rgb, u + j, w)));
-                            st(z, g, j, w);
-                            st(rr, g, u + j, w);
-                            let v = rr.mul(ld(hp, j, w));
-                            st(v, rs, j, w);
-                            st(v, ax, j, w);
-                        });
-                    }
+                    let (hp, rgb) = (&heffb[k * u..(k + 1) * u], &rghb[k * u..(k + 1) * u]);
+                    let hb = &mut hband[k * u..(k + 1) * u];
+                    lanes!(u, |j, w| {
+                        let z = ld(g, j, w);
+                        let hh = pr.act(ld(g, 2 * u + j, w).add(ld(rgb, j, w)));
+                        st(hh, g, 2 * u + j, w);
+                        st(z.madd(ld(hp, j, w).sub(hh), hh), hb, j, w);
+                    });
                 }
-                if !ra {
-                    let (rhsb, rghb) = unsafe { (rows_of(&rhs_s, &band, u), rows_of(&rgh_s, &band, u)) };
-                    sgemm_band(nb, n, u, u, 1.0, rhsb, uh, false, 0.0, rghb);
-                    for (k, b) in band.clone().enumerate() {
-                        let r = seq.row(b, t);
-                        if !seq.live(p.mask, b, t) {
-                            continue;
-                        }
-                        let g = unsafe { row_of(&gates_s, r, g3) };
-                        let (hp, rgb) = (&heffb[k * u..(k + 1) * u], &rghb[k * u..(k + 1) * u]);
-                        let hb = &mut hband[k * u..(k + 1) * u];
-                        lanes!(u, |j, w| {
-                            let z = ld(g, j, w);
-                            let hh = pr.act(ld(g, 2 * u + j, w).add(ld(rgb, j, w)));
-                            st(hh, g, 2 * u + j, w);
-                            st(z.madd(ld(hp, j, w).sub(hh), hh), hb, j, w);
-                        });
-                    }
+            }
+            if p.return_sequences {
+                for (k, b) in band.clone().enumerate() {
+                    unsafe { row_of(&y_s, seq.row(b, s), u) }.copy_from_slice(&hband[k * u..(k + 1) * u]);
                 }
-                if p.return_sequences {
-                    for (k, b) in band.clone().enumerate() {
-                        unsafe { row_of(&y_s, seq.row(b, s), u) }.copy_from_slice(&hband[k * u..(k + 1) * u]);
-                    }
-                }
+            }
         }
     });
     let (h, y) = (unsafe { h_s.slice(0..h_s.len()) }, unsafe { y_s.slice(0..y_s.len()) });
@@ -244,44 +244,44 @@ fn backward_after<P: Pair>(pr: P, p: &Inputs, ws: &[f32], up: Upstream, gr: Grad
     batch_bands(nb, work * seq.steps, |samples| {
         for s in (0..seq.steps).rev() {
             let (t, band) = (seq.time(s), samples.clone());
-                // SAFETY: batch rows b ∈ band and their sequence rows r = row(b, t) belong to
-                // this band alone.
-                let (dhband, dgtband, dhdband) = unsafe { (rows_of(&dh_s, &band, u), rows_of(&dgt_s, &band, g3), rows_of(&dhd_s, &band, u)) };
-                for (k, b) in band.clone().enumerate() {
-                    let r = seq.row(b, t);
-                    let dhb = &mut dhband[k * u..(k + 1) * u];
-                    add_dy(p, &up, dhb, b, s);
-                    let dgtb = &mut dgtband[k * g3..(k + 1) * g3];
-                    let dxr = unsafe { row_of(&dgx_s, r, g3) };
-                    let dgrr = unsafe { row_of(&dgr_s, r, g3) };
-                    if !seq.live(p.mask, b, t) {
-                        dgtb.iter_mut().for_each(|v| *v = 0.0);
-                        dxr.iter_mut().for_each(|v| *v = 0.0);
-                        dgrr.iter_mut().for_each(|v| *v = 0.0);
-                        continue;
-                    }
-                    let g = &gates[r * g3..(r + 1) * g3];
-                    let (hp, ax) = (&hprev[r * u..(r + 1) * u], &aux[r * u..(r + 1) * u]);
-                    let dhdb = &mut dhdband[k * u..(k + 1) * u];
-                    lanes!(u, |j, w| {
-                        let (z, rr, hh) = (ld(g, j, w), ld(g, u + j, w), ld(g, 2 * u + j, w));
-                        let dhv = ld(dhb, j, w);
-                        let dz = dhv.mul(ld(hp, j, w).sub(hh)).mul(pr.dract(z));
-                        let dhh = dhv.mul(F32x4::splat(1.0).sub(z)).mul(pr.dact(hh));
-                        let dr = dhh.mul(ld(ax, j, w)).mul(pr.dract(rr));
-                        st(dz, dxr, j, w);
-                        st(dr, dxr, u + j, w);
-                        st(dhh, dxr, 2 * u + j, w);
-                        st(dz, dgtb, j, w);
-                        st(dr, dgtb, u + j, w);
-                        st(dhh.mul(rr), dgtb, 2 * u + j, w);
-                        st(dhv.mul(z), dhdb, j, w);
-                    });
-                    dgrr.copy_from_slice(dgtb);
+            // SAFETY: batch rows b ∈ band and their sequence rows r = row(b, t) belong to
+            // this band alone.
+            let (dhband, dgtband, dhdband) = unsafe { (rows_of(&dh_s, &band, u), rows_of(&dgt_s, &band, g3), rows_of(&dhd_s, &band, u)) };
+            for (k, b) in band.clone().enumerate() {
+                let r = seq.row(b, t);
+                let dhb = &mut dhband[k * u..(k + 1) * u];
+                add_dy(p, &up, dhb, b, s);
+                let dgtb = &mut dgtband[k * g3..(k + 1) * g3];
+                let dxr = unsafe { row_of(&dgx_s, r, g3) };
+                let dgrr = unsafe { row_of(&dgr_s, r, g3) };
+                if !seq.live(p.mask, b, t) {
+                    dgtb.iter_mut().for_each(|v| *v = 0.0);
+                    dxr.iter_mut().for_each(|v| *v = 0.0);
+                    dgrr.iter_mut().for_each(|v| *v = 0.0);
+                    continue;
                 }
-                let dhrecband = unsafe { rows_of(&dhrec_s, &band, u) };
-                sgemm_band(nb, band.len(), u, g3, 1.0, dgtband, ut, false, 0.0, dhrecband);
-                finish_dh(p, t, band, dhband, dhdband, dhrecband);
+                let g = &gates[r * g3..(r + 1) * g3];
+                let (hp, ax) = (&hprev[r * u..(r + 1) * u], &aux[r * u..(r + 1) * u]);
+                let dhdb = &mut dhdband[k * u..(k + 1) * u];
+                lanes!(u, |j, w| {
+                    let (z, rr, hh) = (ld(g, j, w), ld(g, u + j, w), ld(g, 2 * u + j, w));
+                    let dhv = ld(dhb, j, w);
+                    let dz = dhv.mul(ld(hp, j, w).sub(hh)).mul(pr.dract(z));
+                    let dhh = dhv.mul(F32x4::splat(1.0).sub(z)).mul(pr.dact(hh));
+                    let dr = dhh.mul(ld(ax, j, w)).mul(pr.dract(rr));
+                    st(dz, dxr, j, w);
+                    st(dr, dxr, u + j, w);
+                    st(dhh, dxr, 2 * u + j, w);
+                    st(dz, dgtb, j, w);
+                    st(dr, dgtb, u + j, w);
+                    st(dhh.mul(rr), dgtb, 2 * u + j, w);
+                    st(dhv.mul(z), dhdb, j, w);
+                });
+                dgrr.copy_from_slice(dgtb);
+            }
+            let dhrecband = unsafe { rows_of(&dhrec_s, &band, u) };
+            sgemm_band(nb, band.len(), u, g3, 1.0, dgtband, ut, false, 0.0, dhrecband);
+            finish_dh(p, t, band, dhband, dhdband, dhrecband);
         }
     });
     let (dgx, dgr, dh) = (unsafe { dgx_s.slice(0..dgx_s.len()) }, unsafe { dgr_s.slice(0..dgr_s.len()) }, unsafe { dh_s.slice(0..dh_s.len()) });
@@ -326,63 +326,63 @@ fn backward_before<P: Pair>(pr: P, p: &Inputs, ws: &[f32], up: Upstream, gr: Gra
     batch_bands(nb, work * seq.steps, |samples| {
         for s in (0..seq.steps).rev() {
             let (t, band) = (seq.time(s), samples.clone());
-                let n = band.len();
-                // SAFETY: batch rows b ∈ band and their sequence rows r = row(b, t) belong to
-                // this band alone.
-                let (dhband, dhtband) = unsafe { (rows_of(&dh_s, &band, u), rows_of(&dht_s, &band, u)) };
-                // Pass 1: the candidate's pre-activation gradient, which the reset gate needs.
-                for (k, b) in band.clone().enumerate() {
-                    let r = seq.row(b, t);
-                    let dhb = &mut dhband[k * u..(k + 1) * u];
-                    add_dy(p, &up, dhb, b, s);
-                    let dhtb = &mut dhtband[k * u..(k + 1) * u];
-                    if !seq.live(p.mask, b, t) {
-                        dhtb.iter_mut().for_each(|v| *v = 0.0);
-                        continue;
-                    }
-                    let g = &gates[r * g3..(r + 1) * g3];
-                    lanes!(u, |j, w| {
-                        let (z, hh) = (ld(g, j, w), ld(g, 2 * u + j, w));
-                        let dhh = ld(dhb, j, w).mul(F32x4::splat(1.0).sub(z)).mul(pr.dact(hh));
-                        st(dhh, dhtb, j, w);
-                    });
+            let n = band.len();
+            // SAFETY: batch rows b ∈ band and their sequence rows r = row(b, t) belong to
+            // this band alone.
+            let (dhband, dhtband) = unsafe { (rows_of(&dh_s, &band, u), rows_of(&dht_s, &band, u)) };
+            // Pass 1: the candidate's pre-activation gradient, which the reset gate needs.
+            for (k, b) in band.clone().enumerate() {
+                let r = seq.row(b, t);
+                let dhb = &mut dhband[k * u..(k + 1) * u];
+                add_dy(p, &up, dhb, b, s);
+                let dhtb = &mut dhtband[k * u..(k + 1) * u];
+                if !seq.live(p.mask, b, t) {
+                    dhtb.iter_mut().for_each(|v| *v = 0.0);
+                    continue;
                 }
-                let drhband = unsafe { rows_of(&drh_s, &band, u) };
-                sgemm_band(nb, n, u, u, 1.0, dhtband, uht, false, 0.0, drhband);
-                // Pass 2: z and r.
-                let (dzrband, dhdband) = unsafe { (rows_of(&dzr_s, &band, 2 * u), rows_of(&dhd_s, &band, u)) };
-                for (k, b) in band.clone().enumerate() {
-                    let r = seq.row(b, t);
-                    let dzrb = &mut dzrband[k * 2 * u..(k + 1) * 2 * u];
-                    let dxr = unsafe { row_of(&dgx_s, r, g3) };
-                    let dghr = unsafe { row_of(&dgh_s, r, u) };
-                    if !seq.live(p.mask, b, t) {
-                        dzrb.iter_mut().for_each(|v| *v = 0.0);
-                        dxr.iter_mut().for_each(|v| *v = 0.0);
-                        dghr.iter_mut().for_each(|v| *v = 0.0);
-                        continue;
-                    }
-                    let g = &gates[r * g3..(r + 1) * g3];
-                    let hp = &hprev[r * u..(r + 1) * u];
-                    let (dhb, dhtb, drhb) = (&dhband[k * u..(k + 1) * u], &dhtband[k * u..(k + 1) * u], &drhband[k * u..(k + 1) * u]);
-                    let dhdb = &mut dhdband[k * u..(k + 1) * u];
-                    lanes!(u, |j, w| {
-                        let (z, rr, hh) = (ld(g, j, w), ld(g, u + j, w), ld(g, 2 * u + j, w));
-                        let (dhv, hv, drv) = (ld(dhb, j, w), ld(hp, j, w), ld(drhb, j, w));
-                        let dz = dhv.mul(hv.sub(hh)).mul(pr.dract(z));
-                        let dr = drv.mul(hv).mul(pr.dract(rr));
-                        st(dz, dxr, j, w);
-                        st(dr, dxr, u + j, w);
-                        st(dz, dzrb, j, w);
-                        st(dr, dzrb, u + j, w);
-                        st(dhv.mul(z).add(drv.mul(rr)), dhdb, j, w);
-                    });
-                    dxr[2 * u..].copy_from_slice(dhtb);
-                    dghr.copy_from_slice(dhtb);
+                let g = &gates[r * g3..(r + 1) * g3];
+                lanes!(u, |j, w| {
+                    let (z, hh) = (ld(g, j, w), ld(g, 2 * u + j, w));
+                    let dhh = ld(dhb, j, w).mul(F32x4::splat(1.0).sub(z)).mul(pr.dact(hh));
+                    st(dhh, dhtb, j, w);
+                });
+            }
+            let drhband = unsafe { rows_of(&drh_s, &band, u) };
+            sgemm_band(nb, n, u, u, 1.0, dhtband, uht, false, 0.0, drhband);
+            // Pass 2: z and r.
+            let (dzrband, dhdband) = unsafe { (rows_of(&dzr_s, &band, 2 * u), rows_of(&dhd_s, &band, u)) };
+            for (k, b) in band.clone().enumerate() {
+                let r = seq.row(b, t);
+                let dzrb = &mut dzrband[k * 2 * u..(k + 1) * 2 * u];
+                let dxr = unsafe { row_of(&dgx_s, r, g3) };
+                let dghr = unsafe { row_of(&dgh_s, r, u) };
+                if !seq.live(p.mask, b, t) {
+                    dzrb.iter_mut().for_each(|v| *v = 0.0);
+                    dxr.iter_mut().for_each(|v| *v = 0.0);
+                    dghr.iter_mut().for_each(|v| *v = 0.0);
+                    continue;
                 }
-                let dhrecband = unsafe { rows_of(&dhrec_s, &band, u) };
-                sgemm_band(nb, n, u, 2 * u, 1.0, dzrband, uzrt, false, 0.0, dhrecband);
-                finish_dh(p, t, band, dhband, dhdband, dhrecband);
+                let g = &gates[r * g3..(r + 1) * g3];
+                let hp = &hprev[r * u..(r + 1) * u];
+                let (dhb, dhtb, drhb) = (&dhband[k * u..(k + 1) * u], &dhtband[k * u..(k + 1) * u], &drhband[k * u..(k + 1) * u]);
+                let dhdb = &mut dhdband[k * u..(k + 1) * u];
+                lanes!(u, |j, w| {
+                    let (z, rr, hh) = (ld(g, j, w), ld(g, u + j, w), ld(g, 2 * u + j, w));
+                    let (dhv, hv, drv) = (ld(dhb, j, w), ld(hp, j, w), ld(drhb, j, w));
+                    let dz = dhv.mul(hv.sub(hh)).mul(pr.dract(z));
+                    let dr = drv.mul(hv).mul(pr.dract(rr));
+                    st(dz, dxr, j, w);
+                    st(dr, dxr, u + j, w);
+                    st(dz, dzrb, j, w);
+                    st(dr, dzrb, u + j, w);
+                    st(dhv.mul(z).add(drv.mul(rr)), dhdb, j, w);
+                });
+                dxr[2 * u..].copy_from_slice(dhtb);
+                dghr.copy_from_slice(dhtb);
+            }
+            let dhrecband = unsafe { rows_of(&dhrec_s, &band, u) };
+            sgemm_band(nb, n, u, 2 * u, 1.0, dzrband, uzrt, false, 0.0, dhrecband);
+            finish_dh(p, t, band, dhband, dhdband, dhrecband);
         }
     });
     let (dgx, dgh, dh) = (unsafe { dgx_s.slice(0..dgx_s.len()) }, unsafe { dgh_s.slice(0..dgh_s.len()) }, unsafe { dh_s.slice(0..dh_s.len()) });

@@ -58,41 +58,41 @@ fn forward_impl<P: Pair>(
     batch_bands(nb, work * seq.steps, |samples| {
         for s in 0..seq.steps {
             let (t, band) = (seq.time(s), samples.clone());
-                // SAFETY: batch rows b ∈ band, and their sequence rows r = row(b, t) and
-                // o = row(b, s), belong to this band alone.
-                let (heffb, hb_all) = unsafe { (rows_of(&heff_s, &band, u), rows_of(&h_s, &band, u)) };
-                apply_rmask(heffb, hb_all, p.rmask.map(|m| &m[band.start * u..band.end * u]));
-                let rgb_all = unsafe { rows_of(&rg_s, &band, g4) };
-                sgemm_band(nb, band.len(), g4, u, 1.0, heffb, p.recurrent, false, 0.0, rgb_all);
-                for (i, b) in band.clone().enumerate() {
-                    let r = seq.row(b, t);
-                    let (hb, cb) = (&mut hb_all[i * u..(i + 1) * u], unsafe { row_of(&c_s, b, u) });
-                    unsafe { row_of(&hprev_s, r, u) }.copy_from_slice(&heffb[i * u..(i + 1) * u]);
-                    unsafe { row_of(&cprev_s, r, u) }.copy_from_slice(cb);
-                    if seq.live(p.mask, b, t) {
-                        let g = unsafe { row_of(&gates_s, r, g4) };
-                        let rgb = &rgb_all[i * g4..(i + 1) * g4];
-                        let tcr = unsafe { row_of(&tc_s, r, u) };
-                        lanes!(u, |j, w| {
-                            let i = pr.ract(ld(g, j, w).add(ld(rgb, j, w)));
-                            let f = pr.ract(ld(g, u + j, w).add(ld(rgb, u + j, w)));
-                            let gg = pr.act(ld(g, 2 * u + j, w).add(ld(rgb, 2 * u + j, w)));
-                            let o = pr.ract(ld(g, 3 * u + j, w).add(ld(rgb, 3 * u + j, w)));
-                            st(i, g, j, w);
-                            st(f, g, u + j, w);
-                            st(gg, g, 2 * u + j, w);
-                            st(o, g, 3 * u + j, w);
-                            let cn = f.madd(ld(cb, j, w), i.mul(gg));
-                            st(cn, cb, j, w);
-                            let a = pr.act(cn);
-                            st(a, tcr, j, w);
-                            st(o.mul(a), hb, j, w);
-                        });
-                    }
-                    if p.return_sequences {
-                        unsafe { row_of(&y_s, seq.row(b, s), u) }.copy_from_slice(hb);
-                    }
+            // SAFETY: batch rows b ∈ band, and their sequence rows r = row(b, t) and
+            // o = row(b, s), belong to this band alone.
+            let (heffb, hb_all) = unsafe { (rows_of(&heff_s, &band, u), rows_of(&h_s, &band, u)) };
+            apply_rmask(heffb, hb_all, p.rmask.map(|m| &m[band.start * u..band.end * u]));
+            let rgb_all = unsafe { rows_of(&rg_s, &band, g4) };
+            sgemm_band(nb, band.len(), g4, u, 1.0, heffb, p.recurrent, false, 0.0, rgb_all);
+            for (i, b) in band.clone().enumerate() {
+                let r = seq.row(b, t);
+                let (hb, cb) = (&mut hb_all[i * u..(i + 1) * u], unsafe { row_of(&c_s, b, u) });
+                unsafe { row_of(&hprev_s, r, u) }.copy_from_slice(&heffb[i * u..(i + 1) * u]);
+                unsafe { row_of(&cprev_s, r, u) }.copy_from_slice(cb);
+                if seq.live(p.mask, b, t) {
+                    let g = unsafe { row_of(&gates_s, r, g4) };
+                    let rgb = &rgb_all[i * g4..(i + 1) * g4];
+                    let tcr = unsafe { row_of(&tc_s, r, u) };
+                    lanes!(u, |j, w| {
+                        let i = pr.ract(ld(g, j, w).add(ld(rgb, j, w)));
+                        let f = pr.ract(ld(g, u + j, w).add(ld(rgb, u + j, w)));
+                        let gg = pr.act(ld(g, 2 * u + j, w).add(ld(rgb, 2 * u + j, w)));
+                        let o = pr.ract(ld(g, 3 * u + j, w).add(ld(rgb, 3 * u + j, w)));
+                        st(i, g, j, w);
+                        st(f, g, u + j, w);
+                        st(gg, g, 2 * u + j, w);
+                        st(o, g, 3 * u + j, w);
+                        let cn = f.madd(ld(cb, j, w), i.mul(gg));
+                        st(cn, cb, j, w);
+                        let a = pr.act(cn);
+                        st(a, tcr, j, w);
+                        st(o.mul(a), hb, j, w);
+                    });
                 }
+                if p.return_sequences {
+                    unsafe { row_of(&y_s, seq.row(b, s), u) }.copy_from_slice(hb);
+                }
+            }
         }
     });
     let (h, c, y) = (unsafe { h_s.slice(0..h_s.len()) }, unsafe { c_s.slice(0..c_s.len()) }, unsafe { y_s.slice(0..y_s.len()) });
@@ -135,53 +135,53 @@ fn backward_impl<P: Pair>(pr: P, p: &Inputs, ws: &[f32], up: Upstream, gr: Grads
     batch_bands(nb, work * seq.steps, |samples| {
         for s in (0..seq.steps).rev() {
             let (t, band) = (seq.time(s), samples.clone());
-                // SAFETY: batch rows b ∈ band and their sequence rows r = row(b, t) belong to
-                // this band alone.
-                let (dgt_band, dh_band) = unsafe { (rows_of(&dgt_s, &band, g4), rows_of(&dh_s, &band, u)) };
-                for (k, b) in band.clone().enumerate() {
-                    let r = seq.row(b, t);
+            // SAFETY: batch rows b ∈ band and their sequence rows r = row(b, t) belong to
+            // this band alone.
+            let (dgt_band, dh_band) = unsafe { (rows_of(&dgt_s, &band, g4), rows_of(&dh_s, &band, u)) };
+            for (k, b) in band.clone().enumerate() {
+                let r = seq.row(b, t);
+                let dhb = &mut dh_band[k * u..(k + 1) * u];
+                if let (Some(dy), true) = (up.dy, p.return_sequences) {
+                    let o = seq.row(b, s);
+                    add_assign(dhb, &dy[o * u..(o + 1) * u]);
+                }
+                let dgtb = &mut dgt_band[k * g4..(k + 1) * g4];
+                let dgr = unsafe { row_of(&dg_s, r, g4) };
+                if !seq.live(p.mask, b, t) {
+                    // State carried through: dh and dc flow on unchanged.
+                    dgtb.iter_mut().for_each(|v| *v = 0.0);
+                    dgr.iter_mut().for_each(|v| *v = 0.0);
+                    continue;
+                }
+                let gt = &gates[r * g4..(r + 1) * g4];
+                let (tcr, cpr) = (&tc[r * u..(r + 1) * u], &cprev[r * u..(r + 1) * u]);
+                let dcb = unsafe { row_of(&dc_s, b, u) };
+                lanes!(u, |j, w| {
+                    let (i, f) = (ld(gt, j, w), ld(gt, u + j, w));
+                    let (gg, o) = (ld(gt, 2 * u + j, w), ld(gt, 3 * u + j, w));
+                    let a = ld(tcr, j, w);
+                    let dhv = ld(dhb, j, w);
+                    let dcv = dhv.mul(o).mul(pr.dact(a)).add(ld(dcb, j, w));
+                    st(dcv.mul(gg).mul(pr.dract(i)), dgtb, j, w);
+                    st(dcv.mul(ld(cpr, j, w)).mul(pr.dract(f)), dgtb, u + j, w);
+                    st(dcv.mul(i).mul(pr.dact(gg)), dgtb, 2 * u + j, w);
+                    st(dhv.mul(a).mul(pr.dract(o)), dgtb, 3 * u + j, w);
+                    st(dcv.mul(f), dcb, j, w);
+                });
+                dgr.copy_from_slice(dgtb);
+            }
+            // h_{t−1} reaches step t only through the recurrent product.
+            let dhrec_band = unsafe { rows_of(&dhrec_s, &band, u) };
+            sgemm_band(nb, band.len(), u, g4, 1.0, dgt_band, ut, false, 0.0, dhrec_band);
+            for (k, b) in band.clone().enumerate() {
+                if seq.live(p.mask, b, t) {
                     let dhb = &mut dh_band[k * u..(k + 1) * u];
-                    if let (Some(dy), true) = (up.dy, p.return_sequences) {
-                        let o = seq.row(b, s);
-                        add_assign(dhb, &dy[o * u..(o + 1) * u]);
-                    }
-                    let dgtb = &mut dgt_band[k * g4..(k + 1) * g4];
-                    let dgr = unsafe { row_of(&dg_s, r, g4) };
-                    if !seq.live(p.mask, b, t) {
-                        // State carried through: dh and dc flow on unchanged.
-                        dgtb.iter_mut().for_each(|v| *v = 0.0);
-                        dgr.iter_mut().for_each(|v| *v = 0.0);
-                        continue;
-                    }
-                    let gt = &gates[r * g4..(r + 1) * g4];
-                    let (tcr, cpr) = (&tc[r * u..(r + 1) * u], &cprev[r * u..(r + 1) * u]);
-                    let dcb = unsafe { row_of(&dc_s, b, u) };
-                    lanes!(u, |j, w| {
-                        let (i, f) = (ld(gt, j, w), ld(gt, u + j, w));
-                        let (gg, o) = (ld(gt, 2 * u + j, w), ld(gt, 3 * u + j, w));
-                        let a = ld(tcr, j, w);
-                        let dhv = ld(dhb, j, w);
-                        let dcv = dhv.mul(o).mul(pr.dact(a)).add(ld(dcb, j, w));
-                        st(dcv.mul(gg).mul(pr.dract(i)), dgtb, j, w);
-                        st(dcv.mul(ld(cpr, j, w)).mul(pr.dract(f)), dgtb, u + j, w);
-                        st(dcv.mul(i).mul(pr.dact(gg)), dgtb, 2 * u + j, w);
-                        st(dhv.mul(a).mul(pr.dract(o)), dgtb, 3 * u + j, w);
-                        st(dcv.mul(f), dcb, j, w);
-                    });
-                    dgr.copy_from_slice(dgtb);
-                }
-                // h_{t−1} reaches step t only through the recurrent product.
-                let dhrec_band = unsafe { rows_of(&dhrec_s, &band, u) };
-                sgemm_band(nb, band.len(), u, g4, 1.0, dgt_band, ut, false, 0.0, dhrec_band);
-                for (k, b) in band.clone().enumerate() {
-                    if seq.live(p.mask, b, t) {
-                        let dhb = &mut dh_band[k * u..(k + 1) * u];
-                        match p.rmask {
-                            Some(m) => super::mul_into(dhb, &dhrec_band[k * u..(k + 1) * u], &m[b * u..(b + 1) * u]),
-                            None => dhb.copy_from_slice(&dhrec_band[k * u..(k + 1) * u]),
-                        }
+                    match p.rmask {
+                        Some(m) => super::mul_into(dhb, &dhrec_band[k * u..(k + 1) * u], &m[b * u..(b + 1) * u]),
+                        None => dhb.copy_from_slice(&dhrec_band[k * u..(k + 1) * u]),
                     }
                 }
+            }
         }
     });
     let (dg, dh, dc) = (unsafe { dg_s.slice(0..dg_s.len()) }, unsafe { dh_s.slice(0..dh_s.len()) }, unsafe { dc_s.slice(0..dc_s.len()) });
