@@ -26,20 +26,37 @@ export const isAlternating = (build: string) => build.endsWith('-threads-A');
 /** Fewest turns each way of a measurement that takes well under a second (W3 and W5 epochs). */
 export const ALTERNATING_TURNS = 6;
 
+/**
+ * Sets how many threads the running pool's jobs may use, its helpers kept up (the TH probe
+ * uses it too). The caller may block in a join: Node's main thread (the pool's own setting).
+ */
+export function threadSetter(): (t: number) => void {
+  const b = ENGINE.backend;
+  if (!(b instanceof WasmBackend) || !b.pool) throw new Error('the threaded wasm backend is not running');
+  return (t) => {
+    if (b.exports.ferrite_threads_set(t, HELPER_SPIN, 1) !== t) throw new Error(`could not run on ${t} threads`);
+  };
+}
+
 /** The alternation of an `-A` build, or null for every other case. */
 export function alternation(ctx: Ctx): Alternation | null {
   if (ctx.lib.kind !== 'ferrite' || !isAlternating(ctx.lib.build)) return null;
-  const b = ENGINE.backend;
-  if (!(b instanceof WasmBackend) || !b.pool) throw new Error('the alternating build needs the threaded wasm backend running');
+  const use = threadSetter();
   const threads = ctx.lib.fe.getThreads();
   if (threads < 2) throw new Error(`the alternating build needs 2 or more threads, got ${threads}`);
-  return {
-    threads,
-    use(t) {
-      // The caller may block in a join: Node's main thread (the pool's own setting there).
-      if (b.exports.ferrite_threads_set(t, HELPER_SPIN, 1) !== t) throw new Error(`could not run on ${t} threads`);
-    },
-  };
+  return { threads, use };
+}
+
+/** `count` turns of `measure` on 1 thread, then on all: the values of each side. */
+export async function takeTurns(alt: Alternation, count: number, measure: () => number | Promise<number>): Promise<[number[], number[]]> {
+  const one: number[] = [], all: number[] = [];
+  for (let i = 0; i < count; i++) {
+    alt.use(1);
+    one.push(await measure());
+    alt.use(alt.threads);
+    all.push(await measure());
+  }
+  return [one, all];
 }
 
 /** Emits `metric` on 1 thread and on all (medians of the turns) and the ratio of the two. */

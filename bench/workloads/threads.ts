@@ -12,7 +12,7 @@
  */
 import { ENGINE } from '../../ts/engine';
 import { WasmBackend } from '../../ts/backend/wasm/wasm-backend';
-import { HELPER_SPIN } from '../../ts/backend/wasm/threads/pool';
+import { threadSetter } from '../lib/alternate';
 import { median } from '../lib/common';
 import type { Ctx } from './index';
 import { measureCeiling } from './ceiling';
@@ -28,10 +28,8 @@ export async function run(ctx: Ctx): Promise<void> {
   if (!(b instanceof WasmBackend) || !b.pool) throw new Error('the threaded wasm backend is not running');
   const x = b.exports;
   const threads = fe.getThreads();
-  // Thread counts change without ending and starting the helpers (see lib/alternate.ts).
-  const use = (t: number) => {
-    if (x.ferrite_threads_set(t, HELPER_SPIN, 1) !== t) throw new Error(`could not run on ${t} threads`);
-  };
+  // Thread counts change without ending and starting the helpers.
+  const use = threadSetter();
   const out = x.ferrite_alloc(4 * 64);
   const probe = (tasks: number, spin: number) => x.ferrite_threads_probe(tasks, spin, NONE, out);
   const timeEach = (calls: number, f: () => void): number => {

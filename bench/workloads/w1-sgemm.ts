@@ -10,7 +10,7 @@
  * 1 thread and on every core (8 turns each, 4 with --quick).
  */
 import { add, configure, suite } from 'benny';
-import { alternation, emitAlternating, type Alternation } from '../lib/alternate';
+import { alternation, emitAlternating, takeTurns, type Alternation } from '../lib/alternate';
 import { isPlainJs, mulberry32 } from '../lib/common';
 import type { Ctx } from './index';
 
@@ -149,13 +149,7 @@ async function alternating(ctx: Ctx, alt: Alternation): Promise<void> {
         spotCheck(last!, a, b, shape, 8, calls);
         return (2 * M * N * K) / seconds / 1e9;
       };
-      const one: number[] = [], all: number[] = [];
-      for (let t = 0; t < (ctx.quick ? 4 : 8); t++) {
-        alt.use(1);
-        one.push(turn());
-        alt.use(alt.threads);
-        all.push(turn());
-      }
+      const [one, all] = await takeTurns(alt, ctx.quick ? 4 : 8, turn);
       emitAlternating(ctx, alt, metric, 'GFLOPS', 'higher', one, all);
     } catch (e) {
       ctx.emit({ metric, value: null, unit: 'GFLOPS', better: 'higher', error: e instanceof Error ? e.message : String(e) });

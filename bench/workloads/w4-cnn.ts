@@ -14,7 +14,7 @@
  * - The alternating builds (lib/alternate.ts) take turns on 1 thread and every core: 5
  *   inference runs and 3 epochs on each side, after the same warm-ups.
  */
-import { alternation, emitAlternating } from '../lib/alternate';
+import { alternation, emitAlternating, takeTurns, type Alternation } from '../lib/alternate';
 import { isPlainJs, median, mulberry32 } from '../lib/common';
 import type { Ctx } from './index';
 
@@ -98,31 +98,21 @@ export async function run(ctx: Ctx): Promise<void> {
 }
 
 /** Inference and training in turns on 1 thread and on every core (alternating builds). */
-async function alternating(ctx: Ctx, alt: NonNullable<ReturnType<typeof alternation>>, runner: Runner): Promise<void> {
-  const turns = (count: number, measure: () => Promise<number>) => async () => {
-    const one: number[] = [], all: number[] = [];
-    for (let i = 0; i < count; i++) {
-      alt.use(1);
-      one.push(await measure());
-      alt.use(alt.threads);
-      all.push(await measure());
-    }
-    return [one, all] as const;
-  };
+async function alternating(ctx: Ctx, alt: Alternation, runner: Runner): Promise<void> {
   try {
     await runner.predict(null, N); // warm-up
-    const [one, all] = await turns(5, async () => {
+    const [one, all] = await takeTurns(alt, 5, async () => {
       const t0 = performance.now();
       await runner.predict(null, N);
       return N / ((performance.now() - t0) / 1000);
-    })();
+    });
     emitAlternating(ctx, alt, INFER, 'samples/s', 'higher', one, all);
   } catch (e) {
     ctx.emit({ metric: INFER, value: null, unit: 'samples/s', better: 'higher', error: message(e) });
   }
   try {
     ctx.log(`epoch 1 (warm-up): ${(N / (await runner.fitEpoch())).toFixed(0)} samples/s`);
-    const [one, all] = await turns(3, async () => N / (await runner.fitEpoch()))();
+    const [one, all] = await takeTurns(alt, 3, async () => N / (await runner.fitEpoch()));
     emitAlternating(ctx, alt, 'training', 'samples/s', 'higher', one, all);
   } catch (e) {
     ctx.emit({ metric: TRAIN, value: null, unit: 'samples/s', better: 'higher', error: message(e) });
