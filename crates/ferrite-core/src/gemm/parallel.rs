@@ -18,6 +18,13 @@ use std::cell::RefCell;
 /// Floats of shared packed B per depth group (16 MiB).
 const SHARED_B_MAX: usize = 4 << 20;
 
+/// Register tiles (MR rows each) per row band when a product is cut by rows. 2 threads ÷ 1,
+/// same-process turns (medians), against the earlier bands of up to one MC block:
+/// 256³ 1.34× → 1.61×, 512³ 1.90× → 1.96×, 1024³ 1.65× → 1.82×, 1000³ 1.83× → 2.02×,
+/// 3136×128×32 1.74× → 1.90×. One tile per band (each B sliver from L2 for a single tile)
+/// was slower than two.
+const ROW_BAND_TILES: usize = 2;
+
 thread_local! {
     /// The shared packed B (on the calling thread).
     static SHARED_B: RefCell<PackBuf> = const { RefCell::new(PackBuf::new()) };
@@ -74,14 +81,17 @@ pub fn run(
     // B of k·n floats, written once and streamed back from memory by every band (16×128 with
     // depth 3200: 1.06–1.3× on 2 threads that way, 1.6–1.8× in column bands). Each band packs
     // all of A again, at most MC rows, so there is one band per thread, not more.
-    // Enough rows: bands of at most one MC block (so each band packs its A once per depth
-    // block and streams the packed B once), as many on every thread, of equal size to a tile
-    // (on a quiet machine every thread then finishes together). Few rows and few columns:
-    // bands of tiles, and the columns cut as well.
+    // Enough rows: bands of ROW_BAND_TILES register tiles, at most one per MIN_TASK_NS of work
+    // and at least one per thread. Threads claim bands as they go, so small bands even out a
+    // core that runs slower for a while, and the last band leaves the other threads idle only
+    // briefly. A band's slice of packed A stays in L1 across every sliver of B, which comes
+    // from the shared packed B in L2 (see ROW_BAND_TILES). Few rows and few columns: bands of
+    // tiles, and the columns cut as well.
     let (row_bands, col_bands) = if m <= MC && col_slivers >= 4 * threads && tasks >= threads {
         (1, threads)
     } else if tasks >= threads && row_tiles >= 2 * threads {
-        (threads * row_tiles.div_ceil(threads * (MC / MR)), 1)
+        let most = (parallel::madd_ns(m, n, k) / parallel::MIN_TASK_NS).max(threads);
+        (row_tiles.div_ceil(ROW_BAND_TILES).min(most), 1)
     } else {
         let row_bands = tasks.min(row_tiles);
         (row_bands, tasks.div_ceil(row_bands).min(col_slivers))

@@ -209,7 +209,7 @@ fn same_bits_for_any_thread_count() {
     let shapes = [
         (1, 300, 700), (3, 64, 900), (7, 129, 333), (32, 128, 3136), (64, 64, 64),
         (97, 13, 257), (130, 301, 260), (16, 200, 3200), (300, 16, 128), (513, 40, 17),
-        // Row bands of at most one MC block, a multiple of the threads; axpy columns ≥ 1024 wide.
+        // Row bands of ROW_BAND_TILES tiles (the last one shorter); axpy columns ≥ 1024 wide.
         (701, 37, 60), (2, 2100, 50),
     ];
     for (m, n, k) in shapes {
