@@ -47,28 +47,38 @@ export function alternation(ctx: Ctx): Alternation | null {
   return { threads, use };
 }
 
-/** `count` turns of `measure` on 1 thread, then on all: the values of each side. */
+/**
+ * `count` pairs of turns of `measure`, one on 1 thread and one on all, the order swapping from
+ * pair to pair (1, N, N, 1, 1, N, …) so that a drift of the cores' speed favours neither side:
+ * the values of each side, pair i at index i.
+ */
 export async function takeTurns(alt: Alternation, count: number, measure: () => number | Promise<number>): Promise<[number[], number[]]> {
   const one: number[] = [], all: number[] = [];
   for (let i = 0; i < count; i++) {
-    alt.use(1);
-    one.push(await measure());
-    alt.use(alt.threads);
-    all.push(await measure());
+    for (const side of i % 2 === 0 ? [1, alt.threads] : [alt.threads, 1]) {
+      alt.use(side);
+      (side === 1 ? one : all).push(await measure());
+    }
   }
+  alt.use(alt.threads);
   return [one, all];
 }
 
-/** Emits `metric` on 1 thread and on all (medians of the turns) and the ratio of the two. */
+/**
+ * Emits `metric` on 1 thread and on all (medians of the turns) and the speedup: the median of
+ * the pairs' ratios. The two turns of a pair run back to back, in the same phase of a shared
+ * machine's drifting speed; the ratio of the two sides' medians would mix phases.
+ */
 export function emitAlternating(
   ctx: Ctx, alt: Alternation, metric: string, unit: string, better: 'higher' | 'lower', one: number[], all: number[], note?: string,
 ): void {
   const fmt = (v: number[]) => v.map((x) => x.toPrecision(4)).join(', ');
   ctx.emit({ metric: `${metric}, 1 thread`, value: median(one), unit, better, samples: one.length, detail: `turns: ${fmt(one)}` });
   ctx.emit({ metric: `${metric}, ${alt.threads} threads`, value: median(all), unit, better, samples: all.length, detail: `turns: ${fmt(all)}` });
-  const ratio = better === 'higher' ? median(all) / median(one) : median(one) / median(all);
+  const pairs = Math.min(one.length, all.length);
+  const ratios = Array.from({ length: pairs }, (_, i) => (better === 'higher' ? all[i] / one[i] : one[i] / all[i]));
   ctx.emit({
-    metric: `${metric}: ${alt.threads} ÷ 1 thread, alternating`, value: ratio, unit: '×', better: 'higher', samples: Math.min(one.length, all.length),
-    detail: `${one.length} turns each`, note,
+    metric: `${metric}: ${alt.threads} ÷ 1 thread, alternating`, value: median(ratios), unit: '×', better: 'higher', samples: pairs,
+    detail: `median of ${pairs} pairs' ratios: ${fmt(ratios)}`, note,
   });
 }

@@ -7,10 +7,15 @@
  * one run when a run is longer). GFLOPS = 2·M·N·K / median sample time. The last timed result is
  * spot-checked against float64 dot products.
  * The alternating builds (lib/alternate.ts) time 512³ and 1024³ only, in turns of ≥ 300 ms on
- * 1 thread and on every core (8 turns each, 4 with --quick).
+ * 1 thread and on every core (8 turns each, 4 with --quick); then the same turns of the kernel
+ * alone (the backend's product into a kept output: no tensor made, nothing read back). The
+ * read-back is serial work on either thread count (a fresh 1 MiB array per 512² result, whose
+ * pages glibc often gives back to the kernel between calls: 0.2–0.7 ms here), so the kernel's
+ * own ratio is the one to read against the ceiling (TH).
  */
 import { add, configure, suite } from 'benny';
 import { alternation, emitAlternating, takeTurns, type Alternation } from '../lib/alternate';
+import { ENGINE } from '../../ts/engine';
 import { isPlainJs, mulberry32 } from '../lib/common';
 import type { Ctx } from './index';
 
@@ -151,12 +156,45 @@ async function alternating(ctx: Ctx, alt: Alternation): Promise<void> {
       };
       const [one, all] = await takeTurns(alt, ctx.quick ? 4 : 8, turn);
       emitAlternating(ctx, alt, metric, 'GFLOPS', 'higher', one, all);
+      const kernel = kernelRunner(ctx, a, b, shape);
+      try {
+        const kernelTurn = () => {
+          let calls = 0;
+          const t0 = performance.now();
+          while (performance.now() - t0 < (ctx.quick ? 150 : 300) || calls < 2) {
+            kernel.run();
+            calls++;
+          }
+          return (2 * M * N * K) / ((performance.now() - t0) / 1000 / calls) / 1e9;
+        };
+        const [kOne, kAll] = await takeTurns(alt, ctx.quick ? 4 : 8, kernelTurn);
+        spotCheck(kernel.result(), a, b, shape, 32, 9);
+        emitAlternating(ctx, alt, `${metric} kernel only`, 'GFLOPS', 'higher', kOne, kAll, 'no tensor made, nothing read back');
+      } finally {
+        kernel.dispose();
+      }
     } catch (e) {
       ctx.emit({ metric, value: null, unit: 'GFLOPS', better: 'higher', error: e instanceof Error ? e.message : String(e) });
     } finally {
       runner.dispose();
     }
   }
+}
+
+/** ferrite's product alone: the backend's matmul from A and B into one kept output tensor. */
+function kernelRunner(ctx: Ctx, a: Float32Array, b: Float32Array, { M, N, K }: Shape) {
+  if (ctx.lib.kind !== 'ferrite') throw new Error('the kernel-only turns are for ferrite builds');
+  const fe = ctx.lib.fe;
+  const backend = ENGINE.backend;
+  if (!backend) throw new Error('no backend is running');
+  const ta = fe.tensor(a, [M, K]), tb = fe.tensor(b, [K, N]), tc = fe.zeros([M, N]);
+  return {
+    run() {
+      backend.matmul(ta.storage, 0, 0, tb.storage, 0, 0, tc.storage, 0, 0, 1, M, N, K, false, false, 1, 0);
+    },
+    result: () => tc.dataSync() as Float32Array,
+    dispose() { ta.dispose(); tb.dispose(); tc.dispose(); },
+  };
 }
 
 function fmtTime(s: number): string {
