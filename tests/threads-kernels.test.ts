@@ -47,6 +47,9 @@ function cases(): Case[] {
     )([rx, kernel, rec, bias], rdy);
   };
   const lstmCase = recurrent('lstm', false), gruAfter = recurrent('gru', true), gruBefore = recurrent('gru', false);
+  // Filter gradients summed over groups of images (4 groups here, 3 for the volumes).
+  const dwx = u([9, 27, 25, 6]), dwf = u([3, 3, 6, 2]), dwdy = u([9, 27, 25, 12]);
+  const c3x = u([6, 7, 9, 8, 3]), c3f = u([3, 3, 3, 3, 5]), c3dy = u([6, 7, 9, 8, 5]);
   return [
     ['matMul (row bands, shared packed B)', () => [fe.matMul(a, b)]],
     ['matMul 1×600×2100 (columns of at least 1024)', () => [fe.matMul(v, w)]],
@@ -58,6 +61,8 @@ function cases(): Case[] {
       fe.conv2d(xs, fs, 2, 'valid'),
       fe.conv2dBackpropInput([3, 33, 31, 8], fe.ones([3, 16, 15, 12]), fs, 2, 'valid'),
     ]],
+    ['depthwise convolution filter gradient', () => [fe.grad((f: fe.Tensor) => fe.depthwiseConv2d(dwx, f, 1, 'same'))(dwf, dwdy)]],
+    ['3-D convolution filter gradient', () => [fe.grad((f: fe.Tensor) => fe.conv3d(c3x, f, 1, 'same'))(c3f, c3dy)]],
     ['pooling', () => [fe.maxPool(x, 2, 2, 'valid'), fe.avgPool(x, 3, 1, 'same')]],
     ['element-wise and broadcasting', () => [fe.exp(big), fe.tanh(big), fe.sigmoid(big), fe.add(big, row), fe.div(big, big2), fe.pow(big2, fe.scalar(1.7))]],
     ['reductions', () => [fe.sum(big, 0), fe.max(big, 1), fe.mean(big, 0), fe.argMax(big, 1)]],

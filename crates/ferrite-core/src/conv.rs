@@ -20,6 +20,7 @@ use crate::gemm::sgemm;
 use crate::parallel::{self, SharedMut};
 use crate::simd::F32x4;
 use std::cell::RefCell;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Number of i32 values describing a `Conv2dGeom` (the order of its fields).
@@ -125,8 +126,6 @@ thread_local! {
     pub(crate) static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
     /// Rearranged filters.
     pub(crate) static WEIGHTS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-    /// Padded images shared by the tasks of a filter gradient (on the calling thread).
-    static SHARED_PAD: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 pub(crate) type Scratch = std::thread::LocalKey<RefCell<Vec<f32>>>;
@@ -215,53 +214,55 @@ pub fn conv2d_backprop_filter(g: &Conv2dGeom, x: &[f32], dy: &[f32], d_filter: &
     }
     // Per image: the zero-padded input with channels padded to 4 (the kernel reads 4), dy
     // with columns padded to 8 when needed; each 4×8 tile of the filter gradient (4 input
-    // channels of one tap × 8 output channels) sums its images in order in `acc`. Threads
-    // take ranges of tiles: every tile is the same sum whatever the range.
-    let (c4, f8) = (c.next_multiple_of(4), f.next_multiple_of(8));
-    let hp = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1;
-    let wp = (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1;
-    let img = hp * wp * c4;
-    let pix = g.oh * g.ow;
-    let dy_len = if f % 8 == 0 { 0 } else { pix * f8 };
-    let (nc4, nf8) = (c4 / 4, f8 / 8);
-    let tiles = g.kh * g.kw * nc4 * nf8;
-    // One range of tiles per thread when worth it: every task reads every image (padded input
-    // and dy, megabytes for a batch), so more, smaller ranges would multiply that traffic.
+    // channels of one tap × 8 output channels) sums its images in order. (Groups of images
+    // over the threads, as conv3d and depthwise convolutions split theirs, measured the same
+    // here: each thread's padding of every image costs little next to its tiles.)
+    let f8 = f.next_multiple_of(8);
+    let (c4, tiles) = (c.next_multiple_of(4), filter_tile_count(g));
+    let src = Image { data: x, n: g.n, h: g.h, w: g.w, c };
+    let scratch = padded_len(g);
+    // Threads take ranges of tiles, one per thread (every range pads and reads every image,
+    // so more ranges would multiply that), each summing all the images in order.
     let tasks = match parallel::tasks_for(parallel::madd_ns(rows, g.kh * g.kw * c4, f8), tiles) {
         1 => 1,
         _ => parallel::threads().min(tiles),
     };
     let per = parallel::chunk_len(tiles, tasks);
-    let src = Image { data: x, n: g.n, h: g.h, w: g.w, c };
-    // With more tasks than threads every image is padded once, up front, into a buffer they
-    // share (padding it in each task would repeat the copy per task). With one task per thread
-    // each pads its own copy as it goes: the copy stays in that core's cache while its tiles
-    // read it, where a shared copy of the whole batch is read back from memory.
-    if tasks > parallel::threads() {
-        return SHARED_PAD.with(|cell| {
-            let mut own = Vec::new();
-            let mut guard = cell.try_borrow_mut();
-            let buf: &mut Vec<f32> = match guard {
-                Ok(ref mut b) => b,
-                Err(_) => &mut own,
-            };
-            let len = g.n * (img + dy_len);
-            if buf.len() < len {
-                buf.try_reserve_exact(len - buf.len()).map_err(|_| ConvError::OutOfMemory)?;
-                buf.resize(len, 0.0);
-            }
-            let (pads, dyps) = buf[..len].split_at_mut(g.n * img);
-            let (ps, ds) = (SharedMut::new(pads), SharedMut::new(dyps));
-            parallel::run_units(g.n, tasks, |n| {
-                // SAFETY: image n's padded copies belong to this unit alone.
-                let (pad, dyp) = unsafe { (ps.slice(n * img..(n + 1) * img), ds.slice(n * dy_len..(n + 1) * dy_len)) };
-                pad_image(&src, n, g.pt as isize, g.pl as isize, hp, wp, c4, pad);
-                pad_columns(&dy[n * pix * f..(n + 1) * pix * f], f, f8, dyp);
-            });
-            filter_tiles(g, &src, dy, tiles, per, d_filter, Some((pads, dyps)))
+    let out = SharedMut::new(d_filter);
+    let failed = AtomicBool::new(false);
+    parallel::run(tiles.div_ceil(per), |t| {
+        let range = parallel::chunk_range(t, per, tiles);
+        let done = with_scratch(&SCRATCH, scratch + range.len() * 32, |buf| {
+            let (mine, acc) = buf.split_at_mut(scratch);
+            sum_tiles(g, &src, dy, 0..g.n, range.clone(), mine, acc);
+            write_tiles(g, range.clone(), acc, &out);
         });
+        if done.is_err() {
+            failed.store(true, Ordering::Relaxed);
+        }
+    });
+    if failed.load(Ordering::Relaxed) {
+        return Err(ConvError::OutOfMemory);
     }
-    filter_tiles(g, &src, dy, tiles, per, d_filter, None)
+    Ok(())
+}
+
+/// 4×8 tiles of the filter gradient: taps × groups of 4 input channels × groups of 8 outputs.
+fn filter_tile_count(g: &Conv2dGeom) -> usize {
+    g.kh * g.kw * g.c.div_ceil(4) * g.f.div_ceil(8)
+}
+
+/// Floats of one image as the filter gradient reads it: zero-padded input with channels padded
+/// to 4, then dy with columns padded to 8 (none when f is a multiple of 8: dy is read in place).
+fn padded_len(g: &Conv2dGeom) -> usize {
+    let (hp, wp) = padded_extent(g);
+    let dy_len = if g.f % 8 == 0 { 0 } else { g.oh * g.ow * g.f.next_multiple_of(8) };
+    hp * wp * g.c.next_multiple_of(4) + dy_len
+}
+
+/// Rows and columns of the padded input the forward pass and the filter gradient read.
+fn padded_extent(g: &Conv2dGeom) -> (usize, usize) {
+    ((g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1, (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1)
 }
 
 /// dst [pix, f8] = src [pix, f] with columns f..f8 zero (nothing when dst is empty: f8 = f).
@@ -275,84 +276,63 @@ fn pad_columns(src: &[f32], f: usize, f8: usize, dst: &mut [f32]) {
     }
 }
 
-/// The filter gradient's 4×8 tiles in ranges of `per` as parallel tasks, each summing every
-/// image in order. Each image is the zero-padded input (channels padded to 4) and dy (columns
-/// padded to 8 when f is not a multiple of 8): from `shared` copies, or padded by each task
-/// into its own scratch.
-fn filter_tiles(
-    g: &Conv2dGeom, src: &Image, dy: &[f32], tiles: usize, per: usize, d_filter: &mut [f32],
-    shared: Option<(&[f32], &[f32])>,
-) -> Result<(), ConvError> {
-    let (f, c) = (g.f, g.c);
-    let (c4, f8) = (c.next_multiple_of(4), f.next_multiple_of(8));
-    let (nc4, nf8) = (c4 / 4, f8 / 8);
-    let hp = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1;
-    let wp = (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1;
+/// Tile number → (tap, first input channel, first output channel), in the order taps, then
+/// channel groups, then output groups.
+fn tile_at(g: &Conv2dGeom, tile: usize) -> (usize, usize, usize) {
+    let (nc4, nf8) = (g.c.div_ceil(4), g.f.div_ceil(8));
+    let (f0, rest) = ((tile % nf8) * 8, tile / nf8);
+    (rest / nc4, (rest % nc4) * 4, f0)
+}
+
+/// acc (32 floats per tile of `range`, row-major 4×8) = the filter-gradient tiles `range`
+/// summed over `images` in order, each image padded into `mine` (padded_len floats) first.
+fn sum_tiles(
+    g: &Conv2dGeom, src: &Image, dy: &[f32], images: Range<usize>, range: Range<usize>, mine: &mut [f32], acc: &mut [f32],
+) {
+    let (f, c4, f8) = (g.f, g.c.next_multiple_of(4), g.f.next_multiple_of(8));
+    let (hp, wp) = padded_extent(g);
     let img = hp * wp * c4;
     let pix = g.oh * g.ow;
-    let (dy_len, ldb) = if f % 8 == 0 { (0, f) } else { (pix * f8, f8) };
-    let own = if shared.is_some() { 0 } else { img + dy_len };
-    let out = SharedMut::new(d_filter);
-    let failed = AtomicBool::new(false);
-    parallel::run(tiles.div_ceil(per), |t| {
-        let range = parallel::chunk_range(t, per, tiles);
-        // Tile number → (tap, first input channel, first output channel), in the order
-        // taps, then channel groups, then output groups.
-        let tile_at = |tile: usize| {
-            let (f0, rest) = ((tile % nf8) * 8, tile / nf8);
-            (rest / nc4, (rest % nc4) * 4, f0)
-        };
-        let done = with_scratch(&SCRATCH, own + range.len() * 32, |buf| {
-            let (mine, acc) = buf.split_at_mut(own);
-            acc.fill(0.0);
-            for n in 0..g.n {
-                let dy_img = &dy[n * pix * f..(n + 1) * pix * f];
-                let (pad, b): (&[f32], &[f32]) = match shared {
-                    Some((pads, dyps)) => {
-                        (&pads[n * img..(n + 1) * img], if dy_len == 0 { dy_img } else { &dyps[n * dy_len..(n + 1) * dy_len] })
-                    }
-                    None => {
-                        let (p, d) = mine.split_at_mut(img);
-                        pad_image(src, n, g.pt as isize, g.pl as isize, hp, wp, c4, p);
-                        pad_columns(dy_img, f, f8, d);
-                        (&*p, if dy_len == 0 { dy_img } else { &*d })
-                    }
-                };
-                for (i, tile) in range.clone().enumerate() {
-                    let (tap, c0, f0) = tile_at(tile);
-                    let (ky, kx) = (tap / g.kw, tap % g.kw);
-                    let a = (ky * g.dh * wp + kx * g.dw) * c4 + c0;
-                    // Reads pixels (oy·sh + ky·dh, ox·sw + kx·dw), channels c0..c0+4 of the
-                    // padded image and columns f0..f0+8 of b: all inside.
-                    let tt = unsafe {
-                        filter_tile(pad[a..].as_ptr(), g.sw * c4, g.sh * wp * c4, g.oh, g.ow, b[f0..].as_ptr(), ldb)
-                    };
-                    for (r, row) in tt.iter().enumerate() {
-                        let d = &mut acc[i * 32 + r * 8..i * 32 + r * 8 + 8];
-                        F32x4::from_slice(d).add(row[0]).write_to(&mut d[..4]);
-                        F32x4::from_slice(&d[4..]).add(row[1]).write_to(&mut d[4..]);
-                    }
-                }
+    let ldb = if f % 8 == 0 { f } else { f8 };
+    let acc = &mut acc[..range.len() * 32];
+    acc.fill(0.0);
+    for n in images {
+        let dy_img = &dy[n * pix * f..(n + 1) * pix * f];
+        let (pad, dyp) = mine.split_at_mut(img);
+        pad_image(src, n, g.pt as isize, g.pl as isize, hp, wp, c4, pad);
+        pad_columns(dy_img, f, f8, dyp);
+        let b: &[f32] = if f % 8 == 0 { dy_img } else { dyp };
+        for (i, tile) in range.clone().enumerate() {
+            let (tap, c0, f0) = tile_at(g, tile);
+            let (ky, kx) = (tap / g.kw, tap % g.kw);
+            let a = (ky * g.dh * wp + kx * g.dw) * c4 + c0;
+            // Reads pixels (oy·sh + ky·dh, ox·sw + kx·dw), channels c0..c0+4 of the
+            // padded image and columns f0..f0+8 of b: all inside.
+            let tt = unsafe { filter_tile(pad[a..].as_ptr(), g.sw * c4, g.sh * wp * c4, g.oh, g.ow, b[f0..].as_ptr(), ldb) };
+            for (r, row) in tt.iter().enumerate() {
+                let d = &mut acc[i * 32 + r * 8..i * 32 + r * 8 + 8];
+                F32x4::from_slice(d).add(row[0]).write_to(&mut d[..4]);
+                F32x4::from_slice(&d[4..]).add(row[1]).write_to(&mut d[4..]);
             }
-            for (i, tile) in range.clone().enumerate() {
-                let (tap, c0, f0) = tile_at(tile);
-                let w = (f - f0).min(8);
-                for ch in c0..(c0 + 4).min(c) {
-                    let at = (tap * c + ch) * f + f0;
-                    let r = ch - c0;
-                    // SAFETY: each (tap, channel, output group) of d_filter is in one tile only.
-                    unsafe { out.slice(at..at + w) }.copy_from_slice(&acc[i * 32 + r * 8..i * 32 + r * 8 + w]);
-                }
-            }
-        });
-        if done.is_err() {
-            failed.store(true, Ordering::Relaxed);
         }
-    });
-    if failed.load(Ordering::Relaxed) {
-        return Err(ConvError::OutOfMemory);
     }
-    Ok(())
+}
+
+/// Writes the tiles `range` of acc (as sum_tiles leaves it) into the filter gradient
+/// [kh, kw, c, f] behind `out`.
+fn write_tiles(g: &Conv2dGeom, range: Range<usize>, acc: &[f32], out: &SharedMut<f32>) {
+    let (c, f) = (g.c, g.f);
+    for (i, tile) in range.enumerate() {
+        let (tap, c0, f0) = tile_at(g, tile);
+        let w = (f - f0).min(8);
+        for ch in c0..(c0 + 4).min(c) {
+            let at = (tap * c + ch) * f + f0;
+            let r = ch - c0;
+            // SAFETY: each (tap, channel, output group) of the filter gradient is in one tile
+            // only, and each tile is written by one task.
+            unsafe { out.slice(at..at + w) }.copy_from_slice(&acc[i * 32 + r * 8..i * 32 + r * 8 + w]);
+        }
+    }
 }
 
 /// Gradient w.r.t. the input (overwritten, not accumulated). With stride 1 it is the
@@ -927,6 +907,8 @@ mod tests {
             geom(1, 1, 9, 3, 4, (1, 3), (1, 2), (1, 1), true), // conv1d as height 1
             geom(2, 20, 20, 7, 5, (5, 5), (1, 1), (1, 1), true), // several chunks
             geom(1, 28, 28, 16, 32, (3, 3), (1, 1), (1, 1), true), // W6's layer, batch 1
+            geom(5, 6, 7, 3, 9, (3, 3), (1, 1), (1, 1), true), // filter gradient in groups of images
+            geom(9, 5, 4, 6, 16, (2, 3), (2, 1), (1, 1), false), // groups of 2 and 1, strided
         ];
         for (i, g) in cases.into_iter().enumerate() {
             check(g, 100 + i as u64);

@@ -22,6 +22,8 @@ use crate::conv::{
     filter_tile, pad_image, panels, store_tile, with_scratch, ConvError, Image, Tile, SCRATCH, WEIGHTS,
 };
 use crate::gemm::sgemm;
+use crate::image_groups;
+use crate::parallel;
 use crate::simd::F32x4;
 use std::ops::Range;
 
@@ -468,18 +470,21 @@ pub fn conv3d_backprop_filter(g: &Conv3dGeom, x: &[f32], dy: &[f32], d_filter: &
         return Ok(());
     }
     // Per image: the padded input with channels padded to 4 (the kernel reads 4), dy with
-    // columns padded to 8 when needed, and the sum over images in `acc`.
+    // columns padded to 8 when needed, and the sum over images in `acc`. A batch goes in
+    // groups of images over the threads (crate::image_groups).
     let (c4, f8) = (c.next_multiple_of(4), f.next_multiple_of(8));
     let [z, y, xa] = g.axes();
     let ext = [z.span(), y.span(), xa.span()];
     let img = ext[0] * ext[1] * ext[2] * c4;
     let dy_len = if f % 8 == 0 { 0 } else { pix * f8 };
     let acc_len = g.taps() * c4 * f8;
-    with_scratch(&SCRATCH, img + dy_len + acc_len, |buf| {
+    let work = parallel::madd_ns(g.n * pix, g.taps() * c4, f8);
+    let groups = image_groups::groups(g.n, d_filter.len(), work);
+    image_groups::sum_in_groups(g.n, groups, d_filter, |images, d_filter| with_scratch(&SCRATCH, img + dy_len + acc_len, |buf| {
         let (pad, rest) = buf.split_at_mut(img);
         let (dyp, acc) = rest.split_at_mut(dy_len);
         acc.fill(0.0);
-        for n in 0..g.n {
+        for n in images {
             pad_volume(x, [g.d, g.h, g.w, c], n, [g.pf, g.pt, g.pl], ext, c4, pad);
             let dy_img = &dy[n * pix * f..(n + 1) * pix * f];
             let (b, ldb): (&[f32], usize) = if dy_len == 0 {
@@ -498,7 +503,7 @@ pub fn conv3d_backprop_filter(g: &Conv3dGeom, x: &[f32], dy: &[f32], d_filter: &
                 dd.copy_from_slice(&acc[(t * c4 + ch) * f8..(t * c4 + ch) * f8 + f]);
             }
         }
-    })
+    }))
 }
 
 /// Adds one image's share to the filter-gradient tiles `tiles` (index tap·c4/4 + c0/4, each
@@ -647,6 +652,7 @@ mod tests {
             geom(1, [1, 1, 9], 3, 4, [1, 1, 3], [1, 1, 2], [1, 1, 1], true), // conv1d as a volume
             geom(1, [1, 9, 9], 8, 16, [1, 3, 3], [1, 2, 2], [1, 1, 1], true), // conv2d with stride 2
             geom(1, [6, 7, 7], 8, 8, [2, 4, 4], [4, 3, 2], [1, 1, 1], true), // stride > kernel size in depth
+            geom(5, [3, 4, 5], 3, 5, [2, 2, 2], [1, 1, 1], [1, 1, 1], true), // filter gradient in groups of images
             geom(1, [5, 5, 5], 2, 3, [2, 2, 2], [5, 5, 5], [1, 1, 1], false), // phases without taps
         ];
         for (i, g) in cases.into_iter().enumerate() {

@@ -17,6 +17,8 @@
 
 use crate::conv::{pad_image, store_tile, with_scratch, ConvError, Image, Tile, SCRATCH, WEIGHTS};
 use crate::conv3d::{Axis, Phase};
+use crate::image_groups;
+use crate::parallel;
 use crate::simd::F32x4;
 use std::ops::Range;
 
@@ -321,11 +323,14 @@ pub fn depthwise_conv2d_backprop_filter(g: &DepthwiseGeom, x: &[f32], dy: &[f32]
     let dy_len = if cm % 8 == 0 { 0 } else { pix * cm8 };
     let acc_len = g.kh * g.kw * cm8;
     let src = Image { data: x, n: g.n, h: g.h, w: g.w, c: g.c };
-    with_scratch(&SCRATCH, img + dy_len + acc_len, |buf| {
+    // A batch goes in groups of images over the threads (crate::image_groups).
+    let work = parallel::madd_ns(g.n * pix, g.kh * g.kw, cm8);
+    let groups = image_groups::groups(g.n, d_filter.len(), work);
+    image_groups::sum_in_groups(g.n, groups, d_filter, |images, d_filter| with_scratch(&SCRATCH, img + dy_len + acc_len, |buf| {
         let (pad, rest) = buf.split_at_mut(img);
         let (dyp, acc) = rest.split_at_mut(dy_len);
         acc.fill(0.0);
-        for n in 0..g.n {
+        for n in images {
             pad_expanded(&src, n, g.m, g.pt, g.pl, hp, wp, cm8, pad);
             let dy_img = &dy[n * pix * cm..(n + 1) * pix * cm];
             let b: &[f32] = if dy_len == 0 {
@@ -343,7 +348,7 @@ pub fn depthwise_conv2d_backprop_filter(g: &DepthwiseGeom, x: &[f32], dy: &[f32]
         for (d, s) in d_filter.chunks_exact_mut(cm).zip(acc.chunks_exact(cm8)) {
             d.copy_from_slice(&s[..cm]);
         }
-    })
+    }))
 }
 
 /// Adds one image's share to filter-gradient tiles `tiles` (index (ky·⌈kw/4⌉ + kx/4)·cm8/8
@@ -501,6 +506,7 @@ mod tests {
             geom(1, 1, 9, 7, 1, (1, 3), (1, 2), (1, 1), true),
             geom(2, 13, 14, 17, 1, (5, 6), (3, 2), (1, 1), true), // 17 channels, kw > 4
             geom(1, 8, 8, 9, 5, (2, 2), (4, 4), (1, 1), false), // stride > kernel: phases without taps
+            geom(7, 6, 5, 5, 2, (3, 3), (1, 1), (1, 1), true), // filter gradient in groups of images
         ];
         for (i, g) in cases.into_iter().enumerate() {
             check(g, 700 + i as u64);

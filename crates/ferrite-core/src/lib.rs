@@ -18,6 +18,7 @@ pub mod ctc;
 pub mod elementwise;
 pub mod fused;
 pub mod gemm;
+pub mod image_groups;
 pub mod indexing;
 pub mod layer_norm;
 pub mod losses;

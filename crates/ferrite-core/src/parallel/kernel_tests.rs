@@ -235,6 +235,45 @@ fn convolution_forward_and_both_gradients() {
 }
 
 #[test]
+fn filter_gradients_in_groups_of_images() {
+    use crate::conv::{conv2d_backprop_filter, Conv2dGeom};
+    use crate::conv3d::{conv3d_backprop_filter, Conv3dGeom};
+    use crate::depthwise::{depthwise_conv2d_backprop_filter, DepthwiseGeom};
+    let mut rng = Rng::new(22);
+    // W4's second layer at a smaller size (8 groups of 4 images), and 9 images (groups of 2
+    // and a last one of 1) with padded channels and outputs.
+    for (n, hw, c, f) in [(32, 6, 16, 32), (9, 5, 3, 10)] {
+        let g = Conv2dGeom { n, h: hw, w: hw, c, oh: hw, ow: hw, f, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1 };
+        let x = rng.vec(g.x_len(), -1.0, 1.0);
+        let dy = rng.vec(g.out_len(), -1.0, 1.0);
+        same_bits(&format!("conv2d filter gradient {g:?}"), true, || {
+            let mut dw = vec![f32::NAN; g.filter_len()];
+            conv2d_backprop_filter(&g, &x, &dy, &mut dw).unwrap();
+            bits(&dw)
+        });
+    }
+    let g = Conv3dGeom {
+        n: 5, d: 3, h: 4, w: 5, c: 3, od: 2, oh: 3, ow: 4, f: 5, kd: 2, kh: 2, kw: 2,
+        sd: 1, sh: 1, sw: 1, dd: 1, dh: 1, dw: 1, pf: 0, pt: 0, pl: 0,
+    };
+    let x = rng.vec(g.x_len(), -1.0, 1.0);
+    let dy = rng.vec(g.out_len(), -1.0, 1.0);
+    same_bits("conv3d filter gradient", true, || {
+        let mut dw = vec![f32::NAN; g.filter_len()];
+        conv3d_backprop_filter(&g, &x, &dy, &mut dw).unwrap();
+        bits(&dw)
+    });
+    let g = DepthwiseGeom { n: 7, h: 6, w: 5, c: 5, m: 2, oh: 6, ow: 5, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1 };
+    let x = rng.vec(g.x_len(), -1.0, 1.0);
+    let dy = rng.vec(g.out_len(), -1.0, 1.0);
+    same_bits("depthwise filter gradient", true, || {
+        let mut dw = vec![f32::NAN; g.filter_len()];
+        depthwise_conv2d_backprop_filter(&g, &x, &dy, &mut dw).unwrap();
+        bits(&dw)
+    });
+}
+
+#[test]
 fn pooling_forward_and_gradients() {
     use crate::pool::{avg_pool2d, avg_pool2d_grad, max_pool2d, max_pool2d_grad, Pool2dGeom};
     let mut rng = Rng::new(8);

@@ -145,6 +145,19 @@ pub fn tasks_for(work_ns: usize, max_parts: usize) -> usize {
     (work_ns / MIN_TASK_NS).min(threads * TASKS_PER_THREAD).min(max_parts).max(1)
 }
 
+/// How many parts of at least MIN_TASK_NS `work_ns` is worth whatever the thread count: 1
+/// below MIN_PARALLEL_NS. For splits that must not depend on the threads (sums in a fixed
+/// order, crate::image_groups); tasks_for is the split of outputs.
+pub fn parts_for(work_ns: usize) -> usize {
+    if !thresholds() {
+        return usize::MAX;
+    }
+    if work_ns < MIN_PARALLEL_NS {
+        return 1;
+    }
+    (work_ns / MIN_TASK_NS).max(1)
+}
+
 /// Runs `task(t)` for every t < tasks, spread over the threads (the caller is one of them),
 /// and returns when all have run. Tasks must write disjoint outputs; which thread runs which
 /// task is unspecified.
