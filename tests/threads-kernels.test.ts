@@ -47,7 +47,8 @@ function cases(): Case[] {
     )([rx, kernel, rec, bias], rdy);
   };
   const lstmCase = recurrent('lstm', false), gruAfter = recurrent('gru', true), gruBefore = recurrent('gru', false);
-  // Filter gradients summed over groups of images (4 groups here, 3 for the volumes).
+  // Depthwise and 3-D convolutions split by images; their filter gradients sum groups of
+  // images (4 groups here, 3 for the volumes).
   const dwx = u([9, 27, 25, 6]), dwf = u([3, 3, 6, 2]), dwdy = u([9, 27, 25, 12]);
   const c3x = u([6, 7, 9, 8, 3]), c3f = u([3, 3, 3, 3, 5]), c3dy = u([6, 7, 9, 8, 5]);
   return [
@@ -63,6 +64,11 @@ function cases(): Case[] {
     ]],
     ['depthwise convolution filter gradient', () => [fe.grad((f: fe.Tensor) => fe.depthwiseConv2d(dwx, f, 1, 'same'))(dwf, dwdy)]],
     ['3-D convolution filter gradient', () => [fe.grad((f: fe.Tensor) => fe.conv3d(c3x, f, 1, 'same'))(c3f, c3dy)]],
+    ['depthwise and 3-D convolutions with both gradients (strided)', () => [
+      fe.depthwiseConv2d(dwx, dwf, 2, 'same'), fe.conv3d(c3x, c3f, 2, 'same'),
+      ...fe.grads((x: fe.Tensor, f: fe.Tensor) => fe.depthwiseConv2d(x, f, 1, 'same'))([dwx, dwf], dwdy),
+      ...fe.grads((x: fe.Tensor, f: fe.Tensor) => fe.conv3d(x, f, 1, 'same'))([c3x, c3f], c3dy),
+    ]],
     ['pooling', () => [fe.maxPool(x, 2, 2, 'valid'), fe.avgPool(x, 3, 1, 'same')]],
     ['element-wise and broadcasting', () => [fe.exp(big), fe.tanh(big), fe.sigmoid(big), fe.add(big, row), fe.div(big, big2), fe.pow(big2, fe.scalar(1.7))]],
     ['reductions', () => [fe.sum(big, 0), fe.max(big, 1), fe.mean(big, 0), fe.argMax(big, 1)]],

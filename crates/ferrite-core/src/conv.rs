@@ -149,6 +149,28 @@ pub(crate) fn with_scratch<R>(which: &'static Scratch, len: usize, f: impl FnOnc
     })
 }
 
+/// Runs `image(i, out_i)` for every image i < n of a batch whose output is `per` floats per
+/// image (out = [n, per]), as parallel tasks of whole images when `work_ns` (the estimated
+/// one-thread time of the batch) is worth it. An image's output depends on that image alone,
+/// so any split gives the same bits.
+pub(crate) fn each_image(
+    out: &mut [f32], n: usize, per: usize, work_ns: usize,
+    image: impl Fn(usize, &mut [f32]) -> Result<(), ConvError> + Sync,
+) -> Result<(), ConvError> {
+    let out = SharedMut::new(&mut out[..n * per]);
+    let failed = AtomicBool::new(false);
+    parallel::run_units(n, parallel::tasks_for(work_ns, n), |i| {
+        // SAFETY: image i's output belongs to this unit alone.
+        if image(i, unsafe { out.slice(i * per..(i + 1) * per) }).is_err() {
+            failed.store(true, Ordering::Relaxed);
+        }
+    });
+    if failed.load(Ordering::Relaxed) {
+        return Err(ConvError::OutOfMemory);
+    }
+    Ok(())
+}
+
 /// Forward: out = conv(x, filter) (+ bias[f]) (then max(·, 0) when `relu`).
 pub fn conv2d(
     g: &Conv2dGeom, x: &[f32], filter: &[f32], bias: Option<&[f32]>, relu: bool, out: &mut [f32],

@@ -17,9 +17,11 @@
 //!
 //! Work is organised by independent output blocks: rows of the output (forward, input
 //! gradient) or tiles of the filter gradient, each computed by one function over a range.
+//! Threads take whole volumes (forward, input gradient) or groups of volumes whose
+//! filter-gradient sums are added in a fixed order (crate::image_groups).
 
 use crate::conv::{
-    filter_tile, pad_image, panels, store_tile, with_scratch, ConvError, Image, Tile, SCRATCH, WEIGHTS,
+    each_image, filter_tile, pad_image, panels, store_tile, with_scratch, ConvError, Image, Tile, SCRATCH, WEIGHTS,
 };
 use crate::gemm::sgemm;
 use crate::image_groups;
@@ -285,16 +287,16 @@ pub fn conv3d(
         }
     }
     let per_out = g.od * g.oh * g.ow * f;
+    let work = parallel::madd_ns(g.n * g.od * g.oh * g.ow, k, f.next_multiple_of(8));
     with_scratch(&WEIGHTS, k * f.next_multiple_of(8), |wp| {
         panels(wp, k, f, |kk, j| filter[kk * f + j]);
-        with_scratch(&SCRATCH, img + slack, |pad| {
+        let wp = &*wp;
+        // Threads take whole volumes.
+        each_image(out, g.n, per_out, work, |n, out_img| with_scratch(&SCRATCH, img + slack, |pad| {
             pad[img..].fill(0.0);
-            for n in 0..g.n {
-                pad_volume(x, [g.d, g.h, g.w, c], n, [g.pf, g.pt, g.pl], ext, c, &mut pad[..img]);
-                let out_img = &mut out[n * per_out..(n + 1) * per_out];
-                forward_rows(g, pad, ext, &runs.0, wp, bias, relu, 0..g.od * g.oh, out_img);
-            }
-        })
+            pad_volume(x, [g.d, g.h, g.w, c], n, [g.pf, g.pt, g.pl], ext, c, &mut pad[..img]);
+            forward_rows(g, pad, ext, &runs.0, wp, bias, relu, 0..g.od * g.oh, out_img);
+        }))
     })?
 }
 
@@ -397,15 +399,14 @@ pub fn conv3d_backprop_input(g: &Conv3dGeom, dy: &[f32], filter: &[f32], dx: &mu
                 }
             }
         }
-        with_scratch(&SCRATCH, img, |pad| {
-            let leads = axes.map(|a| a.lead());
-            let per_img = g.d * g.h * g.w * c;
-            for n in 0..g.n {
-                pad_volume(dy, [g.od, g.oh, g.ow, f], n, leads, ext, f, pad);
-                let dx_img = &mut dx[n * per_img..(n + 1) * per_img];
-                backprop_input_rows(g, pad, ext, &phases, &plans, wts, 0..g.d * g.h, dx_img);
-            }
-        })
+        let wts = &*wts;
+        let leads = axes.map(|a| a.lead());
+        let work = parallel::madd_ns(g.n * g.od * g.oh * g.ow, g.taps() * f, c8);
+        // Threads take whole volumes.
+        each_image(dx, g.n, g.d * g.h * g.w * c, work, |n, dx_img| with_scratch(&SCRATCH, img, |pad| {
+            pad_volume(dy, [g.od, g.oh, g.ow, f], n, leads, ext, f, pad);
+            backprop_input_rows(g, pad, ext, &phases, &plans, wts, 0..g.d * g.h, dx_img);
+        }))
     })?
 }
 

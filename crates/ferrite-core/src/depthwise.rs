@@ -13,9 +13,11 @@
 //! - filter gradient: 4 taps × 8 channels, summed over the output pixels.
 //!
 //! Work is organised by independent output blocks: output rows (forward, input gradient) and
-//! filter tiles (filter gradient), each computed by one function over a range.
+//! filter tiles (filter gradient), each computed by one function over a range. Threads take
+//! whole images (forward, input gradient) or groups of images whose filter-gradient sums are
+//! added in a fixed order (crate::image_groups).
 
-use crate::conv::{pad_image, store_tile, with_scratch, ConvError, Image, Tile, SCRATCH, WEIGHTS};
+use crate::conv::{each_image, pad_image, store_tile, with_scratch, ConvError, Image, Tile, SCRATCH, WEIGHTS};
 use crate::conv3d::{Axis, Phase};
 use crate::image_groups;
 use crate::parallel;
@@ -185,15 +187,16 @@ pub fn depthwise_conv2d(
     }
     let src = Image { data: x, n: g.n, h: g.h, w: g.w, c: g.c };
     let per_out = g.oh * g.ow * cm;
+    let work = parallel::madd_ns(g.n * g.oh * g.ow, g.kh * g.kw, cm8);
     with_scratch(&WEIGHTS, g.kh * g.kw * cm8, |wts| {
         filter_rows(g, filter, wts);
-        with_scratch(&SCRATCH, img + slack, |pad| {
+        let wts = &*wts;
+        // Threads take whole images.
+        each_image(out, g.n, per_out, work, |n, out_img| with_scratch(&SCRATCH, img + slack, |pad| {
             pad[img..].fill(0.0);
-            for n in 0..g.n {
-                pad_expanded(&src, n, g.m, g.pt, g.pl, hp, wp, cm8, &mut pad[..img]);
-                forward_rows(g, pad, wp, &taps, wts, bias, relu, 0..g.oh, &mut out[n * per_out..(n + 1) * per_out]);
-            }
-        })
+            pad_expanded(&src, n, g.m, g.pt, g.pl, hp, wp, cm8, &mut pad[..img]);
+            forward_rows(g, pad, wp, &taps, wts, bias, relu, 0..g.oh, out_img);
+        }))
     })?
 }
 
@@ -241,16 +244,16 @@ pub fn depthwise_conv2d_backprop_input(g: &DepthwiseGeom, dy: &[f32], filter: &[
     let row_buf = if g.m == 1 { 0 } else { g.w * cm };
     let phases: [Vec<Phase>; 2] = axes.map(|a| (0..a.s).map(|r| a.phase(r)).collect());
     let src = Image { data: dy, n: g.n, h: g.oh, w: g.ow, c: cm };
+    let work = parallel::madd_ns(g.n * g.oh * g.ow, g.kh * g.kw, cm8);
     with_scratch(&WEIGHTS, g.kh * g.kw * cm8, |wts| {
         filter_rows(g, filter, wts);
-        with_scratch(&SCRATCH, img + row_buf, |buf| {
+        let wts = &*wts;
+        // Threads take whole images.
+        each_image(dx, g.n, g.h * g.w * g.c, work, |n, dx_img| with_scratch(&SCRATCH, img + row_buf, |buf| {
             let (pad, row) = buf.split_at_mut(img);
-            for n in 0..g.n {
-                pad_image(&src, n, axes[0].lead() as isize, axes[1].lead() as isize, ey, ex, cm8, pad);
-                let per = g.h * g.w * g.c;
-                backprop_input_rows(g, pad, ex, &phases, wts, 0..g.h, row, &mut dx[n * per..(n + 1) * per]);
-            }
-        })
+            pad_image(&src, n, axes[0].lead() as isize, axes[1].lead() as isize, ey, ex, cm8, pad);
+            backprop_input_rows(g, pad, ex, &phases, wts, 0..g.h, row, dx_img);
+        }))
     })?
 }
 

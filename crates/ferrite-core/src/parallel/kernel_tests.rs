@@ -235,10 +235,10 @@ fn convolution_forward_and_both_gradients() {
 }
 
 #[test]
-fn filter_gradients_in_groups_of_images() {
+fn convolutions_by_images_and_filter_gradients_by_groups_of_images() {
     use crate::conv::{conv2d_backprop_filter, Conv2dGeom};
-    use crate::conv3d::{conv3d_backprop_filter, Conv3dGeom};
-    use crate::depthwise::{depthwise_conv2d_backprop_filter, DepthwiseGeom};
+    use crate::conv3d::{conv3d, conv3d_backprop_filter, conv3d_backprop_input, Conv3dGeom};
+    use crate::depthwise::{depthwise_conv2d, depthwise_conv2d_backprop_filter, depthwise_conv2d_backprop_input, DepthwiseGeom};
     let mut rng = Rng::new(22);
     // W4's second layer at a smaller size (8 groups of 4 images), and 9 images (groups of 2
     // and a last one of 1) with padded channels and outputs.
@@ -258,18 +258,28 @@ fn filter_gradients_in_groups_of_images() {
     };
     let x = rng.vec(g.x_len(), -1.0, 1.0);
     let dy = rng.vec(g.out_len(), -1.0, 1.0);
-    same_bits("conv3d filter gradient", true, || {
+    let w = rng.vec(g.filter_len(), -1.0, 1.0);
+    same_bits("conv3d forward and both gradients", true, || {
+        let mut out = vec![f32::NAN; g.out_len()];
+        conv3d(&g, &x, &w, None, true, &mut out).unwrap();
+        let mut dx = vec![f32::NAN; g.x_len()];
+        conv3d_backprop_input(&g, &dy, &w, &mut dx).unwrap();
         let mut dw = vec![f32::NAN; g.filter_len()];
         conv3d_backprop_filter(&g, &x, &dy, &mut dw).unwrap();
-        bits(&dw)
+        [bits(&out), bits(&dx), bits(&dw)].concat()
     });
     let g = DepthwiseGeom { n: 7, h: 6, w: 5, c: 5, m: 2, oh: 6, ow: 5, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1 };
     let x = rng.vec(g.x_len(), -1.0, 1.0);
     let dy = rng.vec(g.out_len(), -1.0, 1.0);
-    same_bits("depthwise filter gradient", true, || {
+    let w = rng.vec(g.filter_len(), -1.0, 1.0);
+    same_bits("depthwise forward and both gradients", true, || {
+        let mut out = vec![f32::NAN; g.out_len()];
+        depthwise_conv2d(&g, &x, &w, None, false, &mut out).unwrap();
+        let mut dx = vec![f32::NAN; g.x_len()];
+        depthwise_conv2d_backprop_input(&g, &dy, &w, &mut dx).unwrap();
         let mut dw = vec![f32::NAN; g.filter_len()];
         depthwise_conv2d_backprop_filter(&g, &x, &dy, &mut dw).unwrap();
-        bits(&dw)
+        [bits(&out), bits(&dx), bits(&dw)].concat()
     });
 }
 
