@@ -47,6 +47,19 @@ function cases(): Case[] {
     )([rx, kernel, rec, bias], rdy);
   };
   const lstmCase = recurrent('lstm', false), gruAfter = recurrent('gru', true), gruBefore = recurrent('gru', false);
+  // PyTorch-style optimizers: 3 steps on a parameter of 30,001 values.
+  const op0 = u([30001]), ograds = [u([30001]), u([30001]), u([30001])];
+  const torchSteps = (make: (ps: fe.Variable[]) => fe.Optimizer) => () => {
+    const p = fe.variable(fe.clone(op0));
+    const opt = make([p]);
+    for (const g of ograds) {
+      p.grad = fe.clone(g);
+      opt.step();
+      opt.zeroGrad();
+    }
+    opt.dispose();
+    return [p];
+  };
   // Depthwise and 3-D convolutions split by images; their filter gradients sum groups of
   // images (4 groups here, 3 for the volumes).
   const dwx = u([9, 27, 25, 6]), dwf = u([3, 3, 6, 2]), dwdy = u([9, 27, 25, 12]);
@@ -70,6 +83,12 @@ function cases(): Case[] {
       ...fe.grads((x: fe.Tensor, f: fe.Tensor) => fe.conv3d(x, f, 1, 'same'))([c3x, c3f], c3dy),
     ]],
     ['pooling', () => [fe.maxPool(x, 2, 2, 'valid'), fe.avgPool(x, 3, 1, 'same')]],
+    ['PyTorch-style optimizer updates', () => [
+      ...torchSteps((ps) => fe.optim.adamW(ps, { lr: 0.01, amsgrad: true }))(),
+      ...torchSteps((ps) => fe.optim.sgd(ps, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }))(),
+      ...torchSteps((ps) => fe.optim.adagrad(ps, { lr: 0.1 }))(),
+      ...torchSteps((ps) => fe.optim.rmsprop(ps, { lr: 0.01, centered: true, momentum: 0.5 }))(),
+    ]],
     ['element-wise and broadcasting', () => [fe.exp(big), fe.tanh(big), fe.sigmoid(big), fe.add(big, row), fe.div(big, big2), fe.pow(big2, fe.scalar(1.7))]],
     ['reductions', () => [fe.sum(big, 0), fe.max(big, 1), fe.mean(big, 0), fe.argMax(big, 1)]],
     ['softmax and losses', () => [fe.softmax(logits), fe.logSoftmax(logits), fe.softmaxCrossEntropyWithLogits(labels, logits)]],

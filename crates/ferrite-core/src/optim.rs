@@ -7,7 +7,7 @@ use crate::simd::F32x4;
 
 /// Runs an update over index ranges of its n parameters, as parallel tasks when worth it
 /// (pieces of whole 64-element blocks: every element is updated alike in any piece).
-fn by_ranges(n: usize, f: impl Fn(core::ops::Range<usize>) + Sync) {
+pub(crate) fn by_ranges(n: usize, f: impl Fn(core::ops::Range<usize>) + Sync) {
     parallel::run_ranges(n, parallel::element_ns(n * 4), 64, f);
 }
 
@@ -15,7 +15,7 @@ fn by_ranges(n: usize, f: impl Fn(core::ops::Range<usize>) + Sync) {
 ///
 /// # Safety
 /// As `SharedMut::slice`.
-unsafe fn piece<'a>(s: &Option<SharedMut<'a, f32>>, r: core::ops::Range<usize>) -> Option<&'a mut [f32]> {
+pub(crate) unsafe fn piece<'a>(s: &Option<SharedMut<'a, f32>>, r: core::ops::Range<usize>) -> Option<&'a mut [f32]> {
     s.as_ref().map(|s| unsafe { s.slice(r) })
 }
 

@@ -3,8 +3,11 @@
 //! rate stays outside the momentum buffers (so a scheduler changing it acts at once), ε sits
 //! outside the square roots, and `weight_decay` is an L2 term added to the gradient
 //! (d = g + wd·p) — except AdamW, whose decay multiplies the parameter (`keep` below).
+//! Each update runs over ranges of its parameters as parallel tasks when worth it (as optim.rs).
 
 use crate::elementwise::{ld, st};
+use crate::optim::{by_ranges, piece};
+use crate::parallel::SharedMut;
 use crate::simd::F32x4;
 
 #[inline(always)]
@@ -16,6 +19,18 @@ fn s(v: f32) -> F32x4 {
 /// buf = momentum·buf + (1 − dampening)·d, and d = nesterov ? d + momentum·buf : buf;
 /// p −= lr·d.
 pub fn sgd(
+    p: &mut [f32], g: &[f32], buf: Option<&mut [f32]>,
+    lr: f32, momentum: f32, dampening: f32, nesterov: bool, weight_decay: f32, first: bool,
+) {
+    let n = p.len();
+    let (ps, bs) = (SharedMut::new(p), buf.map(|b| SharedMut::new(&mut b[..n])));
+    // SAFETY: the ranges of distinct tasks are disjoint.
+    by_ranges(n, |r| unsafe {
+        sgd_piece(ps.slice(r.clone()), &g[r.clone()], piece(&bs, r), lr, momentum, dampening, nesterov, weight_decay, first)
+    });
+}
+
+fn sgd_piece(
     p: &mut [f32], g: &[f32], buf: Option<&mut [f32]>,
     lr: f32, momentum: f32, dampening: f32, nesterov: bool, weight_decay: f32, first: bool,
 ) {
@@ -54,6 +69,22 @@ pub fn sgd(
 /// (amsgrad) v_max = max(v_max, v) is used in place of v; p −= step_size·m/(√v/bc2_sqrt + ε),
 /// with step_size = lr/(1−β1^t) and bc2_sqrt = √(1−β2^t) from the caller.
 pub fn adam(
+    p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], v_max: Option<&mut [f32]>,
+    step_size: f32, beta1: f32, beta2: f32, eps: f32, bc2_sqrt: f32, l2: f32, keep: f32,
+) {
+    let n = p.len();
+    let (ps, ms, vs) = (SharedMut::new(p), SharedMut::new(&mut m[..n]), SharedMut::new(&mut v[..n]));
+    let vms = v_max.map(|b| SharedMut::new(&mut b[..n]));
+    // SAFETY: the ranges of distinct tasks are disjoint.
+    by_ranges(n, |r| unsafe {
+        adam_piece(
+            ps.slice(r.clone()), &g[r.clone()], ms.slice(r.clone()), vs.slice(r.clone()), piece(&vms, r),
+            step_size, beta1, beta2, eps, bc2_sqrt, l2, keep,
+        )
+    });
+}
+
+fn adam_piece(
     p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], mut v_max: Option<&mut [f32]>,
     step_size: f32, beta1: f32, beta2: f32, eps: f32, bc2_sqrt: f32, l2: f32, keep: f32,
 ) {
@@ -88,6 +119,13 @@ pub fn adam(
 /// clr = lr/(1 + (t−1)·lr_decay) from the caller.
 pub fn adagrad(p: &mut [f32], g: &[f32], sum: &mut [f32], clr: f32, eps: f32, weight_decay: f32) {
     let n = p.len();
+    let (ps, ss) = (SharedMut::new(p), SharedMut::new(&mut sum[..n]));
+    // SAFETY: the ranges of distinct tasks are disjoint.
+    by_ranges(n, |r| unsafe { adagrad_piece(ps.slice(r.clone()), &g[r.clone()], ss.slice(r), clr, eps, weight_decay) });
+}
+
+fn adagrad_piece(p: &mut [f32], g: &[f32], sum: &mut [f32], clr: f32, eps: f32, weight_decay: f32) {
+    let n = p.len();
     let (g, sum) = (&g[..n], &mut sum[..n]);
     let (lrv, ep, wd) = (s(clr), s(eps), s(weight_decay));
     let mut i = 0;
@@ -106,6 +144,22 @@ pub fn adagrad(p: &mut [f32], g: &[f32], sum: &mut [f32], clr: f32, eps: f32, we
 /// g_avg = α·g_avg + (1−α)·d and avg = √max(sq − g_avg², 0) + ε, else avg = √sq + ε;
 /// with `buf` (momentum > 0): buf = momentum·buf + d/avg, p −= lr·buf; else p −= lr·d/avg.
 pub fn rmsprop(
+    p: &mut [f32], g: &[f32], sq: &mut [f32], g_avg: Option<&mut [f32]>, buf: Option<&mut [f32]>,
+    lr: f32, alpha: f32, eps: f32, weight_decay: f32, momentum: f32,
+) {
+    let n = p.len();
+    let (ps, sqs) = (SharedMut::new(p), SharedMut::new(&mut sq[..n]));
+    let (gas, bs) = (g_avg.map(|b| SharedMut::new(&mut b[..n])), buf.map(|b| SharedMut::new(&mut b[..n])));
+    // SAFETY: the ranges of distinct tasks are disjoint.
+    by_ranges(n, |r| unsafe {
+        rmsprop_piece(
+            ps.slice(r.clone()), &g[r.clone()], sqs.slice(r.clone()), piece(&gas, r.clone()), piece(&bs, r),
+            lr, alpha, eps, weight_decay, momentum,
+        )
+    });
+}
+
+fn rmsprop_piece(
     p: &mut [f32], g: &[f32], sq: &mut [f32], mut g_avg: Option<&mut [f32]>, mut buf: Option<&mut [f32]>,
     lr: f32, alpha: f32, eps: f32, weight_decay: f32, momentum: f32,
 ) {

@@ -180,6 +180,20 @@ fn optimizer_updates() {
             rmsprop(&mut p4, &g, &mut ms, Some(&mut mg), Some(&mut mom), 1e-2, 0.9, 0.5, 1e-7);
             [p, m, v, p2, vel, p3, p4, ms, mg, mom].iter().flat_map(|x| bits(x)).collect()
         });
+        same_bits(&format!("PyTorch-style optimizers n {n}"), n >= 128, || {
+            use crate::optim_torch as t;
+            let (mut p, mut m, mut v, mut vm) = (p0.clone(), s0.clone(), s0.clone(), s0.clone());
+            t::adam(&mut p, &g, &mut m, &mut v, Some(&mut vm), 1e-3, 0.9, 0.999, 1e-8, 0.3, 0.01, 0.999);
+            let (mut p2, mut buf) = (p0.clone(), s0.clone());
+            t::sgd(&mut p2, &g, Some(&mut buf), 0.1, 0.9, 0.1, true, 0.01, false);
+            let mut p3 = p0.clone();
+            t::sgd(&mut p3, &g, None, 0.1, 0.0, 0.0, false, 0.0, true);
+            let (mut p4, mut sum) = (p0.clone(), s0.clone());
+            t::adagrad(&mut p4, &g, &mut sum, 0.1, 1e-10, 0.01);
+            let (mut p5, mut sq, mut ga, mut mom) = (p0.clone(), s0.clone(), s0.clone(), s0.clone());
+            t::rmsprop(&mut p5, &g, &mut sq, Some(&mut ga), Some(&mut mom), 1e-2, 0.99, 1e-8, 0.01, 0.9);
+            [p, m, v, vm, p2, buf, p3, p4, sum, p5, sq, ga, mom].iter().flat_map(|x| bits(x)).collect()
+        });
     }
 }
 
