@@ -47,6 +47,8 @@ function cases(): Case[] {
     )([rx, kernel, rec, bias], rdy);
   };
   const lstmCase = recurrent('lstm', false), gruAfter = recurrent('gru', true), gruBefore = recurrent('gru', false);
+  // 3-D pooling and resizing: whole images (volumes) per task, gradients included.
+  const p3 = u([6, 8, 10, 12, 8]), im = u([7, 33, 29, 8]);
   // PyTorch-style optimizers: 3 steps on a parameter of 30,001 values.
   const op0 = u([30001]), ograds = [u([30001]), u([30001]), u([30001])];
   const torchSteps = (make: (ps: fe.Variable[]) => fe.Optimizer) => () => {
@@ -83,6 +85,14 @@ function cases(): Case[] {
       ...fe.grads((x: fe.Tensor, f: fe.Tensor) => fe.conv3d(x, f, 1, 'same'))([c3x, c3f], c3dy),
     ]],
     ['pooling', () => [fe.maxPool(x, 2, 2, 'valid'), fe.avgPool(x, 3, 1, 'same')]],
+    ['3-D pooling with its gradients', () => [
+      fe.grad((v: fe.Tensor) => fe.sum(fe.square(fe.maxPool3d(v, 3, 2, 'same'))))(p3),
+      fe.grad((v: fe.Tensor) => fe.sum(fe.square(fe.avgPool3d(v, 3, 1, 'same'))))(p3),
+    ]],
+    ['resizing with its gradients', () => [
+      fe.grad((v: fe.Tensor) => fe.sum(fe.square(fe.image.resizeBilinear(v, [61, 45], false, true))))(im),
+      fe.grad((v: fe.Tensor) => fe.sum(fe.square(fe.image.resizeNearestNeighbor(v, [61, 45]))))(im),
+    ]],
     ['PyTorch-style optimizer updates', () => [
       ...torchSteps((ps) => fe.optim.adamW(ps, { lr: 0.01, amsgrad: true }))(),
       ...torchSteps((ps) => fe.optim.sgd(ps, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }))(),

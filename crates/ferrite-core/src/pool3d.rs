@@ -7,8 +7,9 @@
 //! takes part (a max ignores it, an average divides by the number of real elements). An
 //! empty window gives −∞ (max) or 0 (average) and passes no gradient. Work is organised by
 //! output rows (index n·od·oh + oz·oh + oy), each function taking a range of them; the
-//! gradients add into dx, so parallel callers split them by image.
+//! gradients add into dx, so threads take whole images (volumes), forward and backward.
 
+use crate::parallel;
 use crate::pool::{add, fill, nan_max, scale};
 use crate::simd::F32x4;
 use std::ops::Range;
@@ -141,10 +142,25 @@ impl Pool3dGeom {
     }
 }
 
+/// Runs `f(images' geometry, image range, their part of out)` over groups of whole images
+/// (volumes), as parallel tasks when worth it: images never share an output element, and each
+/// is computed alike in any group. `out_per_image` is out's length per image.
+fn by_images(g: &Pool3dGeom, out: &mut [f32], out_per_image: usize, f: impl Fn(&Pool3dGeom, Range<usize>, &mut [f32]) + Sync) {
+    let work = parallel::element_ns(g.out_len().saturating_mul(g.pd * g.ph * g.pw));
+    parallel::for_each_row_band(out, g.n, out_per_image, work, |images, o| {
+        f(&Pool3dGeom { n: images.len(), ..*g }, images, o)
+    });
+}
+
+/// Elements of one image's input and output.
+fn per_image(g: &Pool3dGeom) -> (usize, usize) {
+    (g.d * g.h * g.w * g.c, g.od * g.oh * g.ow * g.c)
+}
+
 /// out = max over each window (NaN propagates).
 pub fn max_pool3d(g: &Pool3dGeom, x: &[f32], out: &mut [f32]) {
-    let (x, out) = (&x[..g.x_len()], &mut out[..g.out_len()]);
-    max_rows(g, x, 0..g.rows(), out);
+    let (xi, oi) = per_image(g);
+    by_images(g, &mut out[..g.out_len()], oi, |sub, r, o| max_rows(sub, &x[r.start * xi..r.end * xi], 0..sub.rows(), o));
 }
 
 /// Output rows `rows` of max_pool3d.
@@ -171,9 +187,11 @@ fn max_rows(g: &Pool3dGeom, x: &[f32], rows: Range<usize>, out: &mut [f32]) {
 /// dx = the gradient of max_pool3d: each dy goes to the first maximum of its window
 /// (overwritten, not accumulated). `x` is the forward input.
 pub fn max_pool3d_grad(g: &Pool3dGeom, x: &[f32], dy: &[f32], dx: &mut [f32]) {
-    let (x, dy, dx) = (&x[..g.x_len()], &dy[..g.out_len()], &mut dx[..g.x_len()]);
-    fill(dx, 0.0);
-    max_grad_rows(g, x, dy, 0..g.rows(), dx);
+    let (xi, oi) = per_image(g);
+    by_images(g, &mut dx[..g.x_len()], xi, |sub, r, d| {
+        fill(d, 0.0);
+        max_grad_rows(sub, &x[r.start * xi..r.end * xi], &dy[r.start * oi..r.end * oi], 0..sub.rows(), d);
+    });
 }
 
 /// Adds the max-pooling gradient of output rows `rows` into dx.
@@ -216,8 +234,8 @@ fn max_grad_rows(g: &Pool3dGeom, x: &[f32], dy: &[f32], rows: Range<usize>, dx: 
 
 /// out = mean over each window's real (unpadded) elements.
 pub fn avg_pool3d(g: &Pool3dGeom, x: &[f32], out: &mut [f32]) {
-    let (x, out) = (&x[..g.x_len()], &mut out[..g.out_len()]);
-    avg_rows(g, x, 0..g.rows(), out);
+    let (xi, oi) = per_image(g);
+    by_images(g, &mut out[..g.out_len()], oi, |sub, r, o| avg_rows(sub, &x[r.start * xi..r.end * xi], 0..sub.rows(), o));
 }
 
 /// Output rows `rows` of avg_pool3d.
@@ -236,9 +254,11 @@ fn avg_rows(g: &Pool3dGeom, x: &[f32], rows: Range<usize>, out: &mut [f32]) {
 
 /// dx = the gradient of avg_pool3d (overwritten, not accumulated).
 pub fn avg_pool3d_grad(g: &Pool3dGeom, dy: &[f32], dx: &mut [f32]) {
-    let (dy, dx) = (&dy[..g.out_len()], &mut dx[..g.x_len()]);
-    fill(dx, 0.0);
-    avg_grad_rows(g, dy, 0..g.rows(), dx);
+    let (xi, oi) = per_image(g);
+    by_images(g, &mut dx[..g.x_len()], xi, |sub, r, d| {
+        fill(d, 0.0);
+        avg_grad_rows(sub, &dy[r.start * oi..r.end * oi], 0..sub.rows(), d);
+    });
 }
 
 /// Adds the average-pooling gradient of output rows `rows` into dx.

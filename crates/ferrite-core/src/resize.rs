@@ -7,8 +7,10 @@
 //! formulas (so nearest-neighbour picks the same pixels); the interpolation runs in f32, SIMD
 //! across a row or across channels. Bilinear resize is separable: each output row first
 //! blends its two source rows (the whole row at once), then each pixel blends two columns of
-//! that. Forward kernels work by output rows; gradients add into dx, image by image.
+//! that. Forward kernels work by output rows; gradients add into dx, image by image. Threads
+//! take whole images (resize and its gradients).
 
+use crate::parallel;
 use crate::pool::{add, fill};
 use crate::simd::F32x4;
 use std::ops::Range;
@@ -158,8 +160,28 @@ fn lerp_into(dst: &mut [f32], a: &[f32], b: &[f32], t: f32) {
     }
 }
 
+/// Runs `f(images' geometry, their part of x, their part of out)` over groups of whole images,
+/// as parallel tasks when worth it: images never share an output element, and each is computed
+/// alike in any group. `out` is per image `out_per_image` long (oh·ow·c forward, h·w·c for a
+/// gradient, whose input `x` is then dy).
+fn by_images(
+    g: &ResizeGeom, x: &[f32], x_per_image: usize, out: &mut [f32], out_per_image: usize,
+    f: impl Fn(&ResizeGeom, &[f32], &mut [f32]) + Sync,
+) {
+    // About 4 operations per channel of each output and input pixel.
+    let work = parallel::element_ns(4 * g.n * (g.oh * g.ow + g.h * g.w) * g.c);
+    parallel::for_each_row_band(out, g.n, out_per_image, work, |images, o| {
+        f(&ResizeGeom { n: images.len(), ..*g }, &x[images.start * x_per_image..images.end * x_per_image], o)
+    });
+}
+
 /// out = resizeBilinear(x).
 pub fn resize_bilinear(g: &ResizeGeom, x: &[f32], out: &mut [f32]) {
+    let (xi, oi) = (g.h * g.w * g.c, g.oh * g.ow * g.c);
+    by_images(g, &x[..g.x_len()], xi, &mut out[..g.out_len()], oi, resize_bilinear_images);
+}
+
+fn resize_bilinear_images(g: &ResizeGeom, x: &[f32], out: &mut [f32]) {
     let (x, out) = (&x[..g.x_len()], &mut out[..g.out_len()]);
     if out.is_empty() {
         return;
@@ -186,6 +208,11 @@ fn bilinear_rows(g: &ResizeGeom, x: &[f32], ys: &[Lerp], xs: &[Lerp], rows: Rang
 
 /// dx = the gradient of resize_bilinear (overwritten, not accumulated).
 pub fn resize_bilinear_grad(g: &ResizeGeom, dy: &[f32], dx: &mut [f32]) {
+    let (xi, oi) = (g.h * g.w * g.c, g.oh * g.ow * g.c);
+    by_images(g, &dy[..g.out_len()], oi, &mut dx[..g.x_len()], xi, resize_bilinear_grad_images);
+}
+
+fn resize_bilinear_grad_images(g: &ResizeGeom, dy: &[f32], dx: &mut [f32]) {
     let (dy, dx) = (&dy[..g.out_len()], &mut dx[..g.x_len()]);
     fill(dx, 0.0);
     if dy.is_empty() {
@@ -213,6 +240,11 @@ pub fn resize_bilinear_grad(g: &ResizeGeom, dy: &[f32], dx: &mut [f32]) {
 
 /// out = resizeNearestNeighbor(x).
 pub fn resize_nearest(g: &ResizeGeom, x: &[f32], out: &mut [f32]) {
+    let (xi, oi) = (g.h * g.w * g.c, g.oh * g.ow * g.c);
+    by_images(g, &x[..g.x_len()], xi, &mut out[..g.out_len()], oi, resize_nearest_images);
+}
+
+fn resize_nearest_images(g: &ResizeGeom, x: &[f32], out: &mut [f32]) {
     let (x, out) = (&x[..g.x_len()], &mut out[..g.out_len()]);
     if out.is_empty() {
         return;
@@ -230,6 +262,11 @@ pub fn resize_nearest(g: &ResizeGeom, x: &[f32], out: &mut [f32]) {
 
 /// dx = the gradient of resize_nearest: each dy added to its source pixel (overwritten).
 pub fn resize_nearest_grad(g: &ResizeGeom, dy: &[f32], dx: &mut [f32]) {
+    let (xi, oi) = (g.h * g.w * g.c, g.oh * g.ow * g.c);
+    by_images(g, &dy[..g.out_len()], oi, &mut dx[..g.x_len()], xi, resize_nearest_grad_images);
+}
+
+fn resize_nearest_grad_images(g: &ResizeGeom, dy: &[f32], dx: &mut [f32]) {
     let (dy, dx) = (&dy[..g.out_len()], &mut dx[..g.x_len()]);
     fill(dx, 0.0);
     if dy.is_empty() {

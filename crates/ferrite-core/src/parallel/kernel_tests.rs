@@ -322,6 +322,40 @@ fn pooling_forward_and_gradients() {
 }
 
 #[test]
+fn pooling_in_3d_and_resizing_by_images() {
+    use crate::pool3d::{avg_pool3d, avg_pool3d_grad, max_pool3d, max_pool3d_grad, Pool3dGeom};
+    use crate::resize::{resize_bilinear, resize_bilinear_grad, resize_nearest, resize_nearest_grad, ResizeGeom};
+    let mut rng = Rng::new(23);
+    // Overlapping windows (the gradients add into shared input elements within an image).
+    let g = Pool3dGeom { n: 5, d: 4, h: 5, w: 6, c: 7, od: 2, oh: 3, ow: 3, pd: 3, ph: 3, pw: 3, sd: 2, sh: 2, sw: 2, pf: 1, pt: 1, pl: 1 };
+    let x = rng.vec(g.x_len(), -1.0, 1.0);
+    let dy = rng.vec(g.out_len(), -1.0, 1.0);
+    same_bits("pool3d", true, || {
+        let mut o = vec![vec![f32::NAN; g.out_len()]; 2];
+        let mut d = vec![vec![f32::NAN; g.x_len()]; 2];
+        max_pool3d(&g, &x, &mut o[0]);
+        avg_pool3d(&g, &x, &mut o[1]);
+        max_pool3d_grad(&g, &x, &dy, &mut d[0]);
+        avg_pool3d_grad(&g, &dy, &mut d[1]);
+        o.iter().chain(&d).flat_map(|v| bits(v)).collect()
+    });
+    for (align_corners, half_pixel_centers) in [(false, false), (true, false), (false, true)] {
+        let g = ResizeGeom { n: 7, h: 5, w: 9, c: 3, oh: 8, ow: 4, align_corners, half_pixel_centers };
+        let x = rng.vec(g.x_len(), -1.0, 1.0);
+        let dy = rng.vec(g.out_len(), -1.0, 1.0);
+        same_bits(&format!("resize {g:?}"), true, || {
+            let mut o = vec![vec![f32::NAN; g.out_len()]; 2];
+            let mut d = vec![vec![f32::NAN; g.x_len()]; 2];
+            resize_bilinear(&g, &x, &mut o[0]);
+            resize_nearest(&g, &x, &mut o[1]);
+            resize_bilinear_grad(&g, &dy, &mut d[0]);
+            resize_nearest_grad(&g, &dy, &mut d[1]);
+            o.iter().chain(&d).flat_map(|v| bits(v)).collect()
+        });
+    }
+}
+
+#[test]
 fn ctc_over_samples_and_audio_over_frames() {
     use crate::audio::{dct::dct, fft::rfft, spectrogram::{spectrogram, SpectrogramGeom}};
     use crate::ctc::{ctc_loss, CtcDims};
