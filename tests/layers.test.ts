@@ -21,6 +21,32 @@ describe.each(BACKENDS)('layers on %s', (backend) => {
     expect(layer.getWeights()[0].arraySync()).toEqual([[1, -1], [2, 0], [0, 3]]);
   });
 
+  it('embedding trains on float32 token ids (as tf.tensor2d makes them) exactly as on int32 ids, and frees the cast', async () => {
+    const train = async (dtype: 'float32' | 'int32') => {
+      fe.setRandomSeed(11);
+      const model = fe.sequential({ layers: [
+        fe.layers.embedding({ inputDim: 20, outputDim: 3, inputLength: 4 }), fe.layers.flatten(), fe.layers.dense({ units: 2, activation: 'softmax' }),
+      ] });
+      model.compile({ optimizer: fe.train.adam(0.05), loss: 'categoricalCrossentropy' });
+      const x = fe.tensor([[1, 2, 3, 4], [5, 6, 7, 19], [0, 0, 9, 9]], [3, 4], dtype);
+      const y = fe.oneHot(fe.tensor([0, 1, 1], [3], 'int32'), 2);
+      const before = fe.memory().numTensors;
+      const losses = [model.trainOnBatch(x, y) as number, model.trainOnBatch(x, y) as number];
+      expect(fe.memory().numTensors).toBe(before);
+      const h = await model.fit(x, y, { epochs: 2, batchSize: 2, verbose: 0 });
+      losses.push(...(h.history.loss as number[]));
+      const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
+      model.dispose();
+      x.dispose();
+      y.dispose();
+      return { losses, weights };
+    };
+    const f = await train('float32'), i = await train('int32');
+    expect(f.losses[3]).toBeLessThan(f.losses[0]);
+    expect(f.losses).toEqual(i.losses);
+    expect(f.weights).toEqual(i.weights);
+  });
+
   it('dense without bias, on rank-3 input, applies over the last axis', () => {
     const layer = fe.layers.dense({ units: 1, useBias: false, kernelInitializer: 'ones' });
     const y = layer.apply(fe.tensor([[[1, 2], [3, 4]]]));

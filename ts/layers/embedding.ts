@@ -55,16 +55,20 @@ export class Embedding extends Layer {
   }
 
   call(x: Tensor, _ctx: CallContext): Tensor {
+    // Float ids (what tf.tensor2d makes by default) are cast; the cast lives as long as the
+    // lookup's gradient needs it (the enclosing tidy frees it), else it goes at once.
     const ids = x.dtype === 'int32' ? x : ops.cast(x, 'int32');
+    let out: Tensor | undefined;
     try {
-      return ops.gather(this.embeddings!, ids, 0);
+      out = ops.gather(this.embeddings!, ids, 0);
+      return out;
     } catch (e) {
       const m = /index (-?\d+)/.exec(String((e as Error).message));
       throw new Error(
         `${this.name} (Embedding): token id ${m ? m[1] : '?'} is outside [0, ${this.inputDim}) — inputDim is ${this.inputDim}`,
       );
     } finally {
-      if (ids !== x) ids.dispose();
+      if (ids !== x && !out?.gradFn) ids.dispose();
     }
   }
 
