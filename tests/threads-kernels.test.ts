@@ -100,6 +100,7 @@ function cases(): Case[] {
       ...torchSteps((ps) => fe.optim.rmsprop(ps, { lr: 0.01, centered: true, momentum: 0.5 }))(),
     ]],
     ['element-wise and broadcasting', () => [fe.exp(big), fe.tanh(big), fe.sigmoid(big), fe.add(big, row), fe.div(big, big2), fe.pow(big2, fe.scalar(1.7))]],
+    ['strided copies (transpose, reversed slice)', () => [fe.transpose(big), fe.reverse(fe.slice(big, [3, 5], [590, 640]), 0)]],
     ['reductions', () => [fe.sum(big, 0), fe.max(big, 1), fe.mean(big, 0), fe.argMax(big, 1)]],
     ['softmax and losses', () => [fe.softmax(logits), fe.logSoftmax(logits), fe.softmaxCrossEntropyWithLogits(labels, logits)]],
     ['gather (an embedding lookup)', () => [fe.gather(table, idx)]],

@@ -289,13 +289,43 @@ pub fn strided_copy(
     let Some(d) = Dims::new(shape, [dst_strides, src_strides]) else {
         return;
     };
+    let base = [dst_base as isize, src_base as isize];
+    // Threads (crate::parallel): ranges of the outermost axis (of 64-element blocks when it is
+    // the only one), when its blocks of dst cannot interleave (a copy computes nothing; any
+    // cut gives the same bits).
+    let total: usize = d.shape[..d.rank].iter().product();
+    let inner_extent: isize = (1..d.rank).map(|ax| d.strides[0][ax].abs() * (d.shape[ax] as isize - 1)).sum::<isize>() + 1;
+    let (parts, align) = if d.rank == 1 { (d.shape[0] / 64, 64) } else { (d.shape[0], 1) };
+    let parts = if d.strides[0][0].abs() >= inner_extent { parts } else { 1 };
+    let tasks = parallel::tasks_for(parallel::element_ns(total), parts);
+    if tasks <= 1 {
+        return copy_dims(src, dst, &d, base);
+    }
+    let (n0, chunk) = (d.shape[0], parallel::chunk_len_aligned(d.shape[0], tasks, align));
+    let dst_len = dst.len();
+    let shared = parallel::SharedMut::new(dst);
+    parallel::run(n0.div_ceil(chunk), |t| {
+        let r = parallel::chunk_range(t, chunk, n0);
+        let mut sub = d;
+        sub.shape[0] = r.len();
+        let sub_base = [0, 1].map(|o| base[o] + r.start as isize * d.strides[o][0]);
+        // SAFETY: the blocks of dst under distinct ranges of the outermost axis are disjoint
+        // (checked above); each task writes its own through the strides.
+        copy_dims(src, unsafe { shared.slice(0..dst_len) }, &sub, sub_base);
+    });
+}
+
+/// strided_copy over the iteration space `d` from offsets `base` ([dst, src]).
+fn copy_dims(src: &[u32], dst: &mut [u32], d: &Dims<2>, base: [isize; 2]) {
+    let d = *d;
+    let [dst_base, src_base] = base;
     let len = d.inner_len();
     let (sd, ss) = (d.inner_stride(0), d.inner_stride(1));
     if d.rank >= 2 && len >= TILE && d.shape[d.rank - 2] >= TILE && !matches!((sd, ss), (1, 1) | (1, 0)) {
         // Transpose-like: walk the last two axes in tiles so reads and writes both stay in cache.
         let rows = d.shape[d.rank - 2];
         let (rd, rs) = (d.strides[0][d.rank - 2], d.strides[1][d.rank - 2]);
-        d.for_each_outer(d.rank - 2, [dst_base as isize, src_base as isize], |[dof, sof]| {
+        d.for_each_outer(d.rank - 2, [dst_base, src_base], |[dof, sof]| {
             for r0 in (0..rows).step_by(TILE) {
                 for c0 in (0..len).step_by(TILE) {
                     for r in r0..(r0 + TILE).min(rows) {
@@ -309,7 +339,7 @@ pub fn strided_copy(
         });
         return;
     }
-    d.for_each_row([dst_base as isize, src_base as isize], |[dof, sof]| {
+    d.for_each_row([dst_base, src_base], |[dof, sof]| {
         let (di, si) = (dof as usize, sof as usize);
         match (sd, ss) {
             (1, 1) => dst[di..di + len].copy_from_slice(&src[si..si + len]),

@@ -95,6 +95,32 @@ fn broadcast_binary_ops() {
 }
 
 #[test]
+fn strided_copies() {
+    use crate::broadcast::strided_copy;
+    let mut rng = Rng::new(24);
+    let src: Vec<u32> = rng.vec(60 * 70 * 3, -1.0, 1.0).iter().map(|x| x.to_bits()).collect();
+    // (shape, src strides, src base, dst strides): a transpose, a reversed and strided slice,
+    // a broadcast (stride 0), and a transposed destination (its blocks interleave: one task).
+    let cases: [(&[usize], &[isize], usize, &[isize]); 6] = [
+        (&[12345], &[1], 7, &[1]),
+        (&[4001], &[-3], 12599, &[1]),
+        (&[70, 60, 3], &[3, 210, 1], 0, &[180, 3, 1]),
+        (&[30, 35], &[-140, 2], 59 * 210, &[35, 1]),
+        (&[61, 3, 210], &[0, 210, 1], 5, &[630, 210, 1]),
+        (&[60, 70], &[210, 3], 1, &[1, 60]),
+    ];
+    for (shape, ss, sb, ds) in cases {
+        let n: usize = shape.iter().product();
+        // Every case splits but the transposed destination.
+        same_bits(&format!("strided copy {shape:?}"), ds[0] != 1 || shape.len() == 1, || {
+            let mut dst = vec![u32::MAX; n];
+            strided_copy(&src, sb, ss, &mut dst, 0, ds, shape);
+            dst
+        });
+    }
+}
+
+#[test]
 fn reductions_over_rows_and_columns() {
     use crate::reduce::{arg_reduce, reduce, ArgReduceOp, ReduceOp};
     let mut rng = Rng::new(3);
