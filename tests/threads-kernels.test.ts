@@ -28,6 +28,7 @@ function cases(): Case[] {
   const x = u([5, 27, 29, 16]), filt = u([3, 3, 16, 24]);
   const dy = u([5, 27, 29, 24]);
   const xs = u([3, 33, 31, 8]), fs = u([3, 3, 8, 12]);
+  const tall = u([6001, 16]);
   const big = u([600, 700], -6, 6), big2 = u([600, 700], 0.1, 2), row = u([700]);
   const logits = u([1000, 103], -4, 4);
   const labels = fe.keep(fe.oneHot(fe.cast(fe.floor(fe.mul(fe.randomUniform([1000], 0, 1), 103)), 'int32'), 103));
@@ -101,6 +102,7 @@ function cases(): Case[] {
     ]],
     ['element-wise and broadcasting', () => [fe.exp(big), fe.tanh(big), fe.sigmoid(big), fe.add(big, row), fe.div(big, big2), fe.pow(big2, fe.scalar(1.7))]],
     ['strided copies (transpose, reversed slice)', () => [fe.transpose(big), fe.reverse(fe.slice(big, [3, 5], [590, 640]), 0)]],
+    ['column sums of a tall, narrow matrix (groups of rows)', () => [fe.sum(tall, 0), fe.max(tall, 0)]],
     ['reductions', () => [fe.sum(big, 0), fe.max(big, 1), fe.mean(big, 0), fe.argMax(big, 1)]],
     ['softmax and losses', () => [fe.softmax(logits), fe.logSoftmax(logits), fe.softmaxCrossEntropyWithLogits(labels, logits)]],
     ['gather (an embedding lookup)', () => [fe.gather(table, idx)]],

@@ -124,9 +124,19 @@ fn strided_copies() {
 fn reductions_over_rows_and_columns() {
     use crate::reduce::{arg_reduce, reduce, ArgReduceOp, ReduceOp};
     let mut rng = Rng::new(3);
-    for (outer, axis, inner) in [(1, 1, 1), (1, 37, 1), (13, 37, 1), (1, 33, 129), (1, 9, 530), (1, 40, 300), (3, 7, 66), (9, 5, 3), (2, 0, 5)] {
-        // Column pieces are at least 256 floats: a single block narrower than 512 stays whole.
-        let pieces = if inner == 1 { outer } else { outer * (inner / 256).max(1) };
+    for (outer, axis, inner) in [
+        (1, 1, 1), (1, 37, 1), (13, 37, 1), (1, 33, 129), (1, 9, 530), (1, 40, 300), (3, 7, 66), (9, 5, 3), (2, 0, 5),
+        (1, 101, 7), (1, 5, 16), (1, 3, 16),
+    ] {
+        // Column pieces are at least 256 floats: a single block narrower than 256 goes in
+        // groups of at least 2 rows; one of 256 to 511 stays whole.
+        let pieces = if inner == 1 {
+            outer
+        } else if outer == 1 && inner < 256 {
+            (axis / 2).min(8)
+        } else {
+            outer * (inner / 256).max(1)
+        };
         let x = rng.vec(outer * axis * inner, -2.0, 2.0);
         for op in ReduceOp::ALL {
             same_bits(&format!("{op:?} {outer}×{axis}×{inner}"), pieces > 1 && axis > 0, || {
