@@ -196,6 +196,25 @@ describe.each(backends)('op values on %s', (backend) => {
       expectTensor(fe.prod(m23(), 1), [2], [6, 120]);
     });
 
+    it('column reductions of a tall, narrow matrix (rows in groups on wasm) equal exact sums', () => {
+      // 30,001 × 13: integers, so every order of float additions gives the exact sum.
+      const rows = 30001, cols = 13;
+      const v = Float32Array.from({ length: rows * cols }, (_, i) => ((i * 7919) % 23) - 11);
+      const want = { sum: new Array(cols).fill(0), max: new Array(cols).fill(-Infinity), min: new Array(cols).fill(Infinity) };
+      v.forEach((x, i) => {
+        const c = i % cols;
+        want.sum[c] += x;
+        want.max[c] = Math.max(want.max[c], x);
+        want.min[c] = Math.min(want.min[c], x);
+      });
+      const x = fe.tensor(v, [rows, cols]);
+      expectTensor(fe.sum(x, 0), [cols], want.sum, { tol: 0 });
+      expectTensor(fe.max(x, 0), [cols], want.max, { tol: 0 });
+      expectTensor(fe.min(x, 0), [cols], want.min, { tol: 0 });
+      expectTensor(fe.mean(x, 0), [cols], want.sum.map((s) => s / rows), { tol: 1e-6 });
+      x.dispose();
+    });
+
     it('reductions over non-adjacent axes of a [2,3,2]', () => {
       const x = fe.tensor([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 3, 2]);
       expectTensor(fe.sum(x, [0, 2]), [3], [1 + 2 + 7 + 8, 3 + 4 + 9 + 10, 5 + 6 + 11 + 12]);
