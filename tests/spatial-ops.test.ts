@@ -72,7 +72,7 @@ describe.each(backends)('against TensorFlow.js (%s backend)', (name) => {
       [[1, 6, 5, 7, 3], [2, 2, 3, 3, 9], 1, 'same', [2, 1, 2]],
       [[2, 3, 4, 4, 1], [1, 1, 1, 1, 3], 2, 'valid', 1],
       [[1, 2, 3, 3, 2], [3, 4, 4, 2, 2], 1, 'same', 1],
-      // A batch whose filter gradient goes in groups of volumes (crate::image_groups).
+      // A batch whose filter gradient goes in groups of volumes (crate::fixed_groups).
       [[6, 5, 6, 7, 3], [3, 3, 3, 3, 5], 1, 'same', 1],
     ];
     // TensorFlow.js has no gradient for dilated conv3d: those are checked by finite differences below.
@@ -110,7 +110,7 @@ describe.each(backends)('against TensorFlow.js (%s backend)', (name) => {
       [[2, 6, 7, 9], [2, 3, 9, 1], [2, 3], 'valid', 1],
       [[1, 5, 5, 2], [3, 3, 2, 4], 1, 1, 1],
       [[1, 6, 6, 17], [3, 3, 17, 1], 2, 'same', 1],
-      // A batch whose filter gradient goes in groups of images (crate::image_groups).
+      // A batch whose filter gradient goes in groups of images (crate::fixed_groups).
       [[9, 24, 22, 6], [3, 3, 6, 2], 1, 'same', 1],
     ];
     cases.forEach(([x, w, s, p, d], i) =>

@@ -237,8 +237,9 @@ pub fn conv2d_backprop_filter(g: &Conv2dGeom, x: &[f32], dy: &[f32], d_filter: &
     // Per image: the zero-padded input with channels padded to 4 (the kernel reads 4), dy
     // with columns padded to 8 when needed; each 4×8 tile of the filter gradient (4 input
     // channels of one tap × 8 output channels) sums its images in order. (Groups of images
-    // over the threads, as conv3d and depthwise convolutions split theirs, measured the same
-    // here: each thread's padding of every image costs little next to its tiles.)
+    // over the threads, as conv3d and depthwise convolutions split theirs (crate::fixed_groups),
+    // measured the same here: each thread's padding of every image costs little next to its
+    // tiles.)
     let f8 = f.next_multiple_of(8);
     let (c4, tiles) = (c.next_multiple_of(4), filter_tile_count(g));
     let src = Image { data: x, n: g.n, h: g.h, w: g.w, c };
@@ -256,7 +257,7 @@ pub fn conv2d_backprop_filter(g: &Conv2dGeom, x: &[f32], dy: &[f32], d_filter: &
         let range = parallel::chunk_range(t, per, tiles);
         let done = with_scratch(&SCRATCH, scratch + range.len() * 32, |buf| {
             let (mine, acc) = buf.split_at_mut(scratch);
-            sum_tiles(g, &src, dy, 0..g.n, range.clone(), mine, acc);
+            sum_tiles(g, &src, dy, range.clone(), mine, acc);
             write_tiles(g, range.clone(), acc, &out);
         });
         if done.is_err() {
@@ -282,7 +283,7 @@ fn padded_len(g: &Conv2dGeom) -> usize {
     hp * wp * g.c.next_multiple_of(4) + dy_len
 }
 
-/// Rows and columns of the padded input the forward pass and the filter gradient read.
+/// Rows and columns of the padded input the filter gradient reads.
 fn padded_extent(g: &Conv2dGeom) -> (usize, usize) {
     ((g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1, (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1)
 }
@@ -307,10 +308,8 @@ fn tile_at(g: &Conv2dGeom, tile: usize) -> (usize, usize, usize) {
 }
 
 /// acc (32 floats per tile of `range`, row-major 4×8) = the filter-gradient tiles `range`
-/// summed over `images` in order, each image padded into `mine` (padded_len floats) first.
-fn sum_tiles(
-    g: &Conv2dGeom, src: &Image, dy: &[f32], images: Range<usize>, range: Range<usize>, mine: &mut [f32], acc: &mut [f32],
-) {
+/// summed over the images in order, each image padded into `mine` (padded_len floats) first.
+fn sum_tiles(g: &Conv2dGeom, src: &Image, dy: &[f32], range: Range<usize>, mine: &mut [f32], acc: &mut [f32]) {
     let (f, c4, f8) = (g.f, g.c.next_multiple_of(4), g.f.next_multiple_of(8));
     let (hp, wp) = padded_extent(g);
     let img = hp * wp * c4;
@@ -318,7 +317,7 @@ fn sum_tiles(
     let ldb = if f % 8 == 0 { f } else { f8 };
     let acc = &mut acc[..range.len() * 32];
     acc.fill(0.0);
-    for n in images {
+    for n in 0..g.n {
         let dy_img = &dy[n * pix * f..(n + 1) * pix * f];
         let (pad, dyp) = mine.split_at_mut(img);
         pad_image(src, n, g.pt as isize, g.pl as isize, hp, wp, c4, pad);

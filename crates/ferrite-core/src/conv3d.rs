@@ -18,13 +18,13 @@
 //! Work is organised by independent output blocks: rows of the output (forward, input
 //! gradient) or tiles of the filter gradient, each computed by one function over a range.
 //! Threads take whole volumes (forward, input gradient) or groups of volumes whose
-//! filter-gradient sums are added in a fixed order (crate::image_groups).
+//! filter-gradient sums are added in a fixed order (crate::fixed_groups).
 
 use crate::conv::{
     each_image, filter_tile, pad_image, panels, store_tile, with_scratch, ConvError, Image, Tile, SCRATCH, WEIGHTS,
 };
 use crate::gemm::sgemm;
-use crate::image_groups;
+use crate::fixed_groups;
 use crate::parallel;
 use crate::simd::F32x4;
 use std::ops::Range;
@@ -472,7 +472,7 @@ pub fn conv3d_backprop_filter(g: &Conv3dGeom, x: &[f32], dy: &[f32], d_filter: &
     }
     // Per image: the padded input with channels padded to 4 (the kernel reads 4), dy with
     // columns padded to 8 when needed, and the sum over images in `acc`. A batch goes in
-    // groups of images over the threads (crate::image_groups).
+    // groups of images over the threads (crate::fixed_groups).
     let (c4, f8) = (c.next_multiple_of(4), f.next_multiple_of(8));
     let [z, y, xa] = g.axes();
     let ext = [z.span(), y.span(), xa.span()];
@@ -480,8 +480,8 @@ pub fn conv3d_backprop_filter(g: &Conv3dGeom, x: &[f32], dy: &[f32], d_filter: &
     let dy_len = if f % 8 == 0 { 0 } else { pix * f8 };
     let acc_len = g.taps() * c4 * f8;
     let work = parallel::madd_ns(g.n * pix, g.taps() * c4, f8);
-    let groups = image_groups::groups(g.n, d_filter.len(), work);
-    image_groups::sum_in_groups(g.n, groups, d_filter, |images, d_filter| with_scratch(&SCRATCH, img + dy_len + acc_len, |buf| {
+    let groups = fixed_groups::groups(g.n, d_filter.len(), work);
+    fixed_groups::sum_in_groups(g.n, groups, d_filter, |images, d_filter| with_scratch(&SCRATCH, img + dy_len + acc_len, |buf| {
         let (pad, rest) = buf.split_at_mut(img);
         let (dyp, acc) = rest.split_at_mut(dy_len);
         acc.fill(0.0);

@@ -15,11 +15,11 @@
 //! Work is organised by independent output blocks: output rows (forward, input gradient) and
 //! filter tiles (filter gradient), each computed by one function over a range. Threads take
 //! whole images (forward, input gradient) or groups of images whose filter-gradient sums are
-//! added in a fixed order (crate::image_groups).
+//! added in a fixed order (crate::fixed_groups).
 
 use crate::conv::{each_image, pad_image, store_tile, with_scratch, ConvError, Image, Tile, SCRATCH, WEIGHTS};
 use crate::conv3d::{Axis, Phase};
-use crate::image_groups;
+use crate::fixed_groups;
 use crate::parallel;
 use crate::simd::F32x4;
 use std::ops::Range;
@@ -326,10 +326,10 @@ pub fn depthwise_conv2d_backprop_filter(g: &DepthwiseGeom, x: &[f32], dy: &[f32]
     let dy_len = if cm % 8 == 0 { 0 } else { pix * cm8 };
     let acc_len = g.kh * g.kw * cm8;
     let src = Image { data: x, n: g.n, h: g.h, w: g.w, c: g.c };
-    // A batch goes in groups of images over the threads (crate::image_groups).
+    // A batch goes in groups of images over the threads (crate::fixed_groups).
     let work = parallel::madd_ns(g.n * pix, g.kh * g.kw, cm8);
-    let groups = image_groups::groups(g.n, d_filter.len(), work);
-    image_groups::sum_in_groups(g.n, groups, d_filter, |images, d_filter| with_scratch(&SCRATCH, img + dy_len + acc_len, |buf| {
+    let groups = fixed_groups::groups(g.n, d_filter.len(), work);
+    fixed_groups::sum_in_groups(g.n, groups, d_filter, |images, d_filter| with_scratch(&SCRATCH, img + dy_len + acc_len, |buf| {
         let (pad, rest) = buf.split_at_mut(img);
         let (dyp, acc) = rest.split_at_mut(dy_len);
         acc.fill(0.0);

@@ -1,6 +1,7 @@
 //! Reductions over the middle axis of x viewed as [outer, axis, inner] → out [outer, inner].
 
 use crate::elementwise::zip_in_place;
+use crate::fixed_groups;
 use crate::parallel;
 use crate::simd::F32x4;
 
@@ -62,18 +63,18 @@ fn reduce_with(
         });
         return;
     }
+    if outer == 1 && inner < COL_PIECE {
+        // One narrow block (a bias gradient: 25,088 rows × 16 columns): groups of its rows.
+        let groups = fixed_groups::groups(axis, inner, work);
+        if groups > 1 {
+            return reduce_row_groups(x, out, axis, inner, groups, f);
+        }
+    }
     // Whole blocks of `inner` outputs, or (few blocks) pieces of their columns. Every task
     // streams all `axis` rows of its block, so a piece must be wide (COL_PIECE floats, 1 KiB of
     // each row) for its rows to be mostly its own cache lines: two threads each summing half
     // of 32 or 64 columns over 25,088 rows both pulled in every line, and ran 2–4× slower
     // than one thread. Pieces start at multiples of 16 floats (a cache line).
-    if outer == 1 && inner < COL_PIECE {
-        // One narrow block (a bias gradient: 25,088 rows × 16 columns): groups of its rows.
-        let groups = MAX_ROW_GROUPS.min(axis / 2).min(parallel::parts_for(work));
-        if groups > 1 {
-            return reduce_row_groups(x, out, axis, inner, groups, f);
-        }
-    }
     let max_pieces = (inner / COL_PIECE).max(1);
     let tasks = parallel::tasks_for(work, outer * max_pieces);
     let col_parts = tasks.div_ceil(outer).clamp(1, max_pieces);
@@ -94,19 +95,18 @@ fn reduce_with(
 
 /// Columns of the widest piece a task reduces over all the rows of a block.
 const COL_PIECE: usize = 256;
-/// At most this many groups of rows in reduce_row_groups.
-const MAX_ROW_GROUPS: usize = 8;
 
 /// out [inner] = x [axis, inner] reduced over its rows in `groups` groups of consecutive rows
-/// (fixed by the shape, never by the threads): each group reduces its rows in order into a
+/// (fixed by the shape, crate::fixed_groups): each group reduces its rows in order into a
 /// partial of its own, then the partials combine in group order. Threads take groups, each
 /// reading rows no other reads. Every thread count makes the same operations in the same order.
+/// (The partials stay on the stack: at most MAX_GROUPS × COL_PIECE floats.)
 fn reduce_row_groups(
     x: &[f32], out: &mut [f32], axis: usize, inner: usize, groups: usize, f: impl Fn(F32x4, F32x4) -> F32x4 + Copy + Sync,
 ) {
     let per = parallel::chunk_len(axis, groups);
     let groups = axis.div_ceil(per);
-    let mut partials = [0.0f32; MAX_ROW_GROUPS * COL_PIECE];
+    let mut partials = [0.0f32; fixed_groups::MAX_GROUPS * COL_PIECE];
     let parts = parallel::SharedMut::new(&mut partials[..groups * inner]);
     parallel::run(groups, |gi| {
         let rows = parallel::chunk_range(gi, per, axis);

@@ -175,9 +175,14 @@ fn by_images(
     });
 }
 
+/// Elements of one image's input and output.
+fn per_image(g: &ResizeGeom) -> (usize, usize) {
+    (g.h * g.w * g.c, g.oh * g.ow * g.c)
+}
+
 /// out = resizeBilinear(x).
 pub fn resize_bilinear(g: &ResizeGeom, x: &[f32], out: &mut [f32]) {
-    let (xi, oi) = (g.h * g.w * g.c, g.oh * g.ow * g.c);
+    let (xi, oi) = per_image(g);
     by_images(g, &x[..g.x_len()], xi, &mut out[..g.out_len()], oi, resize_bilinear_images);
 }
 
@@ -208,7 +213,7 @@ fn bilinear_rows(g: &ResizeGeom, x: &[f32], ys: &[Lerp], xs: &[Lerp], rows: Rang
 
 /// dx = the gradient of resize_bilinear (overwritten, not accumulated).
 pub fn resize_bilinear_grad(g: &ResizeGeom, dy: &[f32], dx: &mut [f32]) {
-    let (xi, oi) = (g.h * g.w * g.c, g.oh * g.ow * g.c);
+    let (xi, oi) = per_image(g);
     by_images(g, &dy[..g.out_len()], oi, &mut dx[..g.x_len()], xi, resize_bilinear_grad_images);
 }
 
@@ -240,7 +245,7 @@ fn resize_bilinear_grad_images(g: &ResizeGeom, dy: &[f32], dx: &mut [f32]) {
 
 /// out = resizeNearestNeighbor(x).
 pub fn resize_nearest(g: &ResizeGeom, x: &[f32], out: &mut [f32]) {
-    let (xi, oi) = (g.h * g.w * g.c, g.oh * g.ow * g.c);
+    let (xi, oi) = per_image(g);
     by_images(g, &x[..g.x_len()], xi, &mut out[..g.out_len()], oi, resize_nearest_images);
 }
 
@@ -262,7 +267,7 @@ fn resize_nearest_images(g: &ResizeGeom, x: &[f32], out: &mut [f32]) {
 
 /// dx = the gradient of resize_nearest: each dy added to its source pixel (overwritten).
 pub fn resize_nearest_grad(g: &ResizeGeom, dy: &[f32], dx: &mut [f32]) {
-    let (xi, oi) = (g.h * g.w * g.c, g.oh * g.ow * g.c);
+    let (xi, oi) = per_image(g);
     by_images(g, &dy[..g.out_len()], oi, &mut dx[..g.x_len()], xi, resize_nearest_grad_images);
 }
 

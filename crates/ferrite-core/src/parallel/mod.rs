@@ -147,7 +147,7 @@ pub fn tasks_for(work_ns: usize, max_parts: usize) -> usize {
 
 /// How many parts of at least MIN_TASK_NS `work_ns` is worth whatever the thread count: 1
 /// below MIN_PARALLEL_NS. For splits that must not depend on the threads (sums in a fixed
-/// order, crate::image_groups); tasks_for is the split of outputs.
+/// order, crate::fixed_groups); tasks_for is the split of outputs.
 pub fn parts_for(work_ns: usize) -> usize {
     if !thresholds() {
         return usize::MAX;

@@ -1,9 +1,11 @@
-//! Sums over a batch (the filter gradients of the convolutions) split over threads by images,
-//! with the same bits for any thread count: the batch is cut into groups of consecutive images
-//! by its size alone, each group sums its images in order into a partial result of its own,
-//! and the partials are added in group order, element by element. Threads claim groups as they
-//! go. Each image is padded once, by the group that owns it; a split of the result instead
-//! (ranges of filter tiles, one per thread) pads and reads every image once per thread.
+//! Sums over many items split over threads with the same bits for any thread count: the items
+//! (images of a batch, rows of a matrix) are cut into groups of consecutive items by the shapes
+//! alone, each group sums its items in order into a partial result of its own, and the
+//! partials are added in group order, element by element. Threads claim groups as they go.
+//! The filter gradients of depthwise and 3-D convolutions sum over images this way (each image
+//! is padded once, by the group that owns it; a split of the result instead, ranges of filter
+//! tiles, pads and reads every image once per thread); crate::reduce sums narrow columns over
+//! groups of rows with `groups`.
 
 use crate::conv::{with_scratch, ConvError};
 use crate::parallel::{self, SharedMut};
@@ -11,11 +13,11 @@ use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Batches of fewer images are summed as one group.
-const MIN_IMAGES: usize = 4;
-/// At most this many groups, of at least 2 images: enough for threads to even out a slow core
+/// Fewer items are summed as one group.
+const MIN_ITEMS: usize = 4;
+/// At most this many groups, of at least 2 items: enough for threads to even out a slow core
 /// (W4's batch of 32: 8 groups of 4), few enough that the partials stay small.
-const MAX_GROUPS: usize = 8;
+pub const MAX_GROUPS: usize = 8;
 /// Floats of all partial results together (16 MiB) at most: a larger result gets fewer groups.
 const PARTIALS_MAX: usize = 4 << 20;
 
@@ -24,27 +26,27 @@ thread_local! {
     static PARTIALS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// How many groups a batch of `n` images with a result of `len` floats is cut into (1: not
-/// grouped), when summing it all takes about `work_ns` on one thread. Depends on the shapes
-/// only, never on the threads.
+/// How many groups `n` items with a result of `len` floats are cut into (1: not grouped), when
+/// summing them all takes about `work_ns` on one thread. Depends on the shapes only, never on
+/// the threads.
 pub fn groups(n: usize, len: usize, work_ns: usize) -> usize {
-    if n < MIN_IMAGES {
+    if n < MIN_ITEMS {
         return 1;
     }
     MAX_GROUPS.min(n / 2).min(PARTIALS_MAX / len.max(1)).min(parallel::parts_for(work_ns)).max(1)
 }
 
-/// out = the sum of `sum_images(images, partial)` over `groups` groups of consecutive images
-/// of 0..n, added in group order. `sum_images` writes the sum over its images into `partial`
+/// out = the sum of `sum_items(items, partial)` over `groups` groups of consecutive items
+/// of 0..n, added in group order. `sum_items` writes the sum over its items into `partial`
 /// (out.len() floats, contents unspecified on entry). With one group it writes out directly.
 pub fn sum_in_groups(
     n: usize, groups: usize, out: &mut [f32],
-    sum_images: impl Fn(Range<usize>, &mut [f32]) -> Result<(), ConvError> + Sync,
+    sum_items: impl Fn(Range<usize>, &mut [f32]) -> Result<(), ConvError> + Sync,
 ) -> Result<(), ConvError> {
     let per = parallel::chunk_len(n, groups);
     let groups = n.div_ceil(per);
     if groups <= 1 {
-        return sum_images(0..n, out);
+        return sum_items(0..n, out);
     }
     let len = out.len();
     with_scratch(&PARTIALS, groups * len, |partials| {
@@ -53,7 +55,7 @@ pub fn sum_in_groups(
         parallel::run(groups, |gi| {
             // SAFETY: group gi writes its own partial only.
             let part = unsafe { parts.slice(gi * len..(gi + 1) * len) };
-            if sum_images(parallel::chunk_range(gi, per, n), part).is_err() {
+            if sum_items(parallel::chunk_range(gi, per, n), part).is_err() {
                 failed.store(true, Ordering::Relaxed);
             }
         });
@@ -80,7 +82,7 @@ mod tests {
     use crate::parallel::{with_threads, with_threads_and_thresholds};
 
     #[test]
-    fn groups_depend_on_the_batch_and_the_result_size_only() {
+    fn groups_depend_on_the_items_and_the_result_size_only() {
         let ms = 1_000_000;
         assert_eq!(groups(1, 100, ms), 1);
         assert_eq!(groups(3, 100, ms), 1);
@@ -102,7 +104,7 @@ mod tests {
     #[test]
     fn adds_the_groups_in_order_for_any_thread_count() {
         // Values whose float sums depend on the order: the groups' sums must be added
-        // first-to-last, each group summing its images first-to-last.
+        // first-to-last, each group summing its items first-to-last.
         let n = 11;
         let len = 37;
         let value = |img: usize, e: usize| ((img * 7919 + e * 104729) % 1000) as f32 * 1e-3 + if img % 3 == 0 { 1e4 } else { 0.0 };
@@ -124,9 +126,9 @@ mod tests {
         for threads in [1, 2, 3] {
             let mut out = vec![f32::NAN; len];
             with_threads(threads, || {
-                sum_in_groups(n, groups, &mut out, |images, part| {
+                sum_in_groups(n, groups, &mut out, |items, part| {
                     part.fill(0.0);
-                    for img in images {
+                    for img in items {
                         for (e, p) in part.iter_mut().enumerate() {
                             *p += value(img, e);
                         }
@@ -143,9 +145,9 @@ mod tests {
     fn a_failing_group_fails_the_sum() {
         let mut out = vec![0.0f32; 8];
         let r = with_threads(2, || {
-            sum_in_groups(8, 4, &mut out, |images, part| {
+            sum_in_groups(8, 4, &mut out, |items, part| {
                 part.fill(1.0);
-                if images.contains(&5) { Err(ConvError::OutOfMemory) } else { Ok(()) }
+                if items.contains(&5) { Err(ConvError::OutOfMemory) } else { Ok(()) }
             })
         });
         assert_eq!(r, Err(ConvError::OutOfMemory));
