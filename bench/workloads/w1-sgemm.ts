@@ -143,31 +143,25 @@ async function alternating(ctx: Ctx, alt: Alternation): Promise<void> {
     const runner = makeRunner(ctx, a, b, shape);
     try {
       for (let w = 0; w < 2; w++) spotCheck(runner.run(), a, b, shape, 32, 100 + w);
-      const turn = () => {
-        let calls = 0, last: Float32Array | null = null;
+      /** One turn: back-to-back calls for ≥ 300 ms (150 with --quick), at least 2; GFLOPS. */
+      const turnOf = (call: () => void, after: (calls: number) => void = () => {}) => () => {
+        let calls = 0;
         const t0 = performance.now();
         while (performance.now() - t0 < (ctx.quick ? 150 : 300) || calls < 2) {
-          last = runner.run();
+          call();
           calls++;
         }
         const seconds = (performance.now() - t0) / 1000 / calls;
-        spotCheck(last!, a, b, shape, 8, calls);
+        after(calls);
         return (2 * M * N * K) / seconds / 1e9;
       };
+      let last: Float32Array | null = null;
+      const turn = turnOf(() => { last = runner.run(); }, (calls) => spotCheck(last!, a, b, shape, 8, calls));
       const [one, all] = await takeTurns(alt, ctx.quick ? 4 : 8, turn);
       emitAlternating(ctx, alt, metric, 'GFLOPS', 'higher', one, all);
       const kernel = kernelRunner(ctx, a, b, shape);
       try {
-        const kernelTurn = () => {
-          let calls = 0;
-          const t0 = performance.now();
-          while (performance.now() - t0 < (ctx.quick ? 150 : 300) || calls < 2) {
-            kernel.run();
-            calls++;
-          }
-          return (2 * M * N * K) / ((performance.now() - t0) / 1000 / calls) / 1e9;
-        };
-        const [kOne, kAll] = await takeTurns(alt, ctx.quick ? 4 : 8, kernelTurn);
+        const [kOne, kAll] = await takeTurns(alt, ctx.quick ? 4 : 8, turnOf(() => kernel.run()));
         spotCheck(kernel.result(), a, b, shape, 32, 9);
         emitAlternating(ctx, alt, `${metric} kernel only`, 'GFLOPS', 'higher', kOne, kAll, 'no tensor made, nothing read back');
       } finally {
